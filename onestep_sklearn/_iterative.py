@@ -1,0 +1,516 @@
+"""IterativeGDRegressor: gradient descent on least squares, done properly."""
+
+import warnings
+from numbers import Integral, Real
+
+import numpy as np
+from sklearn.base import _fit_context
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.model_selection import train_test_split
+from sklearn.utils import check_random_state
+from sklearn.utils._param_validation import Interval, StrOptions
+
+from ._base import BaseMSERegressor
+from ._gd import (
+    GDState,
+    minibatches,
+    run_epoch,
+    step_size,
+    validation_r2_data,
+    validation_r2_stats,
+    weighted_sst,
+)
+from ._learning_rate import (
+    hessian_extremes,
+    lipschitz_from_data,
+    per_sample_lipschitz,
+)
+from ._objective import DataObjective, StatsObjective, SufficientStats, weighted_means
+
+# precompute="auto" iterates on the statistics when forming the d×d Gram is
+# cheap next to the data passes it replaces.
+PRECOMPUTE_MAX_FEATURES = 1000
+# Without momentum, full-batch GD decreases monotonically below 2/L; a
+# non-monotone run counts as diverged when the objective passes this multiple
+# of its scale.
+BLOW_UP_FACTOR = 100.0
+
+
+class IterativeGDRegressor(BaseMSERegressor):
+    """Linear least squares fitted by gradient descent.
+
+    Minimises the objective of ``onestep_sklearn._objective``::
+
+        f(w, b) = (1/Σsᵢ) Σ sᵢ (yᵢ − xᵢᵀw − b)²  +  alpha·‖w‖²
+
+    by ``θₜ₊₁ = θₜ − ηₜ·∇f(θₜ)`` (optionally with momentum and mini-batches)
+    until the objective stops changing. The intercept is profiled out (set to
+    its best value ``ȳ − x̄ᵀw`` for every ``w``). ``learning_rate="auto"`` is
+    ``1/L`` with ``L`` the largest Hessian eigenvalue: always stable; ``2/L``
+    is the exact stability limit. A rate past it never gives non-finite
+    coefficients: the run stops at its best iterate with a
+    ``ConvergenceWarning`` naming the limit.
+
+    Parameters
+    ----------
+    learning_rate : "auto" or float > 0, default="auto"
+        Step size ``η``. "auto" is ``1/L`` full batch and ``1/Lₘₐₓ`` with
+        mini-batches (``Lₘₐₓ = 2·maxᵢ‖xᵢ − x̄‖² + 2·alpha`` bounds every
+        batch's curvature).
+    schedule : {"constant", "invscaling", "adaptive"}, default="constant"
+        "constant": ``η`` throughout. "invscaling": ``η/(t+1)^power_t`` at
+        update ``t``. "adaptive": ``η`` while the objective decreases; a step
+        that increases it is undone (back to the best iterate, momentum
+        reset) and the rate divided by 5.
+    power_t : float >= 0, default=0.25
+        Exponent of the "invscaling" schedule.
+    max_iter : int >= 1, default=1000
+        Maximum number of iterations (epochs with mini-batches).
+    tol : float >= 0 or None, default=1e-6
+        Stop when the relative change of the objective (or, with early
+        stopping, the validation R² improvement) stays below ``tol`` for
+        ``n_iter_no_change`` iterations. ``None`` runs exactly ``max_iter``.
+    alpha : float >= 0, default=0.0
+        L2 penalty strength. Converged, equals ``Ridge(alpha=alpha*n_samples)``.
+    fit_intercept : bool, default=True
+        Whether to fit an intercept (never penalised).
+    momentum : float in [0, 1), default=0.0
+        Heavy-ball momentum ``μ``.
+    nesterov : bool, default=False
+        Use Nesterov's accelerated form of the momentum.
+    batch_size : int >= 1 or None, default=None
+        ``None``: full-batch gradient descent; an int: mini-batches.
+    shuffle : bool, default=True
+        Whether to shuffle the samples every epoch (mini-batches only).
+    random_state : int, RandomState instance or None, default=None
+        Seeds the shuffling and the validation split.
+    early_stopping : bool, default=False
+        Hold out ``validation_fraction`` of the data and stop when its R²
+        stops improving; the best-scoring iterate is kept.
+    validation_fraction : float in (0, 1), default=0.1
+        Share of the samples held out for early stopping.
+    n_iter_no_change : int >= 1, default=5
+        Iterations without improvement before stopping.
+    precompute : "auto" or bool, default="auto"
+        Iterate on the sufficient statistics (O(d²) per iteration after one
+        pass) instead of data passes. "auto" does so when
+        ``n_samples >= n_features`` and ``n_features <= 1000``. Both routes
+        give the same iterates up to rounding.
+    warm_start : bool, default=False
+        Start ``fit`` from the previous ``coef_``.
+    verbose : int, default=0
+        Print progress lines (iteration, objective, relative change, step),
+        at most about 50 per fit.
+
+    Attributes
+    ----------
+    coef_ : ndarray of shape (n_features,) or (n_targets, n_features)
+        Coefficients, in the dtype of ``X``.
+    intercept_ : float or ndarray of shape (n_targets,)
+        Intercept (0.0 when ``fit_intercept=False``).
+    n_iter_ : int
+        Number of iterations run (>= 1).
+    t_ : int
+        Number of parameter updates performed.
+    loss_curve_ : list of float
+        The objective after each iteration (finite values only).
+    learning_rate_ : float
+        The base step size used (``1/L`` or ``1/Lₘₐₓ`` for "auto").
+    lipschitz_ : float
+        ``L``, the largest eigenvalue of the full-data Hessian.
+    validation_scores_ : list of float
+        Validation R² after each iteration (only with early stopping).
+    best_validation_score_ : float
+        Best validation R² (only with early stopping).
+    n_features_in_ : int
+        Number of features seen during ``fit``.
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Names of features seen during ``fit``, for string column names only.
+
+    See Also
+    --------
+    OneStepRegressor : One update: gradient, best gradient or Newton step.
+    sklearn.linear_model.SGDRegressor : Per-sample stochastic gradient descent.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from onestep_sklearn import IterativeGDRegressor
+    >>> X = np.array([[1.0], [2.0], [3.0], [4.0]])
+    >>> y = np.array([3.0, 5.0, 7.0, 9.0])
+    >>> reg = IterativeGDRegressor(tol=None, max_iter=200).fit(X, y)
+    >>> round(float(reg.coef_[0]), 6), round(float(reg.intercept_), 6)
+    (2.0, 1.0)
+    >>> float(reg.learning_rate_), float(reg.lipschitz_)  # 1/L and L = 2·var(x)
+    (0.4, 2.5)
+    """
+
+    _parameter_constraints: dict = {
+        **BaseMSERegressor._parameter_constraints,
+        "schedule": [StrOptions({"constant", "invscaling", "adaptive"})],
+        "power_t": [Interval(Real, 0, None, closed="left")],
+        "max_iter": [Interval(Integral, 1, None, closed="left")],
+        "tol": [Interval(Real, 0, None, closed="left"), None],
+        "momentum": [Interval(Real, 0, 1, closed="left")],
+        "nesterov": ["boolean"],
+        "batch_size": [Interval(Integral, 1, None, closed="left"), None],
+        "shuffle": ["boolean"],
+        "random_state": ["random_state"],
+        "early_stopping": ["boolean"],
+        "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
+        "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
+        "precompute": [StrOptions({"auto"}), "boolean"],
+        "verbose": ["verbose"],
+    }
+
+    def __init__(
+        self,
+        *,
+        learning_rate="auto",
+        schedule="constant",
+        power_t=0.25,
+        max_iter=1000,
+        tol=1e-6,
+        alpha=0.0,
+        fit_intercept=True,
+        momentum=0.0,
+        nesterov=False,
+        batch_size=None,
+        shuffle=True,
+        random_state=None,
+        early_stopping=False,
+        validation_fraction=0.1,
+        n_iter_no_change=5,
+        precompute="auto",
+        warm_start=False,
+        verbose=0,
+    ):
+        self.learning_rate = learning_rate
+        self.schedule = schedule
+        self.power_t = power_t
+        self.max_iter = max_iter
+        self.tol = tol
+        self.alpha = alpha
+        self.fit_intercept = fit_intercept
+        self.momentum = momentum
+        self.nesterov = nesterov
+        self.batch_size = batch_size
+        self.shuffle = shuffle
+        self.random_state = random_state
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.n_iter_no_change = n_iter_no_change
+        self.precompute = precompute
+        self.warm_start = warm_start
+        self.verbose = verbose
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y, sample_weight=None, coef_init=None):
+        """Fit the model by gradient descent.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Training data. Never copied or modified.
+        y : array-like of shape (n_samples,) or (n_samples, n_targets)
+            Target values.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Non-negative weights; the objective is normalised by their sum.
+        coef_init : array-like of shape (n_features,) or (n_targets, n_features)
+            Starting coefficients (default: zeros, or ``coef_`` with
+            ``warm_start=True``).
+
+        Returns
+        -------
+        self : object
+            Fitted estimator.
+        """
+        X, Y, y_ndim, sample_weight, _ = self._validate_fit_data(
+            X, y, sample_weight, reset=True
+        )
+        n_samples, n_features = X.shape
+        rng = check_random_state(self.random_state)
+        coef0 = self._initial_coef(coef_init, n_features, Y.shape[1], y_ndim)
+        train_weight, val_weight = self._split(sample_weight, rng)
+        precompute = self.precompute
+        if precompute == "auto":
+            precompute = n_samples >= n_features <= PRECOMPUTE_MAX_FEATURES
+        sw_sum = float(train_weight.sum(dtype=np.float64))
+        if precompute:
+            stats = SufficientStats.from_data(X, Y, train_weight, self.fit_intercept)
+            objective = StatsObjective(stats, self.alpha)
+            lipschitz = hessian_extremes(stats.hessian(self.alpha))[0]
+        else:
+            x_mean, y_mean = self._means(X, Y, train_weight, sw_sum)
+            objective = DataObjective(
+                X, Y, train_weight, sw_sum, x_mean, y_mean, self.alpha
+            )
+            lipschitz = lipschitz_from_data(objective)
+        scorer = None
+        if val_weight is not None:
+            if precompute:
+                scorer = validation_r2_stats(
+                    SufficientStats.from_data(X, Y, val_weight, True)
+                )
+            else:
+                scorer = validation_r2_data(
+                    X, Y, val_weight, weighted_sst(Y, val_weight)
+                )
+        batches = None
+        if self.batch_size is not None:
+            train_rows = np.flatnonzero(train_weight > 0)
+
+            def batches():
+                return minibatches(
+                    X,
+                    Y,
+                    train_weight,
+                    objective.x_mean,
+                    objective.y_mean,
+                    self.alpha,
+                    train_rows,
+                    self.batch_size,
+                    rng if self.shuffle else None,
+                )
+
+        self.lipschitz_ = float(lipschitz)
+        self.learning_rate_ = self._base_rate(X, train_weight, objective, lipschitz)
+        # The objective at w = 0 with the best intercept: its natural scale.
+        y_scale = objective.loss(np.zeros_like(coef0))
+        state = GDState(coef=coef0, velocity=np.zeros_like(coef0))
+        self._run(state, objective, batches, scorer, y_scale)
+        self._set_coef(state.coef, objective.intercept(state.coef), y_ndim, X.dtype)
+        return self
+
+    def _run(self, state, objective, batches, scorer, y_scale):
+        """The loop of ``fit``: iterate, watch for divergence and convergence."""
+        loss = objective.loss(state.coef)
+        scale = max(loss, y_scale, np.finfo(np.float64).tiny)
+        monotone = self.momentum == 0 and batches is None
+        eps = np.finfo(np.float64).eps
+        best_loss, best_coef = loss, state.coef.copy()
+        self.loss_curve_, self.t_, self.n_iter_ = [], 0, 0
+        if scorer is not None:
+            self.validation_scores_ = []
+            best_score = scorer(state.coef, objective.intercept(state.coef))
+            best_val_coef = state.coef.copy()
+        stride = max(1, -(-self.max_iter // 50))
+        no_change, stop = 0, None
+
+        def rate(s):
+            return step_size(self.learning_rate_, self.schedule, self.power_t, s)
+
+        for iteration in range(1, self.max_iter + 1):
+            previous = loss
+            eta = rate(state)
+            epoch_batches = None if batches is None else batches()
+            loss = run_epoch(
+                state, objective, epoch_batches, rate, self.momentum, self.nesterov
+            )
+            self.n_iter_ = iteration
+            finite = np.isfinite(loss) and np.all(np.isfinite(state.coef))
+            if finite:
+                self.loss_curve_.append(float(loss))
+            grew = loss > previous * (1 + np.sqrt(eps)) + 1e3 * eps * scale
+            blown = loss > BLOW_UP_FACTOR * scale
+            if not finite or (grew if monotone else blown):
+                if self.schedule == "adaptive" and finite:
+                    state.coef, state.velocity = best_coef.copy(), 0 * state.velocity
+                    state.grad, state.rate_scale = None, state.rate_scale / 5
+                    loss = best_loss
+                    if state.rate_scale < 1e-6:
+                        stop = "rate"
+                        break
+                    continue
+                stop = "diverged"
+                self._warn_divergence(iteration, loss, best_loss, eta)
+                state.coef = best_coef
+                break
+            floor = 1e3 * eps * scale
+            change = abs(previous - loss) / max(abs(previous), floor)
+            # Mini-batch objectives are noisy: there, progress means beating
+            # the best objective so far by a relative tol (as SGDRegressor).
+            gain = (best_loss - loss) / max(best_loss, floor)
+            if loss < best_loss:
+                best_loss, best_coef = loss, state.coef.copy()
+            if self.verbose and (iteration % stride == 0 or iteration == 1):
+                print(
+                    f"iter {iteration:>6}  objective {loss:.6e}  "
+                    f"rel. change {change:.2e}  step {eta:.3e}"
+                )
+            if scorer is not None:
+                score = scorer(state.coef, objective.intercept(state.coef))
+                self.validation_scores_.append(score)
+                improved = score > best_score + (self.tol or 0.0)
+                if score > best_score:
+                    best_score, best_val_coef = score, state.coef.copy()
+                no_change = 0 if improved else no_change + 1
+            elif self.tol is not None:
+                progress = change if batches is None else gain
+                converged = progress < self.tol or loss <= floor
+                no_change = no_change + 1 if converged else 0
+            if self.tol is not None and no_change >= self.n_iter_no_change:
+                stop = "converged"
+                break
+        self.t_ = state.t
+        if scorer is not None:
+            self.best_validation_score_ = float(best_score)
+            self.validation_scores_ = [float(s) for s in self.validation_scores_]
+            state.coef = best_val_coef
+        if self.verbose:
+            print(
+                f"stopped after {self.n_iter_} iterations ({stop or 'max_iter'}), "
+                f"objective {best_loss if stop == 'diverged' else loss:.6e}"
+            )
+        if stop is None and self.tol is not None:
+            warnings.warn(
+                f"{type(self).__name__} reached max_iter={self.max_iter} before "
+                f"the objective stopped changing: relative change {change:.2e} "
+                f"> tol={self.tol} at the last iteration (objective {loss:.6e}, "
+                f"learning_rate_={self.learning_rate_:.3e}, 2/L="
+                f"{2 / self.lipschitz_ if self.lipschitz_ > 0 else np.inf:.3e}). "
+                "Increase max_iter, add momentum, or scale X (StandardScaler).",
+                ConvergenceWarning,
+            )
+
+    def _warn_divergence(self, iteration, loss, best_loss, eta):
+        limit = 2.0 / self.lipschitz_ if self.lipschitz_ > 0 else np.inf
+        where = "at or past" if eta >= limit else "close to"
+        warnings.warn(
+            f"{type(self).__name__} diverged at iteration {iteration}: the "
+            f"objective grew to {loss:.3e} (best {best_loss:.3e}). "
+            f"learning_rate={eta:.4g} is {where} the stability limit 2/L = "
+            f"{limit:.4g} for this data (L = {self.lipschitz_:.4g}, the largest "
+            "Hessian eigenvalue). Stopped at the best finite iterate. Fix: use "
+            f"learning_rate='auto' (1/L = {limit / 2:.4g}) or a value below 2/L, "
+            "or schedule='adaptive'.",
+            ConvergenceWarning,
+        )
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def partial_fit(self, X, y, sample_weight=None):
+        """Run one iteration (one pass) over a chunk of data.
+
+        The same iteration ``fit`` loops over: one full-batch step on the
+        chunk, or one epoch of mini-batches. The intercept is profiled with
+        the running weighted means of all chunks seen. "auto" uses the
+        chunk's own ``1/L`` (or ``1/Lₘₐₓ``), so every step is stable for the
+        chunk it is taken on.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            A chunk of training data.
+        y : array-like of shape (n_samples,) or (n_samples, n_targets)
+            Its target values.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Its sample weights.
+
+        Returns
+        -------
+        self : object
+            Fitted estimator.
+        """
+        first_call = not hasattr(self, "_state")
+        X, Y, y_ndim, sample_weight, sw_sum = self._validate_fit_data(
+            X, y, sample_weight, reset=first_call
+        )
+        x_mean, y_mean = self._means(X, Y, sample_weight, sw_sum)
+        if first_call:
+            coef0 = np.zeros((X.shape[1], Y.shape[1]))
+            self._state = GDState(coef=coef0, velocity=np.zeros_like(coef0))
+            self._seen = (0.0, np.zeros_like(x_mean), np.zeros_like(y_mean))
+            self.loss_curve_, self.n_iter_ = [], 0
+        seen_sum, seen_x, seen_y = self._seen
+        total = seen_sum + sw_sum
+        x_mean = seen_x + (x_mean - seen_x) * (sw_sum / total)
+        y_mean = seen_y + (y_mean - seen_y) * (sw_sum / total)
+        self._seen = (total, x_mean, y_mean)
+        objective = DataObjective(
+            X, Y, sample_weight, sw_sum, x_mean, y_mean, self.alpha
+        )
+        self.lipschitz_ = float(lipschitz_from_data(objective))
+        self.learning_rate_ = self._base_rate(
+            X, sample_weight, objective, self.lipschitz_
+        )
+        state = self._state
+        state.grad = None
+        batches = None
+        if self.batch_size is not None:
+            rng = check_random_state(self.random_state) if self.shuffle else None
+            batches = minibatches(
+                X,
+                Y,
+                sample_weight,
+                x_mean,
+                y_mean,
+                self.alpha,
+                np.arange(X.shape[0]),
+                self.batch_size,
+                rng,
+            )
+        previous = (state.coef.copy(), state.velocity.copy(), state.t)
+
+        def rate(s):
+            return step_size(self.learning_rate_, self.schedule, self.power_t, s)
+
+        loss = run_epoch(state, objective, batches, rate, self.momentum, self.nesterov)
+        if not (np.isfinite(loss) and np.all(np.isfinite(state.coef))):
+            state.coef, state.velocity, state.t = previous
+            warnings.warn(
+                f"partial_fit: the step with learning_rate={self.learning_rate_:.4g} "
+                f"overflowed on this chunk (2/L = {2 / self.lipschitz_:.4g}); the "
+                "chunk was skipped. Use learning_rate='auto' or a smaller value.",
+                ConvergenceWarning,
+            )
+        else:
+            self.loss_curve_.append(float(loss))
+        self.n_iter_ += 1
+        self.t_ = state.t
+        self._set_coef(state.coef, objective.intercept(state.coef), y_ndim, X.dtype)
+        return self
+
+    def _means(self, X, Y, sample_weight, sw_sum):
+        if self.fit_intercept:
+            return weighted_means(X, Y, sample_weight, sw_sum)
+        return np.zeros(X.shape[1]), np.zeros(Y.shape[1])
+
+    def _base_rate(self, X, sample_weight, objective, lipschitz):
+        """The user's rate, or 1/L (full batch) or 1/Lₘₐₓ (mini-batches)."""
+        if self.learning_rate != "auto":
+            return float(self.learning_rate)
+        if self.batch_size is not None:
+            lipschitz = per_sample_lipschitz(
+                X, sample_weight, objective.x_mean, self.alpha
+            )
+        # A flat objective (no variance in X, alpha = 0): any step is stable.
+        return 1.0 / lipschitz if lipschitz > 0 else 1.0
+
+    def _split(self, sample_weight, rng):
+        """Training and validation weights: the held-out rows get weight 0.
+
+        Masking by weights, rather than indexing, keeps X uncopied.
+        """
+        if not self.early_stopping:
+            return sample_weight, None
+        rows = np.flatnonzero(sample_weight > 0)
+        train_rows, val_rows = train_test_split(
+            rows, test_size=self.validation_fraction, random_state=rng
+        )
+        if val_rows.size < 2 or train_rows.size < 1:
+            raise ValueError(
+                f"early_stopping needs at least 2 validation samples; "
+                f"validation_fraction={self.validation_fraction} of "
+                f"{rows.size} weighted samples gives {val_rows.size}."
+            )
+        val_weight = np.zeros_like(sample_weight)
+        val_weight[val_rows] = sample_weight[val_rows]
+        train_weight = sample_weight.copy()
+        train_weight[val_rows] = 0
+        return train_weight, val_weight
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        shuffled = self.batch_size is not None and self.shuffle
+        tags.non_deterministic = shuffled and self.random_state is None
+        return tags

@@ -1,0 +1,133 @@
+"""The exact minimiser of the objective in ``_objective`` (the Newton target).
+
+For squared error one Newton step from any point lands on the minimiser
+``w* = (XcᵀSXc + alpha·Σs·I)⁻¹ XcᵀS(y − ȳ)``. Two routes compute it:
+
+* fast: Cholesky of the column-equilibrated centred Gram from the sufficient
+  statistics, used when its estimated reciprocal condition number shows the
+  normal equations keep enough digits;
+* careful: a streaming (tall-skinny) QR of the weighted, centred data
+  ``[Xc·√s | yc·√s]``, block by block (never a copy of ``X``), and an SVD of
+  the small triangular factor. Its accuracy depends on cond(X), not on
+  cond(X)², and rank-deficient or wide problems get the minimum-norm
+  solution, like ``numpy.linalg.lstsq``.
+"""
+
+import numpy as np
+import scipy.linalg as la
+import scipy.sparse as sp
+
+from ._objective import BLOCK_BYTES, row_blocks
+
+# Cholesky on the normal equations loses about cond(Gram)·eps relative
+# accuracy: above this reciprocal condition the result keeps >= 10 digits.
+FAST_PATH_RCOND = 1e-6
+
+
+def solve_from_stats(stats, l2_reg_strength):
+    """Minimiser from the statistics by equilibrated Cholesky.
+
+    Returns ``(coef, rcond)``; ``coef`` is ``None`` when the Gram is too
+    ill-conditioned (or singular) for the fast path.
+    """
+    n_features, n_outputs = stats.xy.shape
+    gram = stats.xx.copy()
+    gram[np.diag_indices_from(gram)] += l2_reg_strength * stats.sw_sum
+    diag = np.diag(gram).copy()
+    coef = np.zeros((n_features, n_outputs))
+    # Columns with no variance do not change the fit: their minimum-norm
+    # coefficient is zero.
+    active = diag > 0
+    if not active.any():
+        return coef, 1.0
+    scale = 1.0 / np.sqrt(diag[active])
+    scaled = gram[np.ix_(active, active)] * np.outer(scale, scale)
+    try:
+        factor = la.cholesky(scaled, lower=False, check_finite=False)
+    except la.LinAlgError:
+        return None, 0.0
+    pocon = la.get_lapack_funcs("pocon", (factor,))
+    rcond, info = pocon(factor, np.abs(scaled).sum(axis=0).max())
+    if info != 0 or not rcond > FAST_PATH_RCOND:
+        return None, float(rcond)
+    rhs = stats.xy[active] * scale[:, None]
+    solution = la.cho_solve((factor, False), rhs, check_finite=False)
+    coef[active] = solution * scale[:, None]
+    return coef, float(rcond)
+
+
+def solve_by_qr(X, Y, sample_weight, x_mean, y_mean, sw_sum, l2_reg_strength):
+    """Minimum-norm minimiser from a streaming QR of the centred data."""
+    n_samples, n_features = X.shape
+    n_outputs = Y.shape[1]
+    width = n_features + n_outputs
+    factor = np.zeros((0, width))
+    block_rows = max(width, BLOCK_BYTES // (8 * width))
+    root_sw = np.sqrt(sample_weight.astype(np.float64))
+    if sp.issparse(X) and X.format != "csr":
+        X = X.tocsr()  # row blocks need CSR; copies the sparse arrays only
+    for outer in row_blocks(X, block_bytes=8 * width * block_rows):
+        X_block = X[outer]
+        X_block = X_block.toarray() if sp.issparse(X_block) else X_block
+        block = np.empty((X_block.shape[0], width))
+        np.subtract(X_block, x_mean, out=block[:, :n_features])
+        np.subtract(Y[outer], y_mean, out=block[:, n_features:])
+        block *= root_sw[outer, None]
+        factor = _qr_r(np.vstack([factor, block]))
+    if l2_reg_strength > 0:
+        ridge = np.zeros((n_features, width))
+        ridge[:, :n_features] = np.sqrt(l2_reg_strength * sw_sum) * np.eye(n_features)
+        factor = _qr_r(np.vstack([factor, ridge]))
+    return min_norm_solve(factor[:, :n_features], factor[:, n_features:], n_samples)
+
+
+def _qr_r(matrix):
+    return la.qr(matrix, mode="r", overwrite_a=True, check_finite=False)[0][
+        : min(matrix.shape)
+    ]
+
+
+def min_norm_solve(triangular, rhs, n_samples):
+    """Minimum-norm least-squares solution of ``triangular @ coef ≈ rhs``.
+
+    The numerical rank is decided on the column-equilibrated matrix (so badly
+    scaled but full-rank designs keep every column, which plain ``lstsq``
+    would truncate) with lstsq's default cutoff ``eps·max(n, d)``; a truly
+    rank-deficient system is then solved with the same rank in the original
+    coordinates, so the solution has minimum Euclidean norm as in ``lstsq``.
+    """
+    n_features = triangular.shape[1]
+    coef = np.zeros((n_features, rhs.shape[1]))
+    norms = np.linalg.norm(triangular, axis=0)
+    active = norms > 0
+    if not active.any():
+        return coef
+    cutoff = np.finfo(np.float64).eps * max(n_samples, n_features)
+    scaled = triangular[:, active] / norms[active]
+    u, sing, vt = la.svd(scaled, full_matrices=False, check_finite=False)
+    rank = int(np.sum(sing > cutoff * sing[0]))
+    if rank == active.sum():
+        coef[active] = (vt.T @ ((u.T @ rhs) / sing[:, None])) / norms[active, None]
+        return coef
+    u, sing, vt = la.svd(triangular[:, active], full_matrices=False, check_finite=False)
+    u, sing, vt = u[:, :rank], sing[:rank], vt[:rank]
+    coef[active] = vt.T @ ((u.T @ rhs) / sing[:, None])
+    return coef
+
+
+def solve_from_stats_pinv(stats, l2_reg_strength):
+    """Minimum-norm minimiser from the statistics alone (no data to revisit).
+
+    Used by ``partial_fit`` when the Gram is too ill-conditioned for Cholesky:
+    a symmetric eigendecomposition with a cutoff at eps·d of the largest
+    eigenvalue, on the Gram (accuracy limited by cond(X)²).
+    """
+    gram = stats.xx.copy()
+    gram[np.diag_indices_from(gram)] += l2_reg_strength * stats.sw_sum
+    evals, evecs = la.eigh(gram, check_finite=False)
+    top = max(evals[-1], 0.0)
+    keep = evals > np.finfo(np.float64).eps * gram.shape[0] * top
+    if not keep.any():
+        return np.zeros_like(stats.xy)
+    evecs = evecs[:, keep]
+    return evecs @ ((evecs.T @ stats.xy) / evals[keep, None])

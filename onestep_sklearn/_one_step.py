@@ -1,0 +1,248 @@
+"""OneStepRegressor: a linear model fitted by exactly one parameter update."""
+
+import numpy as np
+from sklearn.base import _fit_context
+from sklearn.utils._param_validation import StrOptions
+
+from ._base import BaseMSERegressor
+from ._learning_rate import cauchy_step
+from ._newton import solve_by_qr, solve_from_stats, solve_from_stats_pinv
+from ._objective import DataObjective, SufficientStats, weighted_means
+
+
+class OneStepRegressor(BaseMSERegressor):
+    """Least squares fitted by ONE update ``θ₁ = θ₀ − η·d(θ₀)``.
+
+    Minimises the objective of ``onestep_sklearn._objective``::
+
+        f(w, b) = (1/Σsᵢ) Σ sᵢ (yᵢ − xᵢᵀw − b)²  +  alpha·‖w‖²
+
+    With ``solver="newton"`` the direction is ``d = H⁻¹∇f`` and, the
+    objective being quadratic, the single step lands on the exact minimiser
+    (``LinearRegression``, or ``Ridge(alpha=alpha * n_samples)`` for unit
+    weights). With ``solver="gradient"`` the direction is ``d = ∇f``: the
+    textbook gradient step, with either the best possible step size (exact
+    line search) or the one you give. The intercept is profiled out: after
+    the step on ``w`` it is set to its best value ``ȳ − x̄ᵀw``.
+
+    Parameters
+    ----------
+    solver : {"newton", "gradient"}, default="newton"
+        The direction of the update: Newton (exact minimiser) or gradient.
+    learning_rate : "auto" or float > 0, default="auto"
+        The step size ``η``. "auto" is 1 for Newton (the full step) and the
+        exact line-search step ``‖g‖²/(gᵀHg)`` for the gradient, which is the
+        best single gradient step.
+    alpha : float >= 0, default=0.0
+        L2 penalty strength (never the step size). Equals
+        ``Ridge(alpha=alpha * n_samples)`` with unit weights.
+    fit_intercept : bool, default=True
+        Whether to fit an intercept (never penalised).
+    warm_start : bool, default=False
+        Whether ``fit`` starts from the previous ``coef_`` instead of zeros.
+
+    Attributes
+    ----------
+    coef_ : ndarray of shape (n_features,) or (n_targets, n_features)
+        Coefficients after the step, in the dtype of ``X``.
+    intercept_ : float or ndarray of shape (n_targets,)
+        Intercept (0.0 when ``fit_intercept=False``).
+    n_iter_ : int
+        Always 1: one update.
+    learning_rate_ : float
+        The step size actually taken (0.0 when the gradient was already 0).
+    loss_ : float
+        The objective after the step (summed over targets).
+    n_features_in_ : int
+        Number of features seen during ``fit``.
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Names of features seen during ``fit``, for string column names only.
+
+    See Also
+    --------
+    IterativeGDRegressor : Gradient descent run to convergence.
+    sklearn.linear_model.LinearRegression : Ordinary least squares.
+    sklearn.linear_model.Ridge : Least squares with an L2 penalty.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from onestep_sklearn import OneStepRegressor
+    >>> X = np.array([[1.0], [2.0], [3.0], [4.0]])
+    >>> y = np.array([3.0, 5.0, 7.0, 9.0])
+    >>> reg = OneStepRegressor().fit(X, y)
+    >>> round(float(reg.coef_[0]), 6), round(float(reg.intercept_), 6)
+    (2.0, 1.0)
+    >>> textbook = OneStepRegressor(solver="gradient", learning_rate=0.01,
+    ...                             fit_intercept=False).fit(X, y)
+    >>> float(textbook.coef_[0])  # 0.01 * (2/n) * X.T @ y
+    0.35
+    """
+
+    _parameter_constraints: dict = {
+        **BaseMSERegressor._parameter_constraints,
+        "solver": [StrOptions({"newton", "gradient"})],
+    }
+
+    def __init__(
+        self,
+        *,
+        solver="newton",
+        learning_rate="auto",
+        alpha=0.0,
+        fit_intercept=True,
+        warm_start=False,
+    ):
+        self.solver = solver
+        self.learning_rate = learning_rate
+        self.alpha = alpha
+        self.fit_intercept = fit_intercept
+        self.warm_start = warm_start
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y, sample_weight=None, coef_init=None):
+        """Fit the model with one update from ``θ₀``.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Training data. Never copied or modified.
+        y : array-like of shape (n_samples,) or (n_samples, n_targets)
+            Target values.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Non-negative weights; the objective is normalised by their sum.
+        coef_init : array-like of shape (n_features,) or (n_targets, n_features)
+            The starting point ``θ₀`` (default: zeros, or ``coef_`` with
+            ``warm_start=True``).
+
+        Returns
+        -------
+        self : object
+            Fitted estimator.
+        """
+        X, Y, y_ndim, sample_weight, sw_sum = self._validate_fit_data(
+            X, y, sample_weight, reset=True
+        )
+        n_samples, n_features = X.shape
+        coef0 = self._initial_coef(coef_init, n_features, Y.shape[1], y_ndim)
+        if hasattr(self, "_stats"):
+            del self._stats
+        if self.fit_intercept:
+            x_mean, y_mean = weighted_means(X, Y, sample_weight, sw_sum)
+        else:
+            x_mean, y_mean = np.zeros(n_features), np.zeros(Y.shape[1])
+        objective = DataObjective(
+            X, Y, sample_weight, sw_sum, x_mean, y_mean, self.alpha
+        )
+        if self.solver == "newton":
+            stats = None
+            if n_samples >= n_features:
+                stats = SufficientStats.from_data(
+                    X, Y, sample_weight, self.fit_intercept
+                )
+                target, _ = solve_from_stats(stats, self.alpha)
+            if stats is None or target is None:
+                target = solve_by_qr(
+                    X, Y, sample_weight, x_mean, y_mean, sw_sum, self.alpha
+                )
+            coef, eta = self._newton_update(coef0, target)
+            loss = objective.loss(coef)
+        else:
+            loss0, grad = objective.loss_gradient(coef0)
+            coef, eta, loss = self._gradient_update(coef0, loss0, grad, objective.hessp)
+            if loss is None:
+                loss = objective.loss(coef)
+        self._finish(coef, objective.intercept(coef), eta, loss, y_ndim, X.dtype)
+        return self
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def partial_fit(self, X, y, sample_weight=None):
+        """Add a chunk of data; the model equals ``fit`` on all chunks so far.
+
+        The sufficient statistics of the chunks are accumulated and merged
+        exactly, and the step is recomputed from ``θ₀ = 0`` on all of them.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            A chunk of training data.
+        y : array-like of shape (n_samples,) or (n_samples, n_targets)
+            Its target values.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Its sample weights.
+
+        Returns
+        -------
+        self : object
+            Fitted estimator.
+        """
+        first_call = not hasattr(self, "_stats")
+        X, Y, y_ndim, sample_weight, _ = self._validate_fit_data(
+            X, y, sample_weight, reset=first_call
+        )
+        chunk = SufficientStats.from_data(X, Y, sample_weight, self.fit_intercept)
+        if not first_call and self._stats.fit_intercept != self.fit_intercept:
+            raise ValueError(
+                "fit_intercept changed between partial_fit calls; call fit to "
+                "start again."
+            )
+        stats = chunk if first_call else self._stats.merge(chunk)
+        coef0 = np.zeros_like(stats.xy)
+        if self.solver == "newton":
+            target, _ = solve_from_stats(stats, self.alpha)
+            if target is None:
+                target = solve_from_stats_pinv(stats, self.alpha)
+            coef, eta = self._newton_update(coef0, target)
+            loss = None
+        else:
+            loss0, grad = stats.loss_gradient(coef0, self.alpha)
+            coef, eta, loss = self._gradient_update(
+                coef0, loss0, grad, lambda v: stats.hessp(v, self.alpha)
+            )
+        if loss is None:
+            loss = float(stats.loss_per_output(coef, self.alpha).sum())
+        self._finish(coef, stats.intercept(coef), eta, loss, y_ndim, X.dtype)
+        self._stats = stats
+        return self
+
+    def _newton_update(self, coef0, target):
+        """θ₁ = θ₀ − η·H⁻¹∇f(θ₀) = θ₀ + η·(w* − θ₀)."""
+        if self.learning_rate == "auto" or self.learning_rate == 1:
+            return target, 1.0
+        eta = float(self.learning_rate)
+        return coef0 + eta * (target - coef0), eta
+
+    def _gradient_update(self, coef0, loss0, grad, hessp):
+        """θ₁ = θ₀ − η·∇f(θ₀); returns (coef, η, loss or None if unknown)."""
+        if self.learning_rate != "auto":
+            eta = float(self.learning_rate)
+            return coef0 - eta * grad, eta, None
+        hess_grad = hessp(grad)
+        eta = cauchy_step(grad, hess_grad)
+        # The objective is quadratic, so the decrease along −g is exact:
+        # f(θ₀ − ηg) = f(θ₀) − η‖g‖² + ½η²gᵀHg = f(θ₀) − ½η‖g‖² at η = η*.
+        loss = max(loss0 - 0.5 * eta * float(np.sum(grad * grad)), 0.0)
+        return coef0 - eta * grad, eta, loss
+
+    def _finish(self, coef, intercept, eta, loss, y_ndim, dtype):
+        finite = np.isfinite(loss) and np.all(np.isfinite(coef))
+        if not (finite and np.all(np.isfinite(intercept))):
+            raise ValueError(
+                f"The step with learning_rate={eta!r} overflowed: the coefficients "
+                "or the objective after it are not finite. Use "
+                "learning_rate='auto' or a smaller value, or scale X (for "
+                "example with StandardScaler)."
+            )
+        self._set_coef(coef, intercept, y_ndim, dtype)
+        self.n_iter_ = 1
+        self.learning_rate_ = float(eta)
+        self.loss_ = float(loss)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        # One gradient step of a size the user fixed is, by design, not a
+        # fitted model on arbitrary data (it can be arbitrarily small).
+        tags.regressor_tags.poor_score = (
+            self.solver == "gradient" and self.learning_rate != "auto"
+        )
+        return tags
