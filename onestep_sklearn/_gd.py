@@ -122,3 +122,142 @@ def weighted_sst(Y, sample_weight):
     sw = sample_weight.astype(np.float64)
     y_mean = sw @ Y / sw.sum()
     return sw @ (Y.astype(np.float64) - y_mean) ** 2
+
+
+class DataEngine:
+    """Iterations of the data-pass loop, one per :meth:`advance` call.
+
+    Same interface as ``_spectral.SpectralEngine``, so :func:`descend` drives
+    either; this one serves mini-batches, ``precompute=False`` and data whose
+    statistics are not formed.
+    """
+
+    def __init__(
+        self,
+        objective,
+        coef,
+        learning_rate,
+        schedule,
+        power_t,
+        momentum,
+        nesterov,
+        batches=None,
+        scorer=None,
+    ):
+        self.state = GDState(coef=coef.copy(), velocity=np.zeros_like(coef))
+        self.objective, self.batches, self.scorer = objective, batches, scorer
+        self.rate = (learning_rate, schedule, power_t)
+        self.momentum, self.nesterov = momentum, nesterov
+        self.best = self.best_val = self.state.coef.copy()
+
+    @property
+    def t(self):
+        return self.state.t
+
+    @property
+    def rate_scale(self):
+        return self.state.rate_scale
+
+    def _rate(self, state):
+        learning_rate, schedule, power_t = self.rate
+        return step_size(learning_rate, schedule, power_t, state)
+
+    def rate_now(self):
+        return float(self._rate(self.state))
+
+    def advance(self, limit):
+        batches = None if self.batches is None else self.batches()
+        loss = run_epoch(
+            self.state,
+            self.objective,
+            batches,
+            self._rate,
+            self.momentum,
+            self.nesterov,
+        )
+        if not np.all(np.isfinite(self.state.coef)):
+            loss = np.nan
+        scores = None
+        if self.scorer is not None:
+            scores = [self.current_score()]
+        return np.array([loss]), scores
+
+    def current_score(self):
+        coef = self.state.coef
+        with np.errstate(over="ignore", invalid="ignore"):
+            return self.scorer(coef, self.objective.intercept(coef))
+
+    def commit(self, consumed, best_at, best_score_at):
+        if best_at is not None:
+            self.best = self.state.coef.copy()
+        if best_score_at is not None:
+            self.best_val = self.state.coef.copy()
+
+    def revert_to_best(self):
+        state = self.state
+        state.coef, state.velocity = self.best.copy(), np.zeros_like(self.best)
+        state.grad, state.rate_scale = None, state.rate_scale / 5
+
+    def coef(self, which="current"):
+        return {
+            "current": self.state.coef,
+            "best": self.best,
+            "best_val": self.best_val,
+        }[which]
+
+
+# The adaptive schedule gives up once the rate has been divided this much.
+MIN_RATE_SCALE = 1e-6
+
+
+def descend(engine, rule, max_iter, adaptive, verbose):
+    """Drive an engine until the rule stops it or ``max_iter`` is reached.
+
+    Returns ``(loss_curve, validation_scores, stop)``, ``stop`` one of
+    "converged", "diverged", "rate" (adaptive gave up) or ``None``
+    (max_iter). An undone step of the adaptive schedule records the
+    objective of the iterate the run continues from.
+    """
+    curve, scores, stop = [], [], None
+    stride = max(1, -(-max_iter // 50))
+    while rule.iteration < max_iter:
+        first = rule.iteration + 1
+        losses, chunk_scores = engine.advance(max_iter - rule.iteration)
+        consumed, event, best_at, best_score_at = rule.scan(losses, chunk_scores)
+        engine.commit(consumed, best_at, best_score_at)
+        kept = consumed - (event == "diverged")
+        curve.extend(float(v) for v in losses[:kept])
+        if chunk_scores is not None:
+            scores.extend(float(v) for v in chunk_scores[:kept])
+        if verbose:
+            previous = curve[-kept - 1] if len(curve) > kept else None
+            _print_progress(losses[:consumed], first, stride, engine, previous)
+        if event == "diverged" and adaptive and engine.rate_scale > MIN_RATE_SCALE:
+            engine.revert_to_best()
+            rule.restart_from_best()
+            curve.append(rule.best_loss)
+            if chunk_scores is not None:
+                scores.append(float(engine.current_score()))
+            continue
+        if event == "diverged":
+            stop = "rate" if adaptive else "diverged"
+            finite = losses[kept]
+            if np.isfinite(finite):
+                curve.append(float(finite))
+            break
+        if event == "converged":
+            stop = event
+            break
+    return curve, scores, stop
+
+
+def _print_progress(losses, first, stride, engine, previous):
+    for offset, loss in enumerate(losses):
+        iteration = first + offset
+        if iteration % stride == 0 or iteration == 1:
+            change = abs(previous - loss) / abs(previous) if previous else np.inf
+            print(
+                f"iter {iteration:>6}  objective {loss:.6e}  "
+                f"rel. change {change:.2e}  step {engine.rate_now():.3e}"
+            )
+        previous = loss

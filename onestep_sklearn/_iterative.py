@@ -1,6 +1,7 @@
 """IterativeGDRegressor: gradient descent on least squares, done properly."""
 
 import warnings
+from functools import partial
 from numbers import Integral, Real
 
 import numpy as np
@@ -12,7 +13,9 @@ from sklearn.utils._param_validation import Interval, StrOptions
 
 from ._base import BaseMSERegressor
 from ._gd import (
+    DataEngine,
     GDState,
+    descend,
     minibatches,
     run_epoch,
     step_size,
@@ -25,15 +28,18 @@ from ._learning_rate import (
     lipschitz_from_data,
     per_sample_lipschitz,
 )
-from ._objective import DataObjective, StatsObjective, SufficientStats, weighted_means
+from ._objective import (
+    DataObjective,
+    StatsObjective,
+    SufficientStats,
+    weighted_means,
+)
+from ._spectral import SpectralEngine
+from ._stopping import EPS, StopRule
 
 # precompute="auto" iterates on the statistics when forming the d×d Gram is
 # cheap next to the data passes it replaces.
 PRECOMPUTE_MAX_FEATURES = 1000
-# Without momentum, full-batch GD decreases monotonically below 2/L; a
-# non-monotone run counts as diverged when the objective passes this multiple
-# of its scale.
-BLOW_UP_FACTOR = 100.0
 
 
 class IterativeGDRegressor(BaseMSERegressor):
@@ -232,10 +238,10 @@ class IterativeGDRegressor(BaseMSERegressor):
         rng = check_random_state(self.random_state)
         coef0 = self._initial_coef(coef_init, n_features, Y.shape[1], y_ndim)
         train_weight, val_weight = self._split(sample_weight, rng)
+        sw_sum = float(train_weight.sum(dtype=np.float64))
         precompute = self.precompute
         if precompute == "auto":
             precompute = n_samples >= n_features <= PRECOMPUTE_MAX_FEATURES
-        sw_sum = float(train_weight.sum(dtype=np.float64))
         if precompute:
             stats = SufficientStats.from_data(X, Y, train_weight, self.fit_intercept)
             objective = StatsObjective(stats, self.alpha)
@@ -246,146 +252,109 @@ class IterativeGDRegressor(BaseMSERegressor):
                 X, Y, train_weight, sw_sum, x_mean, y_mean, self.alpha
             )
             lipschitz = lipschitz_from_data(objective)
-        scorer = None
-        if val_weight is not None:
-            if precompute:
-                scorer = validation_r2_stats(
-                    SufficientStats.from_data(X, Y, val_weight, True)
-                )
-            else:
-                scorer = validation_r2_data(
-                    X, Y, val_weight, weighted_sst(Y, val_weight)
-                )
-        batches = None
-        if self.batch_size is not None:
-            train_rows = np.flatnonzero(train_weight > 0)
-
-            def batches():
-                return minibatches(
+        self.lipschitz_ = float(lipschitz)
+        self.learning_rate_ = self._base_rate(X, train_weight, objective, lipschitz)
+        rate = (self.learning_rate_, self.schedule, self.power_t)
+        moves = (self.momentum, self.nesterov)
+        val_stats = scorer = None
+        if val_weight is not None and precompute:
+            val_stats = SufficientStats.from_data(X, Y, val_weight, True)
+            scorer = validation_r2_stats(val_stats)
+        elif val_weight is not None:
+            scorer = validation_r2_data(X, Y, val_weight, weighted_sst(Y, val_weight))
+        if precompute and self.batch_size is None:
+            engine = SpectralEngine(objective, coef0, *rate, *moves, val_stats)
+        else:
+            batches = None
+            if self.batch_size is not None:
+                batches = partial(
+                    minibatches,
                     X,
                     Y,
                     train_weight,
                     objective.x_mean,
                     objective.y_mean,
                     self.alpha,
-                    train_rows,
+                    np.flatnonzero(train_weight > 0),
                     self.batch_size,
                     rng if self.shuffle else None,
                 )
-
-        self.lipschitz_ = float(lipschitz)
-        self.learning_rate_ = self._base_rate(X, train_weight, objective, lipschitz)
-        # The objective at w = 0 with the best intercept: its natural scale.
-        y_scale = objective.loss(np.zeros_like(coef0))
-        state = GDState(coef=coef0, velocity=np.zeros_like(coef0))
-        self._run(state, objective, batches, scorer, y_scale)
-        self._set_coef(state.coef, objective.intercept(state.coef), y_ndim, X.dtype)
+            engine = DataEngine(objective, coef0, *rate, *moves, batches, scorer)
+        coef = self._descend(engine, objective, coef0, scorer, X.dtype)
+        self._set_coef(coef, objective.intercept(coef), y_ndim, X.dtype)
+        # partial_fit continues from here, with these running means.
+        self._state = GDState(coef=coef.copy(), velocity=np.zeros_like(coef))
+        self._state.t = self.t_
+        self._seen = (sw_sum, objective.x_mean, objective.y_mean)
         return self
 
-    def _run(self, state, objective, batches, scorer, y_scale):
-        """The loop of ``fit``: iterate, watch for divergence and convergence."""
-        loss = objective.loss(state.coef)
-        scale = max(loss, y_scale, np.finfo(np.float64).tiny)
-        monotone = self.momentum == 0 and batches is None
-        eps = np.finfo(np.float64).eps
-        best_loss, best_coef = loss, state.coef.copy()
-        self.loss_curve_, self.t_, self.n_iter_ = [], 0, 0
-        if scorer is not None:
-            self.validation_scores_ = []
-            best_score = scorer(state.coef, objective.intercept(state.coef))
-            best_val_coef = state.coef.copy()
-        stride = max(1, -(-self.max_iter // 50))
-        no_change, stop = 0, None
-
-        def rate(s):
-            return step_size(self.learning_rate_, self.schedule, self.power_t, s)
-
-        for iteration in range(1, self.max_iter + 1):
-            previous = loss
-            eta = rate(state)
-            epoch_batches = None if batches is None else batches()
-            loss = run_epoch(
-                state, objective, epoch_batches, rate, self.momentum, self.nesterov
-            )
-            self.n_iter_ = iteration
-            finite = np.isfinite(loss) and np.all(np.isfinite(state.coef))
-            if finite:
-                self.loss_curve_.append(float(loss))
-            grew = loss > previous * (1 + np.sqrt(eps)) + 1e3 * eps * scale
-            blown = loss > BLOW_UP_FACTOR * scale
-            if not finite or (grew if monotone else blown):
-                if self.schedule == "adaptive" and finite:
-                    state.coef, state.velocity = best_coef.copy(), 0 * state.velocity
-                    state.grad, state.rate_scale = None, state.rate_scale / 5
-                    loss = best_loss
-                    if state.rate_scale < 1e-6:
-                        stop = "rate"
-                        break
-                    continue
-                stop = "diverged"
-                self._warn_divergence(iteration, loss, best_loss, eta)
-                state.coef = best_coef
-                break
-            floor = 1e3 * eps * scale
-            change = abs(previous - loss) / max(abs(previous), floor)
-            # Mini-batch objectives are noisy: there, progress means beating
-            # the best objective so far by a relative tol (as SGDRegressor).
-            gain = (best_loss - loss) / max(best_loss, floor)
-            if loss < best_loss:
-                best_loss, best_coef = loss, state.coef.copy()
-            if self.verbose and (iteration % stride == 0 or iteration == 1):
-                print(
-                    f"iter {iteration:>6}  objective {loss:.6e}  "
-                    f"rel. change {change:.2e}  step {eta:.3e}"
-                )
-            if scorer is not None:
-                score = scorer(state.coef, objective.intercept(state.coef))
-                self.validation_scores_.append(score)
-                improved = score > best_score + (self.tol or 0.0)
-                if score > best_score:
-                    best_score, best_val_coef = score, state.coef.copy()
-                no_change = 0 if improved else no_change + 1
-            elif self.tol is not None:
-                progress = change if batches is None else gain
-                converged = progress < self.tol or loss <= floor
-                no_change = no_change + 1 if converged else 0
-            if self.tol is not None and no_change >= self.n_iter_no_change:
-                stop = "converged"
-                break
-        self.t_ = state.t
-        if scorer is not None:
-            self.best_validation_score_ = float(best_score)
-            self.validation_scores_ = [float(s) for s in self.validation_scores_]
-            state.coef = best_val_coef
-        if self.verbose:
-            print(
-                f"stopped after {self.n_iter_} iterations ({stop or 'max_iter'}), "
-                f"objective {best_loss if stop == 'diverged' else loss:.6e}"
-            )
-        if stop is None and self.tol is not None:
-            warnings.warn(
-                f"{type(self).__name__} reached max_iter={self.max_iter} before "
-                f"the objective stopped changing: relative change {change:.2e} "
-                f"> tol={self.tol} at the last iteration (objective {loss:.6e}, "
-                f"learning_rate_={self.learning_rate_:.3e}, 2/L="
-                f"{2 / self.lipschitz_ if self.lipschitz_ > 0 else np.inf:.3e}). "
-                "Increase max_iter, add momentum, or scale X (StandardScaler).",
-                ConvergenceWarning,
-            )
-
-    def _warn_divergence(self, iteration, loss, best_loss, eta):
-        limit = 2.0 / self.lipschitz_ if self.lipschitz_ > 0 else np.inf
-        where = "at or past" if eta >= limit else "close to"
-        warnings.warn(
-            f"{type(self).__name__} diverged at iteration {iteration}: the "
-            f"objective grew to {loss:.3e} (best {best_loss:.3e}). "
-            f"learning_rate={eta:.4g} is {where} the stability limit 2/L = "
-            f"{limit:.4g} for this data (L = {self.lipschitz_:.4g}, the largest "
-            "Hessian eigenvalue). Stopped at the best finite iterate. Fix: use "
-            f"learning_rate='auto' (1/L = {limit / 2:.4g}) or a value below 2/L, "
-            "or schedule='adaptive'.",
-            ConvergenceWarning,
+    def _descend(self, engine, objective, coef0, scorer, dtype):
+        """Run an engine under the stopping rule; set the run's attributes."""
+        loss = objective.loss(coef0)
+        scale = max(loss, objective.loss(np.zeros_like(coef0)))
+        rule = StopRule(
+            tol=self.tol,
+            n_iter_no_change=self.n_iter_no_change,
+            scale=max(scale, np.finfo(np.float64).tiny),
+            monotone=self.momentum == 0 and self.batch_size is None,
+            stochastic=self.batch_size is not None,
+            previous=loss,
+            eps=max(np.finfo(dtype).eps, EPS),
+            use_scores=scorer is not None,
         )
+        if scorer is not None:
+            rule.best_score = scorer(coef0, objective.intercept(coef0))
+        curve, scores, stop = descend(
+            engine, rule, self.max_iter, self.schedule == "adaptive", self.verbose
+        )
+        self.loss_curve_, self.n_iter_, self.t_ = curve, rule.iteration, int(engine.t)
+        which = "best" if stop in ("diverged", "rate") else "current"
+        if scorer is not None:
+            self.validation_scores_ = scores
+            self.best_validation_score_ = float(rule.best_score)
+            which = "best_val"
+        if self.verbose:
+            print(f"stopped after {self.n_iter_} iterations ({stop or 'max_iter'})")
+        self._warn(stop, rule, engine)
+        return engine.coef(which).copy()
+
+    def _warn(self, stop, rule, engine):
+        limit = 2.0 / self.lipschitz_ if self.lipschitz_ > 0 else np.inf
+        facts = (
+            f"learning_rate={self.learning_rate_:.4g} against the stability limit "
+            f"2/L = {limit:.4g} for this data (L = {self.lipschitz_:.4g}, the "
+            "largest Hessian eigenvalue)"
+        )
+        if stop == "diverged":
+            where = "at or past" if self.learning_rate_ >= limit else "close to"
+            message = (
+                f"diverged at iteration {rule.iteration}: the objective grew "
+                f"(best {rule.best_loss:.3e}). learning_rate={self.learning_rate_:.4g}"
+                f" is {where} the stability limit 2/L = {limit:.4g} for this data "
+                f"(L = {self.lipschitz_:.4g}, the largest Hessian eigenvalue)"
+                + (f" with momentum={self.momentum}" if self.momentum else "")
+                + ". Stopped at the best finite iterate. Fix: use "
+                f"learning_rate='auto' (1/L = {limit / 2:.4g}) or a value below "
+                "2/L, or schedule='adaptive'."
+            )
+        elif stop == "rate":
+            message = (
+                f"gave up at iteration {rule.iteration}: schedule='adaptive' "
+                f"divided the rate by 5 until it was {engine.rate_scale:.1e} times "
+                f"the initial one and the objective still grew; {facts}. Returned "
+                "the best iterate. Fix: learning_rate='auto', or scale X."
+            )
+        elif stop is None and self.tol is not None:
+            message = (
+                f"reached max_iter={self.max_iter} before the objective stopped "
+                f"changing: last relative change {rule.last_change:.2e}, tol="
+                f"{self.tol} (needed for n_iter_no_change={self.n_iter_no_change} "
+                f"iterations in a row); objective {rule.previous:.6e}; {facts}. "
+                "Increase max_iter, add momentum, or scale X (StandardScaler)."
+            )
+        else:
+            return
+        warnings.warn(f"{type(self).__name__} {message}", ConvergenceWarning)
 
     @_fit_context(prefer_skip_nested_validation=True)
     def partial_fit(self, X, y, sample_weight=None):
@@ -434,7 +403,6 @@ class IterativeGDRegressor(BaseMSERegressor):
             X, sample_weight, objective, self.lipschitz_
         )
         state = self._state
-        state.grad = None
         batches = None
         if self.batch_size is not None:
             rng = check_random_state(self.random_state) if self.shuffle else None
@@ -449,22 +417,35 @@ class IterativeGDRegressor(BaseMSERegressor):
                 self.batch_size,
                 rng,
             )
+            before = objective.loss(state.coef)
+        else:
+            before, state.grad = objective.loss_gradient(state.coef)
         previous = (state.coef.copy(), state.velocity.copy(), state.t)
 
         def rate(s):
             return step_size(self.learning_rate_, self.schedule, self.power_t, s)
 
         loss = run_epoch(state, objective, batches, rate, self.momentum, self.nesterov)
+        state.grad = None  # the next chunk has its own gradient
+        limit = 2.0 / self.lipschitz_ if self.lipschitz_ > 0 else np.inf
         if not (np.isfinite(loss) and np.all(np.isfinite(state.coef))):
             state.coef, state.velocity, state.t = previous
+            loss = before
             warnings.warn(
                 f"partial_fit: the step with learning_rate={self.learning_rate_:.4g} "
-                f"overflowed on this chunk (2/L = {2 / self.lipschitz_:.4g}); the "
-                "chunk was skipped. Use learning_rate='auto' or a smaller value.",
+                f"overflowed on this chunk (2/L = {limit:.4g}); the chunk was "
+                "skipped. Use learning_rate='auto' or a smaller value.",
                 ConvergenceWarning,
             )
-        else:
-            self.loss_curve_.append(float(loss))
+        elif loss > before * (1 + np.sqrt(EPS)) and self.momentum == 0 and not batches:
+            warnings.warn(
+                f"partial_fit: the objective on this chunk grew from {before:.4g} "
+                f"to {loss:.4g}: learning_rate={self.learning_rate_:.4g} is past "
+                f"the stability limit 2/L = {limit:.4g} for this chunk. Use "
+                "learning_rate='auto'.",
+                ConvergenceWarning,
+            )
+        self.loss_curve_.append(float(loss))
         self.n_iter_ += 1
         self.t_ = state.t
         self._set_coef(state.coef, objective.intercept(state.coef), y_ndim, X.dtype)
