@@ -226,9 +226,9 @@ def descend(engine, rule, max_iter, adaptive, verbose):
         consumed, event, best_at, best_score_at = rule.scan(losses, chunk_scores)
         engine.commit(consumed, best_at, best_score_at)
         kept = consumed - (event == "diverged")
-        curve.extend(float(v) for v in losses[:kept])
+        curve.extend(losses[:kept].tolist())
         if chunk_scores is not None:
-            scores.extend(float(v) for v in chunk_scores[:kept])
+            scores.extend(np.asarray(chunk_scores[:kept], dtype=float).tolist())
         if verbose:
             previous = curve[-kept - 1] if len(curve) > kept else None
             _print_progress(losses[:consumed], first, stride, engine, previous)

@@ -17,7 +17,8 @@ import numpy as np
 import scipy.linalg as la
 import scipy.sparse as sp
 
-from ._objective import BLOCK_BYTES, row_blocks
+from . import _objective
+from ._objective import row_blocks
 
 # Cholesky on the normal equations loses about cond(Gram)·eps relative
 # accuracy: above this reciprocal condition the result keeps >= 10 digits.
@@ -62,7 +63,7 @@ def solve_by_qr(X, Y, sample_weight, x_mean, y_mean, sw_sum, l2_reg_strength):
     n_outputs = Y.shape[1]
     width = n_features + n_outputs
     factor = np.zeros((0, width))
-    block_rows = max(width, BLOCK_BYTES // (8 * width))
+    block_rows = max(width, _objective.BLOCK_BYTES // (8 * width))
     root_sw = np.sqrt(sample_weight.astype(np.float64))
     if sp.issparse(X) and X.format != "csr":
         X = X.tocsr()  # row blocks need CSR; copies the sparse arrays only

@@ -37,11 +37,13 @@ import scipy.sparse as sp
 BLOCK_BYTES = 1 << 18
 
 
-def row_blocks(X, block_bytes=BLOCK_BYTES):
-    """Yield slices of rows of ``X`` sized for the cache.
+def row_blocks(X, block_bytes=None):
+    """Yield slices of rows of ``X`` of about ``block_bytes`` (default
+    ``BLOCK_BYTES``, read at call time).
 
     CSC matrices cannot be sliced by rows cheaply, so they come as one block.
     """
+    block_bytes = BLOCK_BYTES if block_bytes is None else block_bytes
     n_samples, n_features = X.shape
     if sp.issparse(X) and X.format != "csr":
         yield slice(0, n_samples)
@@ -255,7 +257,16 @@ class SufficientStats:
         return (2.0 / self.sw_sum) * (self.xx @ vec) + 2.0 * l2_reg_strength * vec
 
     def sse(self, coef, intercept):
-        """Σ s (y − Xw − b)² per output, for any (not only the best) ``b``."""
+        """Σ s (y − Xw − b)² per output, for any (not only the best) ``b``.
+
+        Raw statistics (``fit_intercept=False``) serve ``b = 0`` only: they
+        do not keep the sums Σsx and Σsy the cross term of another ``b`` needs.
+        """
+        if not self.fit_intercept and np.any(intercept != 0):
+            raise ValueError(
+                "sse with a non-zero intercept needs statistics built with "
+                "fit_intercept=True"
+            )
         quad = np.sum(coef * (self.xx @ coef), axis=0)
         centred = self.yy - 2.0 * np.sum(coef * self.xy, axis=0) + quad
         offset = self.y_mean - self.x_mean @ coef - intercept
@@ -266,7 +277,8 @@ def _block_stats(X_block, Y_block, sw_block, fit_intercept):
     n_rows, n_features = X_block.shape
     sw_sum = float(sw_block.sum(dtype=np.float64))
     if sw_sum == 0:
-        return SufficientStats.empty(n_features, Y_block.shape[1], fit_intercept)
+        empty = SufficientStats.empty(n_features, Y_block.shape[1], fit_intercept)
+        return empty._replace_n(n_rows)
     sw64 = sw_block.astype(np.float64, copy=False)
     Y64 = Y_block.astype(np.float64, copy=False)
     if fit_intercept:

@@ -225,8 +225,11 @@ class OneStepRegressor(BaseMSERegressor):
         return coef0 - eta * grad, eta, loss
 
     def _finish(self, coef, intercept, eta, loss, y_ndim, dtype):
-        finite = np.isfinite(loss) and np.all(np.isfinite(coef))
-        if not (finite and np.all(np.isfinite(intercept))):
+        # Checked against the largest value of the output dtype: a float64
+        # result past float32's range would turn into inf in coef_.
+        limit = np.finfo(dtype).max
+        finite = np.isfinite(loss) and np.all(np.abs(coef) <= limit)
+        if not (finite and np.all(np.abs(intercept) <= limit)):
             raise ValueError(
                 f"The step with learning_rate={eta!r} overflowed: the coefficients "
                 "or the objective after it are not finite. Use "

@@ -77,27 +77,18 @@ class SpectralEngine:
         a = mu * mu if self.nesterov else mu
         b = -(1 + mu) * eta if self.nesterov else -eta
         lam = self.evals[None, :]
-        # Entries of M_t, shape (size, d); then the prefix products P_t.
-        p11, p12 = 1 + b * lam, a * lam * np.ones_like(eta)
-        p21, p22 = -eta * np.ones_like(lam), np.full_like(p11, mu)
         with np.errstate(over="ignore", invalid="ignore"):
-            shift = 1
-            while shift < size:
-                q11, q12, q21, q22 = (m[:-shift] for m in (p11, p12, p21, p22))
-                r11, r12, r21, r22 = (m[shift:] for m in (p11, p12, p21, p22))
-                p11, p12, p21, p22 = (
-                    np.concatenate((m[:shift], new))
-                    for m, new in zip(
-                        (p11, p12, p21, p22),
-                        (
-                            r11 * q11 + r12 * q21,
-                            r11 * q12 + r12 * q22,
-                            r21 * q11 + r22 * q21,
-                            r21 * q12 + r22 * q22,
-                        ),
-                    )
+            if mu == 0 and self.rate[1] != "invscaling":
+                # Plain GD at a fixed step: M is diagonal, P_t = (1 − ηλ)^t.
+                powers = np.arange(1, size + 1)[:, None]
+                p11 = (1 - eta[:1] * lam) ** powers
+                p12 = p22 = np.zeros_like(p11)
+                p21 = -eta * np.concatenate((np.ones_like(lam), p11[:-1]))
+            else:
+                p11, p12, p21, p22 = _prefix_products(
+                    1 + b * lam, a * lam * np.ones_like(eta),
+                    -eta * np.ones_like(lam), np.full((size, lam.size), mu),
                 )
-                shift *= 2
             g0, v0 = self.gamma[None], self.velocity[None]
             gammas = p11[..., None] * g0 + p12[..., None] * v0
             velocities = p21[..., None] * g0 + p22[..., None] * v0
@@ -162,3 +153,24 @@ class SpectralEngine:
             "best_val": self.best_val[1],
         }[which]
         return self.coef_at(shift)
+
+
+def _prefix_products(m11, m12, m21, m22):
+    """Inclusive prefix products ``P_t = M_t ⋯ M_1`` of 2×2 matrices.
+
+    Entries of shape (size, d); Hillis–Steele scan in log₂(size) rounds, the
+    later matrix on the left.
+    """
+    entries = np.stack((m11, m12, m21, m22))
+    shift, size = 1, m11.shape[0]
+    while shift < size:
+        r11, r12, r21, r22 = entries[:, shift:]
+        q11, q12, q21, q22 = entries[:, :-shift]
+        entries[:, shift:] = (
+            r11 * q11 + r12 * q21,
+            r11 * q12 + r12 * q22,
+            r21 * q11 + r22 * q21,
+            r21 * q12 + r22 * q22,
+        )
+        shift *= 2
+    return entries
