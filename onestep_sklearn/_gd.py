@@ -8,6 +8,7 @@ chunk. Objectives come from ``_objective`` (data pass or statistics).
 from dataclasses import dataclass
 
 import numpy as np
+from sklearn.model_selection import train_test_split
 
 from ._objective import DataObjective, data_pass
 
@@ -261,3 +262,25 @@ def _print_progress(losses, first, stride, engine, previous):
                 f"rel. change {change:.2e}  step {engine.rate_now():.3e}"
             )
         previous = loss
+
+
+def validation_split(sample_weight, validation_fraction, rng):
+    """Training and validation weights: the held-out rows get weight 0.
+
+    Masking by weights, rather than indexing, keeps X uncopied.
+    """
+    rows = np.flatnonzero(sample_weight > 0)
+    train_rows, val_rows = train_test_split(
+        rows, test_size=validation_fraction, random_state=rng
+    )
+    if val_rows.size < 2 or train_rows.size < 1:
+        raise ValueError(
+            f"early_stopping needs at least 2 validation samples; "
+            f"validation_fraction={validation_fraction} of "
+            f"{rows.size} weighted samples gives {val_rows.size}."
+        )
+    val_weight = np.zeros_like(sample_weight)
+    val_weight[val_rows] = sample_weight[val_rows]
+    train_weight = sample_weight.copy()
+    train_weight[val_rows] = 0
+    return train_weight, val_weight

@@ -7,7 +7,6 @@ from numbers import Integral, Real
 import numpy as np
 from sklearn.base import _fit_context
 from sklearn.exceptions import ConvergenceWarning
-from sklearn.model_selection import train_test_split
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 
@@ -21,6 +20,7 @@ from ._gd import (
     step_size,
     validation_r2_data,
     validation_r2_stats,
+    validation_split,
     weighted_sst,
 )
 from ._learning_rate import (
@@ -35,7 +35,7 @@ from ._objective import (
     weighted_means,
 )
 from ._spectral import SpectralEngine
-from ._stopping import EPS, StopRule
+from ._stopping import EPS, StopRule, stop_message
 
 # precompute="auto" iterates on the statistics when forming the d×d Gram is
 # cheap next to the data passes it replaces.
@@ -237,7 +237,11 @@ class IterativeGDRegressor(BaseMSERegressor):
         n_samples, n_features = X.shape
         rng = check_random_state(self.random_state)
         coef0 = self._initial_coef(coef_init, n_features, Y.shape[1], y_ndim)
-        train_weight, val_weight = self._split(sample_weight, rng)
+        train_weight, val_weight = sample_weight, None
+        if self.early_stopping:
+            train_weight, val_weight = validation_split(
+                sample_weight, self.validation_fraction, rng
+            )
         sw_sum = float(train_weight.sum(dtype=np.float64))
         precompute = self.precompute
         if precompute == "auto":
@@ -315,46 +319,20 @@ class IterativeGDRegressor(BaseMSERegressor):
             which = "best_val"
         if self.verbose:
             print(f"stopped after {self.n_iter_} iterations ({stop or 'max_iter'})")
-        self._warn(stop, rule, engine)
-        return engine.coef(which).copy()
-
-    def _warn(self, stop, rule, engine):
-        limit = 2.0 / self.lipschitz_ if self.lipschitz_ > 0 else np.inf
-        facts = (
-            f"learning_rate={self.learning_rate_:.4g} against the stability limit "
-            f"2/L = {limit:.4g} for this data (L = {self.lipschitz_:.4g}, the "
-            "largest Hessian eigenvalue)"
+        message = stop_message(
+            stop,
+            rule,
+            learning_rate=self.learning_rate_,
+            lipschitz=self.lipschitz_,
+            momentum=self.momentum,
+            max_iter=self.max_iter,
+            tol=self.tol,
+            n_iter_no_change=self.n_iter_no_change,
+            rate_scale=engine.rate_scale,
         )
-        if stop == "diverged":
-            where = "at or past" if self.learning_rate_ >= limit else "close to"
-            message = (
-                f"diverged at iteration {rule.iteration}: the objective grew "
-                f"(best {rule.best_loss:.3e}). learning_rate={self.learning_rate_:.4g}"
-                f" is {where} the stability limit 2/L = {limit:.4g} for this data "
-                f"(L = {self.lipschitz_:.4g}, the largest Hessian eigenvalue)"
-                + (f" with momentum={self.momentum}" if self.momentum else "")
-                + ". Stopped at the best finite iterate. Fix: use "
-                f"learning_rate='auto' (1/L = {limit / 2:.4g}) or a value below "
-                "2/L, or schedule='adaptive'."
-            )
-        elif stop == "rate":
-            message = (
-                f"gave up at iteration {rule.iteration}: schedule='adaptive' "
-                f"divided the rate by 5 until it was {engine.rate_scale:.1e} times "
-                f"the initial one and the objective still grew; {facts}. Returned "
-                "the best iterate. Fix: learning_rate='auto', or scale X."
-            )
-        elif stop is None and self.tol is not None:
-            message = (
-                f"reached max_iter={self.max_iter} before the objective stopped "
-                f"changing: last relative change {rule.last_change:.2e}, tol="
-                f"{self.tol} (needed for n_iter_no_change={self.n_iter_no_change} "
-                f"iterations in a row); objective {rule.previous:.6e}; {facts}. "
-                "Increase max_iter, add momentum, or scale X (StandardScaler)."
-            )
-        else:
-            return
-        warnings.warn(f"{type(self).__name__} {message}", ConvergenceWarning)
+        if message:
+            warnings.warn(f"{type(self).__name__} {message}", ConvergenceWarning)
+        return engine.coef(which).copy()
 
     @_fit_context(prefer_skip_nested_validation=True)
     def partial_fit(self, X, y, sample_weight=None):
@@ -466,29 +444,6 @@ class IterativeGDRegressor(BaseMSERegressor):
             )
         # A flat objective (no variance in X, alpha = 0): any step is stable.
         return 1.0 / lipschitz if lipschitz > 0 else 1.0
-
-    def _split(self, sample_weight, rng):
-        """Training and validation weights: the held-out rows get weight 0.
-
-        Masking by weights, rather than indexing, keeps X uncopied.
-        """
-        if not self.early_stopping:
-            return sample_weight, None
-        rows = np.flatnonzero(sample_weight > 0)
-        train_rows, val_rows = train_test_split(
-            rows, test_size=self.validation_fraction, random_state=rng
-        )
-        if val_rows.size < 2 or train_rows.size < 1:
-            raise ValueError(
-                f"early_stopping needs at least 2 validation samples; "
-                f"validation_fraction={self.validation_fraction} of "
-                f"{rows.size} weighted samples gives {val_rows.size}."
-            )
-        val_weight = np.zeros_like(sample_weight)
-        val_weight[val_rows] = sample_weight[val_rows]
-        train_weight = sample_weight.copy()
-        train_weight[val_rows] = 0
-        return train_weight, val_weight
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

@@ -86,8 +86,10 @@ class SpectralEngine:
                 p21 = -eta * np.concatenate((np.ones_like(lam), p11[:-1]))
             else:
                 p11, p12, p21, p22 = _prefix_products(
-                    1 + b * lam, a * lam * np.ones_like(eta),
-                    -eta * np.ones_like(lam), np.full((size, lam.size), mu),
+                    1 + b * lam,
+                    a * lam * np.ones_like(eta),
+                    -eta * np.ones_like(lam),
+                    np.full((size, lam.size), mu),
                 )
             g0, v0 = self.gamma[None], self.velocity[None]
             gammas = p11[..., None] * g0 + p12[..., None] * v0

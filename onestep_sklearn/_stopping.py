@@ -120,3 +120,56 @@ class StopRule:
         """After an undone step (adaptive schedule): continue from the best."""
         self.previous = self.best_loss
         self.no_change = 0
+
+
+def stop_message(
+    stop,
+    rule,
+    *,
+    learning_rate,
+    lipschitz,
+    momentum,
+    max_iter,
+    tol,
+    n_iter_no_change,
+    rate_scale,
+):
+    """The ConvergenceWarning text for how a run stopped (``None``: no warning).
+
+    Every message carries the numbers and the fix: the rate used, the
+    stability limit 2/L of the data, and what to change.
+    """
+    limit = 2.0 / lipschitz if lipschitz > 0 else np.inf
+    facts = (
+        f"learning_rate={learning_rate:.4g} against the stability limit "
+        f"2/L = {limit:.4g} for this data (L = {lipschitz:.4g}, the "
+        "largest Hessian eigenvalue)"
+    )
+    if stop == "diverged":
+        where = "at or past" if learning_rate >= limit else "close to"
+        return (
+            f"diverged at iteration {rule.iteration}: the objective grew "
+            f"(best {rule.best_loss:.3e}). learning_rate={learning_rate:.4g}"
+            f" is {where} the stability limit 2/L = {limit:.4g} for this data "
+            f"(L = {lipschitz:.4g}, the largest Hessian eigenvalue)"
+            + (f" with momentum={momentum}" if momentum else "")
+            + ". Stopped at the best finite iterate. Fix: use "
+            f"learning_rate='auto' (1/L = {limit / 2:.4g}) or a value below "
+            "2/L, or schedule='adaptive'."
+        )
+    if stop == "rate":
+        return (
+            f"gave up at iteration {rule.iteration}: schedule='adaptive' "
+            f"divided the rate by 5 until it was {rate_scale:.1e} times "
+            f"the initial one and the objective still grew; {facts}. Returned "
+            "the best iterate. Fix: learning_rate='auto', or scale X."
+        )
+    if stop is None and tol is not None:
+        return (
+            f"reached max_iter={max_iter} before the objective stopped "
+            f"changing: last relative change {rule.last_change:.2e}, tol="
+            f"{tol} (needed for n_iter_no_change={n_iter_no_change} "
+            f"iterations in a row); objective {rule.previous:.6e}; {facts}. "
+            "Increase max_iter, add momentum, or scale X (StandardScaler)."
+        )
+    return None
