@@ -8,9 +8,12 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.extmath import safe_sparse_dot
 from sklearn.utils.validation import (
     _check_sample_weight,
+    check_array,
     check_is_fitted,
     validate_data,
 )
+
+from ._objective import weighted_means
 
 _ACCEPT_SPARSE = ["csr", "csc"]
 _DTYPES = [np.float64, np.float32]
@@ -35,6 +38,10 @@ class BaseMSERegressor(RegressorMixin, BaseEstimator):
 
     def _validate_fit_data(self, X, y, sample_weight, *, reset):
         """Validated ``X``, 2-D ``Y`` in the dtype of ``X``, weights and Σs."""
+        # The finiteness of X is not checked here: that is a pass over X of
+        # its own. The kernel's results are finite exactly when X is, so
+        # callers check those (``_check_finite``) and only then pay for the
+        # standard check, which raises scikit-learn's usual error.
         X, y = validate_data(
             self,
             X,
@@ -44,6 +51,7 @@ class BaseMSERegressor(RegressorMixin, BaseEstimator):
             dtype=_DTYPES,
             multi_output=True,
             y_numeric=True,
+            ensure_all_finite=False,
         )
         Y = np.asarray(y, dtype=X.dtype).reshape(X.shape[0], -1)
         if not reset and hasattr(self, "coef_"):
@@ -63,6 +71,33 @@ class BaseMSERegressor(RegressorMixin, BaseEstimator):
                 "sample_weight sums to zero: at least one weight must be positive."
             )
         return X, Y, y.ndim, sample_weight, sw_sum
+
+    def _check_finite(self, X, finite):
+        """Raise the standard error for non-finite ``X`` when a result is not.
+
+        ``finite`` says whether the kernel's first results on ``X`` are
+        finite. If they are not and ``X`` holds NaN or infinity, scikit-learn's
+        own check raises its usual message; otherwise the data overflowed.
+        """
+        if finite:
+            return
+        check_array(X, accept_sparse=_ACCEPT_SPARSE, dtype=None, input_name="X")
+        raise ValueError(
+            "X is finite but its moments overflow float64: rescale X (for "
+            "example with StandardScaler) before fitting."
+        )
+
+    def _means(self, X, Y, sample_weight, sw_sum):
+        """Weighted means (zeros without an intercept), X checked finite.
+
+        The pass ``Xᵀs`` runs even without an intercept: it is the cheapest
+        result on ``X`` to test for NaN and infinity.
+        """
+        x_mean, y_mean = weighted_means(X, Y, sample_weight, sw_sum)
+        self._check_finite(X, np.isfinite(x_mean).all())
+        if not self.fit_intercept:
+            return np.zeros_like(x_mean), np.zeros_like(y_mean)
+        return x_mean, y_mean
 
     def _initial_coef(self, coef_init, n_features, n_outputs, y_ndim):
         """θ₀ as a (d, k) float64 array: coef_init, warm start, or zeros."""
@@ -111,9 +146,23 @@ class BaseMSERegressor(RegressorMixin, BaseEstimator):
         """
         check_is_fitted(self)
         X = validate_data(
-            self, X, reset=False, accept_sparse=_ACCEPT_SPARSE, dtype=_DTYPES
+            self,
+            X,
+            reset=False,
+            accept_sparse=_ACCEPT_SPARSE,
+            dtype=_DTYPES,
+            ensure_all_finite=False,
         )
-        return safe_sparse_dot(X, self.coef_.T, dense_output=True) + self.intercept_
+        with np.errstate(over="ignore", invalid="ignore"):
+            y_pred = safe_sparse_dot(X, self.coef_.T, dense_output=True)
+            y_pred += self.intercept_
+        if not np.isfinite(y_pred).all():
+            check_array(X, accept_sparse=_ACCEPT_SPARSE, dtype=None, input_name="X")
+            raise ValueError(
+                "The predictions overflow: X is finite but too large for the "
+                "fitted coefficients. Rescale X as it was during fit."
+            )
+        return y_pred
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

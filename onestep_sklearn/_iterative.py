@@ -32,7 +32,6 @@ from ._objective import (
     DataObjective,
     StatsObjective,
     SufficientStats,
-    weighted_means,
 )
 from ._spectral import SpectralEngine
 from ._stopping import EPS, StopRule, stop_message
@@ -248,6 +247,7 @@ class IterativeGDRegressor(BaseMSERegressor):
             precompute = n_samples >= n_features <= PRECOMPUTE_MAX_FEATURES
         if precompute:
             stats = SufficientStats.from_data(X, Y, train_weight, self.fit_intercept)
+            self._check_finite(X, stats.finite)
             objective = StatsObjective(stats, self.alpha)
             lipschitz = hessian_extremes(stats.hessian(self.alpha))[0]
         else:
@@ -428,11 +428,6 @@ class IterativeGDRegressor(BaseMSERegressor):
         self.t_ = state.t
         self._set_coef(state.coef, objective.intercept(state.coef), y_ndim, X.dtype)
         return self
-
-    def _means(self, X, Y, sample_weight, sw_sum):
-        if self.fit_intercept:
-            return weighted_means(X, Y, sample_weight, sw_sum)
-        return np.zeros(X.shape[1]), np.zeros(Y.shape[1])
 
     def _base_rate(self, X, sample_weight, objective, lipschitz):
         """The user's rate, or 1/L (full batch) or 1/Lₘₐₓ (mini-batches)."""

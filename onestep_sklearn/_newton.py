@@ -132,3 +132,43 @@ def solve_from_stats_pinv(stats, l2_reg_strength):
         return np.zeros_like(stats.xy)
     evecs = evecs[:, keep]
     return evecs @ ((evecs.T @ stats.xy) / evals[keep, None])
+
+
+def solve_dual(X, Y, sample_weight, x_mean, y_mean, sw_sum, l2_reg_strength):
+    """Minimum-norm minimiser for wide data (n < d) in the n × n dual.
+
+    ``w = Xcᵀ√S·a`` with ``(K + alpha·Σs·I)·a = √S(y − ȳ)`` and
+    ``K = √S·Xc·Xcᵀ·√S``; with ``alpha = 0`` the pseudo-inverse of ``K``
+    (eigenvalues below eps·n of the largest dropped) gives the minimum-norm
+    solution, as ``lstsq``. ``Xc`` is never formed: ``XcXcᵀ = XXᵀ − m1ᵀ − 1mᵀ
+    + (x̄ᵀx̄)·11ᵀ`` with ``m = X·x̄``. One step of iterative refinement, its
+    residual recomputed on the raw data, recovers digits lost in forming K.
+    """
+    n_samples = X.shape[0]
+    root = np.sqrt(sample_weight.astype(np.float64))
+    gram = X @ X.T
+    gram = gram.toarray() if sp.issparse(gram) else np.asarray(gram)
+    gram = gram.astype(np.float64)
+    shifted = np.asarray(X @ x_mean, dtype=np.float64)
+    gram -= shifted[:, None]
+    gram -= shifted[None, :]
+    gram += x_mean @ x_mean
+    gram *= np.outer(root, root)
+    gram[np.diag_indices_from(gram)] += l2_reg_strength * sw_sum
+    evals, evecs = la.eigh(gram, check_finite=False)
+    keep = evals > np.finfo(np.float64).eps * n_samples * max(evals[-1], 0.0)
+    evecs, evals = evecs[:, keep], evals[keep]
+
+    def pinv(rhs):
+        return evecs @ ((evecs.T @ rhs) / evals[:, None])
+
+    def primal(dual):
+        weighted = root[:, None] * dual
+        return np.asarray(X.T @ weighted) - np.outer(x_mean, weighted.sum(axis=0))
+
+    rhs = root[:, None] * (Y.astype(np.float64) - y_mean)
+    dual = pinv(rhs)
+    coef = primal(dual)
+    fitted = np.asarray(X @ coef.astype(X.dtype), dtype=np.float64) - x_mean @ coef
+    residual = rhs - root[:, None] * fitted - l2_reg_strength * sw_sum * dual
+    return primal(dual + pinv(residual))

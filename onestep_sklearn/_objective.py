@@ -55,7 +55,8 @@ def row_blocks(X, block_bytes=None):
 
 def weighted_means(X, Y, sample_weight, sw_sum):
     """Weighted column means x̄ = Xᵀs/Σs (float64) and ȳ (k,)."""
-    x_mean = np.asarray(X.T @ sample_weight, dtype=np.float64) / sw_sum
+    with np.errstate(over="ignore", invalid="ignore"):
+        x_mean = np.asarray(X.T @ sample_weight, dtype=np.float64) / sw_sum
     y_mean = np.asarray(sample_weight @ Y, dtype=np.float64) / sw_sum
     return x_mean.ravel(), y_mean.ravel()
 
@@ -147,192 +148,18 @@ class DataObjective:
         return (2.0 / self.sw_sum) * xtr + (2.0 * self.l2_reg_strength) * vec
 
 
-@dataclass(frozen=True)
-class SufficientStats:
-    """Sufficient statistics of the weighted least-squares problem.
+def cross_moments(X, columns):
+    """``Xᵀ @ columns`` in one blockwise pass, accumulated in float64.
 
-    Attributes: ``sw_sum`` (Σs), ``x_mean`` (d,), ``y_mean`` (k,), ``xx``
-    (d, d) = centred XᵀSX, ``xy`` (d, k) = centred XᵀS(y − ȳ), ``yy`` (k,) =
-    Σ s (y − ȳ)², ``n_samples``. Without an intercept the means are zero and
-    the moments are raw. All float64.
+    ``columns`` (n, m) is cast to the dtype of ``X`` so that the products run
+    at the speed of the data; per-block sums go into a float64 total.
     """
-
-    sw_sum: float
-    x_mean: np.ndarray
-    y_mean: np.ndarray
-    xx: np.ndarray
-    xy: np.ndarray
-    yy: np.ndarray
-    n_samples: int
-    fit_intercept: bool
-
-    @classmethod
-    def empty(cls, n_features, n_outputs, fit_intercept):
-        return cls(
-            0.0,
-            np.zeros(n_features),
-            np.zeros(n_outputs),
-            np.zeros((n_features, n_features)),
-            np.zeros((n_features, n_outputs)),
-            np.zeros(n_outputs),
-            0,
-            fit_intercept,
-        )
-
-    @classmethod
-    def from_data(cls, X, Y, sample_weight, fit_intercept):
-        """One blockwise pass over ``X``; blocks merged exactly."""
-        stats = cls.empty(X.shape[1], Y.shape[1], fit_intercept)
-        for rows in row_blocks(X):
-            block = _block_stats(X[rows], Y[rows], sample_weight[rows], fit_intercept)
-            stats = stats.merge(block)
-        return stats
-
-    def merge(self, other):
-        """Exact pairwise merge (Chan, Golub & LeVeque, weighted)."""
-        if other.sw_sum == 0:
-            return self._replace_n(self.n_samples + other.n_samples)
-        if self.sw_sum == 0:
-            return other._replace_n(self.n_samples + other.n_samples)
-        sw_sum = self.sw_sum + other.sw_sum
-        xx, xy, yy = self.xx + other.xx, self.xy + other.xy, self.yy + other.yy
-        x_mean, y_mean = self.x_mean, self.y_mean
-        if self.fit_intercept:
-            dx, dy = other.x_mean - self.x_mean, other.y_mean - self.y_mean
-            factor = self.sw_sum * other.sw_sum / sw_sum
-            x_mean = self.x_mean + dx * (other.sw_sum / sw_sum)
-            y_mean = self.y_mean + dy * (other.sw_sum / sw_sum)
-            xx += factor * np.outer(dx, dx)
-            xy += factor * np.outer(dx, dy)
-            yy += factor * dy**2
-        return SufficientStats(
-            sw_sum,
-            x_mean,
-            y_mean,
-            xx,
-            xy,
-            yy,
-            self.n_samples + other.n_samples,
-            self.fit_intercept,
-        )
-
-    def _replace_n(self, n_samples):
-        return SufficientStats(
-            self.sw_sum,
-            self.x_mean,
-            self.y_mean,
-            self.xx,
-            self.xy,
-            self.yy,
-            n_samples,
-            self.fit_intercept,
-        )
-
-    def intercept(self, coef):
-        return self.y_mean - self.x_mean @ coef
-
-    def loss_per_output(self, coef, l2_reg_strength):
-        """Objective per output from the statistics: O(d² k)."""
-        quad = np.sum(coef * (self.xx @ coef), axis=0)
-        sse = self.yy - 2.0 * np.sum(coef * self.xy, axis=0) + quad
-        # Cancellation can leave a tiny negative number at an exact fit.
-        sse = np.maximum(sse, 0.0)
-        return sse / self.sw_sum + l2_reg_strength * np.sum(coef**2, axis=0)
-
-    def loss_gradient(self, coef, l2_reg_strength):
-        """Objective (summed over outputs) and gradient: O(d² k)."""
-        xx_coef = self.xx @ coef
-        sse = self.yy.sum() - 2.0 * np.sum(coef * self.xy) + np.sum(coef * xx_coef)
-        loss = max(sse, 0.0) / self.sw_sum + l2_reg_strength * np.sum(coef**2)
-        grad = (2.0 / self.sw_sum) * (xx_coef - self.xy) + 2.0 * l2_reg_strength * coef
-        return float(loss), grad
-
-    def hessian(self, l2_reg_strength):
-        """H = 2·(XcᵀSXc/Σs) + 2·alpha·I."""
-        hess = (2.0 / self.sw_sum) * self.xx
-        hess[np.diag_indices_from(hess)] += 2.0 * l2_reg_strength
-        return hess
-
-    def hessp(self, vec, l2_reg_strength):
-        return (2.0 / self.sw_sum) * (self.xx @ vec) + 2.0 * l2_reg_strength * vec
-
-    def sse(self, coef, intercept):
-        """Σ s (y − Xw − b)² per output, for any (not only the best) ``b``.
-
-        Raw statistics (``fit_intercept=False``) serve ``b = 0`` only: they
-        do not keep the sums Σsx and Σsy the cross term of another ``b`` needs.
-        """
-        if not self.fit_intercept and np.any(intercept != 0):
-            raise ValueError(
-                "sse with a non-zero intercept needs statistics built with "
-                "fit_intercept=True"
-            )
-        quad = np.sum(coef * (self.xx @ coef), axis=0)
-        centred = self.yy - 2.0 * np.sum(coef * self.xy, axis=0) + quad
-        offset = self.y_mean - self.x_mean @ coef - intercept
-        return np.maximum(centred, 0.0) + self.sw_sum * offset**2
+    columns = np.asarray(columns, dtype=X.dtype)
+    total = np.zeros((X.shape[1], columns.shape[1]), dtype=np.float64)
+    for rows in row_blocks(X, block_bytes=4 * BLOCK_BYTES):
+        total += X[rows].T @ columns[rows]
+    return total
 
 
-def _block_stats(X_block, Y_block, sw_block, fit_intercept):
-    n_rows, n_features = X_block.shape
-    sw_sum = float(sw_block.sum(dtype=np.float64))
-    if sw_sum == 0:
-        empty = SufficientStats.empty(n_features, Y_block.shape[1], fit_intercept)
-        return empty._replace_n(n_rows)
-    sw64 = sw_block.astype(np.float64, copy=False)
-    Y64 = Y_block.astype(np.float64, copy=False)
-    if fit_intercept:
-        x_mean, y_mean = weighted_means(X_block, Y64, sw64, sw_sum)
-    else:
-        x_mean, y_mean = np.zeros(n_features), np.zeros(Y64.shape[1])
-    Y_centred = Y64 - y_mean
-    weighted_y = Y_centred * sw64[:, None]
-    yy = np.einsum("ij,ij->j", weighted_y, Y_centred)
-    if sp.issparse(X_block):
-        # Sparse blocks are not centred (that would densify them): the block
-        # mean is removed algebraically, within the block only.
-        X64 = X_block.astype(np.float64)
-        xx = np.asarray((X64.T @ X64.multiply(sw64[:, None])).todense())
-        xx -= sw_sum * np.outer(x_mean, x_mean)
-        xy = np.asarray(X64.T @ weighted_y)
-    else:
-        X_centred = X_block.astype(np.float64) - x_mean
-        xy = X_centred.T @ weighted_y
-        X_centred *= np.sqrt(sw64)[:, None]
-        xx = X_centred.T @ X_centred
-    return SufficientStats(sw_sum, x_mean, y_mean, xx, xy, yy, n_rows, fit_intercept)
-
-
-@dataclass(frozen=True)
-class StatsObjective:
-    """The objective evaluated from :class:`SufficientStats`: O(d²) per call.
-
-    Same methods as :class:`DataObjective`, so solvers need not know which
-    one they iterate on; the iterates agree up to rounding.
-    """
-
-    stats: SufficientStats
-    l2_reg_strength: float
-
-    @property
-    def x_mean(self):
-        return self.stats.x_mean
-
-    @property
-    def y_mean(self):
-        return self.stats.y_mean
-
-    def intercept(self, coef):
-        return self.stats.intercept(coef)
-
-    def loss_per_output(self, coef):
-        return self.stats.loss_per_output(coef, self.l2_reg_strength)
-
-    def loss(self, coef):
-        return float(self.loss_per_output(coef).sum())
-
-    def loss_gradient(self, coef):
-        return self.stats.loss_gradient(coef, self.l2_reg_strength)
-
-    def hessp(self, vec):
-        return self.stats.hessp(vec, self.l2_reg_strength)
+# The statistics live in their own module; they are part of this kernel.
+from ._stats import StatsObjective, SufficientStats  # noqa: E402, F401

@@ -5,9 +5,18 @@ from sklearn.base import _fit_context
 from sklearn.utils._param_validation import StrOptions
 
 from ._base import BaseMSERegressor
-from ._learning_rate import cauchy_step
-from ._newton import solve_by_qr, solve_from_stats, solve_from_stats_pinv
-from ._objective import DataObjective, SufficientStats, weighted_means
+from ._newton import (
+    solve_by_qr,
+    solve_dual,
+    solve_from_stats,
+    solve_from_stats_pinv,
+)
+from ._objective import (
+    DataObjective,
+    SufficientStats,
+    cross_moments,
+    data_pass,
+)
 
 
 class OneStepRegressor(BaseMSERegressor):
@@ -123,37 +132,73 @@ class OneStepRegressor(BaseMSERegressor):
         X, Y, y_ndim, sample_weight, sw_sum = self._validate_fit_data(
             X, y, sample_weight, reset=True
         )
-        n_samples, n_features = X.shape
-        coef0 = self._initial_coef(coef_init, n_features, Y.shape[1], y_ndim)
+        coef0 = self._initial_coef(coef_init, X.shape[1], Y.shape[1], y_ndim)
         if hasattr(self, "_stats"):
             del self._stats
-        if self.fit_intercept:
-            x_mean, y_mean = weighted_means(X, Y, sample_weight, sw_sum)
-        else:
-            x_mean, y_mean = np.zeros(n_features), np.zeros(Y.shape[1])
-        objective = DataObjective(
-            X, Y, sample_weight, sw_sum, x_mean, y_mean, self.alpha
-        )
-        if self.solver == "newton":
-            stats = None
-            if n_samples >= n_features:
-                stats = SufficientStats.from_data(
-                    X, Y, sample_weight, self.fit_intercept
-                )
-                target, _ = solve_from_stats(stats, self.alpha)
-            if stats is None or target is None:
-                target = solve_by_qr(
-                    X, Y, sample_weight, x_mean, y_mean, sw_sum, self.alpha
-                )
-            coef, eta = self._newton_update(coef0, target)
-            loss = objective.loss(coef)
-        else:
-            loss0, grad = objective.loss_gradient(coef0)
-            coef, eta, loss = self._gradient_update(coef0, loss0, grad, objective.hessp)
-            if loss is None:
-                loss = objective.loss(coef)
-        self._finish(coef, objective.intercept(coef), eta, loss, y_ndim, X.dtype)
+        fit = self._fit_newton if self.solver == "newton" else self._fit_gradient
+        coef, intercept, eta, loss = fit(X, Y, sample_weight, sw_sum, coef0)
+        self._finish(coef, intercept, eta, loss, y_ndim, X.dtype)
         return self
+
+    def _fit_newton(self, X, Y, sample_weight, sw_sum, coef0):
+        n_samples, n_features = X.shape
+        if n_samples < n_features:
+            # Wide data: the n × n dual, never the d × d Gram.
+            x_mean, y_mean = self._means(X, Y, sample_weight, sw_sum)
+            target = solve_dual(X, Y, sample_weight, x_mean, y_mean, sw_sum, self.alpha)
+            coef, eta = self._newton_update(coef0, target)
+            objective = DataObjective(
+                X, Y, sample_weight, sw_sum, x_mean, y_mean, self.alpha
+            )
+            return coef, objective.intercept(coef), eta, objective.loss(coef)
+        stats = SufficientStats.from_data(X, Y, sample_weight, self.fit_intercept)
+        self._check_finite(X, stats.finite)
+        target, _ = solve_from_stats(stats, self.alpha)
+        if target is None:
+            target = solve_by_qr(
+                X, Y, sample_weight, stats.x_mean, stats.y_mean, sw_sum, self.alpha
+            )
+        coef, eta = self._newton_update(coef0, target)
+        loss = float(stats.loss_per_output(coef, self.alpha).sum())
+        return coef, stats.intercept(coef), eta, loss
+
+    def _fit_gradient(self, X, Y, sample_weight, sw_sum, coef0):
+        if np.any(coef0):
+            x_mean, y_mean = self._means(X, Y, sample_weight, sw_sum)
+            objective = DataObjective(
+                X, Y, sample_weight, sw_sum, x_mean, y_mean, self.alpha
+            )
+            loss0, grad = objective.loss_gradient(coef0)
+            self._check_finite(X, np.isfinite(grad).all())
+        else:
+            # From θ₀ = 0 the residual is −(y − ȳ): one pass over X gives the
+            # gradient and the means together.
+            x_mean, y_mean, loss0, grad = _gradient_at_zero(
+                X, Y, sample_weight, sw_sum, self.fit_intercept
+            )
+            self._check_finite(X, np.isfinite(grad).all() and np.isfinite(x_mean).all())
+        # gᵀHg = (2/Σs)·Σ s (Xc g)² + 2·alpha·‖g‖²: one more pass, no Xᵀ product.
+        sq, _, _ = data_pass(
+            X, None, grad, -(x_mean @ grad), sample_weight, gradient=False
+        )
+        curvature = 2.0 * float(sq.sum()) / sw_sum + 2.0 * self.alpha * np.sum(grad**2)
+        coef, eta, loss = self._gradient_step(coef0, loss0, grad, curvature)
+        return coef, y_mean - x_mean @ coef, eta, loss
+
+    def _gradient_step(self, coef0, loss0, grad, curvature):
+        """θ₁ = θ₀ − η·∇f(θ₀), with η the given rate or ‖g‖²/(gᵀHg) ("auto")."""
+        grad_sq = float(np.sum(grad**2))
+        if self.learning_rate == "auto":
+            eta = grad_sq / curvature if curvature > 0 else 0.0
+        else:
+            eta = float(self.learning_rate)
+        # The objective is quadratic, so its value along −g is exact:
+        # f(θ₀ − ηg) = f(θ₀) − η‖g‖² + ½η²·gᵀHg.
+        with np.errstate(over="ignore", invalid="ignore"):
+            coef = coef0 - eta * grad
+            loss = loss0 - eta * grad_sq + 0.5 * eta**2 * curvature
+        loss = max(loss, 0.0) if np.isfinite(loss) else loss
+        return coef, eta, loss
 
     @_fit_context(prefer_skip_nested_validation=True)
     def partial_fit(self, X, y, sample_weight=None):
@@ -181,6 +226,7 @@ class OneStepRegressor(BaseMSERegressor):
             X, y, sample_weight, reset=first_call
         )
         chunk = SufficientStats.from_data(X, Y, sample_weight, self.fit_intercept)
+        self._check_finite(X, chunk.finite)
         if not first_call and self._stats.fit_intercept != self.fit_intercept:
             raise ValueError(
                 "fit_intercept changed between partial_fit calls; call fit to "
@@ -196,9 +242,8 @@ class OneStepRegressor(BaseMSERegressor):
             loss = None
         else:
             loss0, grad = stats.loss_gradient(coef0, self.alpha)
-            coef, eta, loss = self._gradient_update(
-                coef0, loss0, grad, lambda v: stats.hessp(v, self.alpha)
-            )
+            curvature = float(np.sum(grad * stats.hessp(grad, self.alpha)))
+            coef, eta, loss = self._gradient_step(coef0, loss0, grad, curvature)
         if loss is None:
             loss = float(stats.loss_per_output(coef, self.alpha).sum())
         self._finish(coef, stats.intercept(coef), eta, loss, y_ndim, X.dtype)
@@ -211,18 +256,6 @@ class OneStepRegressor(BaseMSERegressor):
             return target, 1.0
         eta = float(self.learning_rate)
         return coef0 + eta * (target - coef0), eta
-
-    def _gradient_update(self, coef0, loss0, grad, hessp):
-        """θ₁ = θ₀ − η·∇f(θ₀); returns (coef, η, loss or None if unknown)."""
-        if self.learning_rate != "auto":
-            eta = float(self.learning_rate)
-            return coef0 - eta * grad, eta, None
-        hess_grad = hessp(grad)
-        eta = cauchy_step(grad, hess_grad)
-        # The objective is quadratic, so the decrease along −g is exact:
-        # f(θ₀ − ηg) = f(θ₀) − η‖g‖² + ½η²gᵀHg = f(θ₀) − ½η‖g‖² at η = η*.
-        loss = max(loss0 - 0.5 * eta * float(np.sum(grad * grad)), 0.0)
-        return coef0 - eta * grad, eta, loss
 
     def _finish(self, coef, intercept, eta, loss, y_ndim, dtype):
         # Checked against the largest value of the output dtype: a float64
@@ -249,3 +282,22 @@ class OneStepRegressor(BaseMSERegressor):
             self.solver == "gradient" and self.learning_rate != "auto"
         )
         return tags
+
+
+def _gradient_at_zero(X, Y, sample_weight, sw_sum, fit_intercept):
+    """Means, objective and gradient at w = 0 from one pass over ``X``.
+
+    At w = 0 the profiled residual is ``−(y − ȳ)``, so ``∇f = −(2/Σs)·XcᵀS(y −
+    ȳ)`` and ``x̄ = Xᵀs/Σs`` are the two columns of one product ``Xᵀ[S(y −
+    ȳ), s]``.
+    """
+    sw = sample_weight.astype(np.float64)
+    Y64 = Y.astype(np.float64)
+    y_mean = sw @ Y64 / sw_sum if fit_intercept else np.zeros(Y.shape[1])
+    Y_centred = Y64 - y_mean
+    with np.errstate(over="ignore", invalid="ignore"):
+        moments = cross_moments(X, np.column_stack([Y_centred * sw[:, None], sw]))
+    x_mean = moments[:, -1] / sw_sum if fit_intercept else np.zeros(X.shape[1])
+    xty = moments[:, :-1] - np.outer(x_mean, sw @ Y_centred)
+    loss0 = float(sw @ (Y_centred**2).sum(axis=1)) / sw_sum
+    return x_mean, y_mean, loss0, -(2.0 / sw_sum) * xty
