@@ -5,6 +5,7 @@ from functools import partial
 from numbers import Integral, Real
 
 import numpy as np
+import scipy.linalg as la
 from sklearn.base import _fit_context
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_random_state
@@ -24,7 +25,6 @@ from ._gd import (
     weighted_sst,
 )
 from ._learning_rate import (
-    hessian_extremes,
     lipschitz_from_data,
     per_sample_lipschitz,
 )
@@ -249,7 +249,9 @@ class IterativeGDRegressor(BaseMSERegressor):
             stats = SufficientStats.from_data(X, Y, train_weight, self.fit_intercept)
             self._check_finite(X, stats.finite)
             objective = StatsObjective(stats, self.alpha)
-            lipschitz = hessian_extremes(stats.hessian(self.alpha))[0]
+            # Full batch, the spectral engine needs the whole decomposition.
+            spectrum = la.eigh(stats.hessian(self.alpha), check_finite=False)
+            lipschitz = float(max(spectrum[0][-1], 0.0))
         else:
             x_mean, y_mean = self._means(X, Y, train_weight, sw_sum)
             objective = DataObjective(
@@ -267,7 +269,9 @@ class IterativeGDRegressor(BaseMSERegressor):
         elif val_weight is not None:
             scorer = validation_r2_data(X, Y, val_weight, weighted_sst(Y, val_weight))
         if precompute and self.batch_size is None:
-            engine = SpectralEngine(objective, coef0, *rate, *moves, val_stats)
+            engine = SpectralEngine(
+                objective, coef0, *rate, *moves, val_stats, spectrum
+            )
         else:
             batches = None
             if self.batch_size is not None:

@@ -23,6 +23,22 @@ from ._objective import row_blocks
 # Cholesky on the normal equations loses about cond(Gram)·eps relative
 # accuracy: above this reciprocal condition the result keeps >= 10 digits.
 FAST_PATH_RCOND = 1e-6
+EPS = np.finfo(np.float64).eps
+_potrf, _pocon, _potrs = la.get_lapack_funcs(
+    ("potrf", "pocon", "potrs"), (np.zeros((1, 1)),)
+)
+
+
+def varying_columns(stats, l2_reg_strength):
+    """Columns whose variance is more than rounding of a constant column.
+
+    A constant column, centred with a mean that carries rounding, keeps a
+    variance of about (eps·|x̄|)²·Σs: it does not change the fit, and its
+    minimum-norm coefficient is zero.
+    """
+    diag = np.diag(stats.xx)
+    noise = (16 * EPS * np.abs(stats.x_mean)) ** 2 * stats.sw_sum
+    return (diag > noise) & (diag + l2_reg_strength * stats.sw_sum > 0)
 
 
 def solve_from_stats(stats, l2_reg_strength):
@@ -32,27 +48,22 @@ def solve_from_stats(stats, l2_reg_strength):
     ill-conditioned (or singular) for the fast path.
     """
     n_features, n_outputs = stats.xy.shape
-    gram = stats.xx.copy()
-    gram[np.diag_indices_from(gram)] += l2_reg_strength * stats.sw_sum
-    diag = np.diag(gram).copy()
     coef = np.zeros((n_features, n_outputs))
-    # Columns with no variance do not change the fit: their minimum-norm
-    # coefficient is zero.
-    active = diag > 0
+    active = varying_columns(stats, l2_reg_strength)
     if not active.any():
         return coef, 1.0
-    scale = 1.0 / np.sqrt(diag[active])
-    scaled = gram[np.ix_(active, active)] * np.outer(scale, scale)
-    try:
-        factor = la.cholesky(scaled, lower=False, check_finite=False)
-    except la.LinAlgError:
+    gram = stats.xx.copy() if active.all() else stats.xx[np.ix_(active, active)]
+    gram.flat[:: gram.shape[0] + 1] += l2_reg_strength * stats.sw_sum
+    scale = 1.0 / np.sqrt(np.diag(gram))
+    scaled = gram * np.outer(scale, scale)
+    anorm = np.abs(scaled).sum(axis=0).max()
+    factor, info = _potrf(scaled, lower=0, clean=1, overwrite_a=1)
+    if info != 0:
         return None, 0.0
-    pocon = la.get_lapack_funcs("pocon", (factor,))
-    rcond, info = pocon(factor, np.abs(scaled).sum(axis=0).max())
+    rcond, info = _pocon(factor, anorm)
     if info != 0 or not rcond > FAST_PATH_RCOND:
         return None, float(rcond)
-    rhs = stats.xy[active] * scale[:, None]
-    solution = la.cho_solve((factor, False), rhs, check_finite=False)
+    solution, info = _potrs(factor, stats.xy[active] * scale[:, None], lower=0)
     coef[active] = solution * scale[:, None]
     return coef, float(rcond)
 

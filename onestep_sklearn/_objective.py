@@ -34,7 +34,7 @@ import scipy.sparse as sp
 
 # Row blocks of about this many bytes of X stay in the L2 cache between the
 # residual and the Xᵀr product of the same block.
-BLOCK_BYTES = 1 << 18
+BLOCK_BYTES = 1 << 20
 
 
 def row_blocks(X, block_bytes=None):
@@ -156,7 +156,7 @@ def cross_moments(X, columns):
     """
     columns = np.asarray(columns, dtype=X.dtype)
     total = np.zeros((X.shape[1], columns.shape[1]), dtype=np.float64)
-    for rows in row_blocks(X, block_bytes=4 * BLOCK_BYTES):
+    for rows in row_blocks(X, block_bytes=BLOCK_BYTES):
         total += X[rows].T @ columns[rows]
     return total
 

@@ -24,6 +24,8 @@ import scipy.linalg as la
 from ._gd import step_size
 
 CHUNKS = (16, 64, 256, 512)
+# Closed-form chunks cost little per iteration: fewer, longer ones.
+PLAIN_CHUNKS = (256, 2048)
 
 
 class SpectralEngine:
@@ -39,10 +41,13 @@ class SpectralEngine:
         momentum,
         nesterov,
         val_stats=None,
+        spectrum=None,
     ):
-        stats = objective.stats
-        evals, self.basis = la.eigh(objective.hessp(np.eye(stats.xx.shape[0])))
+        if spectrum is None:
+            spectrum = la.eigh(objective.stats.hessian(objective.l2_reg_strength))
+        evals, self.basis = spectrum
         top = max(evals[-1], 0.0)
+        self.lipschitz = float(top)
         self.active = evals > np.finfo(np.float64).eps * evals.size * top
         self.evals = np.where(self.active, evals, 0.0)
         self.inv_evals = np.where(self.active, 1.0 / np.where(self.active, evals, 1), 0)
@@ -70,27 +75,24 @@ class SpectralEngine:
 
     def advance(self, limit):
         """Compute the next chunk; returns its objective values (and scores)."""
-        size = min(CHUNKS[min(self.chunk_index, len(CHUNKS) - 1)], limit)
+        plain = self.momentum == 0 and self.rate[1] != "invscaling"
+        chunks = PLAIN_CHUNKS if plain else CHUNKS
+        size = min(chunks[min(self.chunk_index, len(chunks) - 1)], limit)
         self.chunk_index += 1
+        if plain:
+            return self._advance_plain(size)
         eta = self.step_sizes(size)[:, None]
         mu = self.momentum
         a = mu * mu if self.nesterov else mu
         b = -(1 + mu) * eta if self.nesterov else -eta
         lam = self.evals[None, :]
         with np.errstate(over="ignore", invalid="ignore"):
-            if mu == 0 and self.rate[1] != "invscaling":
-                # Plain GD at a fixed step: M is diagonal, P_t = (1 − ηλ)^t.
-                powers = np.arange(1, size + 1)[:, None]
-                p11 = (1 - eta[:1] * lam) ** powers
-                p12 = p22 = np.zeros_like(p11)
-                p21 = -eta * np.concatenate((np.ones_like(lam), p11[:-1]))
-            else:
-                p11, p12, p21, p22 = _prefix_products(
-                    1 + b * lam,
-                    a * lam * np.ones_like(eta),
-                    -eta * np.ones_like(lam),
-                    np.full((size, lam.size), mu),
-                )
+            p11, p12, p21, p22 = _prefix_products(
+                1 + b * lam,
+                a * lam * np.ones_like(eta),
+                -eta * np.ones_like(lam),
+                np.full((size, lam.size), mu),
+            )
             g0, v0 = self.gamma[None], self.velocity[None]
             gammas = p11[..., None] * g0 + p12[..., None] * v0
             velocities = p21[..., None] * g0 + p22[..., None] * v0
@@ -99,8 +101,47 @@ class SpectralEngine:
             steps = a * prev_v + b[..., None] * prev_g
             shifts = self.shift[None] + np.cumsum(steps * self.active[:, None], axis=0)
             losses = self.f_star + self._excess(gammas)
-        self._pending = (gammas, velocities, shifts)
+        self._pending = lambda i: (gammas[i], velocities[i], shifts[i])
         scores = self._scores(shifts) if self.val_stats is not None else None
+        return losses, scores
+
+    def _advance_plain(self, size):
+        """Plain GD at a fixed step, in closed form: ``γ_t = (1 − ηλ)^t·γ₀``.
+
+        The objective needs only the (size, d) powers; the displacement
+        ``Σ_{s<t} −η·γ_s = −γ₀·(1 − ρ^t)/λ`` is formed only for the
+        iterations the run keeps (``expm1`` keeps ``1 − ρ^t`` accurate when
+        ηλ is tiny).
+        """
+        eta = self.rate[0] * self.rate_scale
+        decay = -eta * self.evals
+        steps = np.arange(1, size + 1)[:, None]
+        gamma0, shift0 = self.gamma, self.shift
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            rho = 1 + decay
+            powers = rho**steps
+            weights = 0.5 * np.sum(gamma0**2, axis=1) * self.inv_evals
+            losses = self.f_star + (powers**2) @ weights
+            log_rho = np.log1p(np.maximum(decay, -1))
+
+        def completed(step, power):
+            """``1 − ρ^t``, through expm1 where ρ ≥ 0."""
+            return np.where(rho >= 0, -np.expm1(step * log_rho), 1 - power)
+
+        def state(i):
+            with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+                gamma = powers[i][:, None] * gamma0
+                done = completed(i + 1, powers[i])
+                shift = shift0 - gamma0 * (done * self.inv_evals)[:, None]
+            return gamma, np.zeros_like(gamma), shift
+
+        self._pending = state
+        scores = None
+        if self.val_stats is not None:
+            with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+                done = completed(steps, powers)
+            shifts = shift0[None] - gamma0[None] * (done * self.inv_evals)[:, :, None]
+            scores = self._scores(shifts)
         return losses, scores
 
     def coef_at(self, shift):
@@ -122,17 +163,14 @@ class SpectralEngine:
         return np.array([r2_from_sse(row, stats.yy) for row in sse])
 
     def commit(self, consumed, best_at, best_score_at):
-        gammas, velocities, shifts = self._pending
+        state = self._pending
         if best_at is not None:
-            self.best = (gammas[best_at], shifts[best_at])
+            gamma, _, shift = state(best_at)
+            self.best = (gamma, shift)
         if best_score_at is not None:
-            self.best_val = (gammas[best_score_at], shifts[best_score_at])
-        last = consumed - 1
-        self.gamma, self.velocity, self.shift = (
-            gammas[last],
-            velocities[last],
-            shifts[last],
-        )
+            gamma, _, shift = state(best_score_at)
+            self.best_val = (gamma, shift)
+        self.gamma, self.velocity, self.shift = state(consumed - 1)
         self.t += consumed
 
     def revert_to_best(self):

@@ -13,7 +13,6 @@ from dataclasses import dataclass
 
 import numpy as np
 import scipy.sparse as sp
-from scipy.linalg.blas import get_blas_funcs
 
 from . import _objective
 
@@ -189,74 +188,104 @@ class StatsObjective:
 
 
 def stream_moments(X, Y, sample_weight, fit_intercept):
-    """One pass: symmetric rank-k updates of row blocks shifted by a pilot mean.
+    """One pass of symmetric rank-k updates on augmented, shifted row blocks.
 
-    Each dense block is shifted by ``c`` (the mean of the first block, a
-    pilot estimate of x̄) into a reused float64 buffer, scaled by √s when
-    weights are not all one, and accumulated with BLAS ``syrk`` (half the
-    flops of ``XᵀX``) and one small product for ``Σ s (x − c)(y − ȳ)`` and
-    ``Σ s (x − c)``. The exact centring ``Σ s (x − x̄)(x − x̄)ᵀ = G − m mᵀ/Σs``
-    then only removes a small remainder, so no digits are lost to the offset
-    of un-centred data. Sparse blocks are not shifted (that would densify
-    them): their raw moments are centred algebraically.
+    Each dense block becomes ``√s·[x − c, y − ȳ, 1]`` in a reused float64
+    buffer (``c`` the mean of the first block, a pilot estimate of x̄; the √s
+    only when weights are not all one), and ``bufᵀ·buf`` (BLAS ``syrk``: half
+    the flops of a general product, and one call per block) accumulates
+    ``Σ s (x − c)(x − c)ᵀ``, ``Σ s (x − c)(y − ȳ)``, ``Σ s (x − c)`` and
+    ``Σ s (y − ȳ)²`` at once. The exact centring ``G − m·mᵀ/Σs`` then removes
+    only a small remainder, so no digits are lost to the offset of un-centred
+    data. Sparse blocks are not shifted (that would densify them): their raw
+    moments are centred algebraically.
     """
     n_samples, n_features = X.shape
     n_outputs = Y.shape[1]
     sw = np.asarray(sample_weight, dtype=np.float64)
     sw_sum = float(sw.sum())
     if sw_sum == 0:
-        return SufficientStats.empty(n_features, n_outputs, fit_intercept)._replace_n(
-            n_samples
-        )
-    Y64 = np.asarray(Y, dtype=np.float64)
-    y_mean = sw @ Y64 / sw_sum if fit_intercept else np.zeros(n_outputs)
-    Y_centred = Y64 - y_mean
-    yy = sw @ Y_centred**2
+        empty = SufficientStats.empty(n_features, n_outputs, fit_intercept)
+        return empty._replace_n(n_samples)
+    y_mean = np.zeros(n_outputs)
+    if fit_intercept:
+        y_mean = np.asarray(sw @ Y, dtype=np.float64) / sw_sum
     unit = bool(np.all(sw == 1))
-    root = None if unit else np.sqrt(sw)
-    # Right-hand columns: [s·(y − ȳ), s], or their √s versions for a
-    # buffer already scaled by √s.
-    scale = sw if unit else root
-    rhs = np.empty((n_samples, n_outputs + 1))
-    np.multiply(Y_centred, scale[:, None], out=rhs[:, :n_outputs])
-    rhs[:, n_outputs] = scale
-    sparse = sp.issparse(X)
-    if sparse and X.format != "csr":
-        X = X.tocsr()  # row blocks need CSR; copies the sparse arrays only
-    shift = np.zeros(n_features)
-    if fit_intercept and not sparse:
-        first = next(_objective.row_blocks(X))
-        shift = np.asarray(X[first].mean(axis=0), dtype=np.float64)
-    gram = np.zeros((n_features, n_features), order="F")
-    cross = np.zeros((n_features, n_outputs + 1))
-    syrk = get_blas_funcs("syrk", (gram,))
-    with np.errstate(over="ignore", invalid="ignore"):
-        buffer = None
-        for rows in _objective.row_blocks(X, block_bytes=4 * _objective.BLOCK_BYTES):
-            block = X[rows]
-            if sparse:
-                block = block.astype(np.float64)
-                weighted = block if unit else block.multiply(sw[rows, None]).tocsr()
-                gram += (block.T @ weighted).toarray()
-                cross += block.T @ (rhs[rows] * (1 if unit else root[rows, None]))
-                continue
-            if buffer is None:
-                buffer = np.empty((block.shape[0], n_features))
-            buf = buffer[: block.shape[0]]
-            np.subtract(block, shift, out=buf)
-            if not unit:
-                buf *= root[rows, None]
-            gram = syrk(1.0, buf.T, beta=1.0, c=gram, trans=0, lower=0, overwrite_c=1)
-            cross += buf.T @ rhs[rows]
-    if not sparse:
-        gram = np.triu(gram) + np.triu(gram, 1).T
-    moment = cross[:, n_outputs]  # Σ s (x − c)
-    xy = cross[:, :n_outputs]
+    if sp.issparse(X):
+        augmented = _sparse_moments(X, Y, sw, y_mean, unit)
+        shift = np.zeros(n_features)
+    else:
+        shift = np.zeros(n_features)
+        if fit_intercept:
+            first = next(_objective.row_blocks(X))
+            shift = np.asarray(X[first].mean(axis=0), dtype=np.float64)
+        augmented = _dense_moments(X, Y, sw, shift, y_mean, unit)
+    width = n_features + n_outputs
+    gram = augmented[:n_features, :n_features]
+    xy = augmented[:n_features, n_features:width]
+    moment = augmented[:n_features, width]  # Σ s (x − c)
+    yy = np.diag(augmented)[n_features:width].copy()
     x_mean = np.zeros(n_features)
     if fit_intercept:
         x_mean = shift + moment / sw_sum
-        gram -= np.outer(moment, moment) / sw_sum
-        xy = xy - np.outer(moment, Y_centred.T @ sw) / sw_sum
+        y_sum = augmented[n_features:width, width]  # Σ s (y − ȳ) ≈ 0
+        gram = gram - np.outer(moment, moment) / sw_sum
+        xy = xy - np.outer(moment, y_sum) / sw_sum
+        yy -= y_sum**2 / sw_sum
     return SufficientStats(
-        sw_sum, x_mean, y_mean, gram, xy, yy, n_samples, fit_intercept
+        sw_sum,
+        x_mean,
+        y_mean,
+        np.ascontiguousarray(gram),
+        np.ascontiguousarray(xy),
+        yy,
+        n_samples,
+        fit_intercept,
     )
+
+
+# Augmented row blocks of about this many bytes: few BLAS calls per pass,
+# and a buffer far smaller than X.
+STATS_BLOCK_BYTES = 8 << 20
+
+
+def _dense_moments(X, Y, sw, shift, y_mean, unit):
+    n_features, n_outputs = X.shape[1], Y.shape[1]
+    width = n_features + n_outputs + 1
+    rows = max(256, STATS_BLOCK_BYTES // (8 * width))
+    buffer = np.empty((min(rows, X.shape[0]), width))
+    buffer[:, -1] = 1.0
+    augmented = np.zeros((width, width))
+    root = None if unit else np.sqrt(sw)
+    with np.errstate(over="ignore", invalid="ignore"):
+        for start in range(0, X.shape[0], rows):
+            stop = min(start + rows, X.shape[0])
+            buf = buffer[: stop - start]
+            np.subtract(X[start:stop], shift, out=buf[:, :n_features])
+            np.subtract(Y[start:stop], y_mean, out=buf[:, n_features:-1])
+            if not unit:
+                buf[:, -1] = 1.0
+                buf *= root[start:stop, None]
+            augmented += buf.T @ buf
+    return augmented
+
+
+def _sparse_moments(X, Y, sw, y_mean, unit):
+    n_features, n_outputs = X.shape[1], Y.shape[1]
+    width = n_features + n_outputs + 1
+    augmented = np.zeros((width, width))
+    if X.format != "csr":
+        X = X.tocsr()  # row blocks need CSR; copies the sparse arrays only
+    dense_cols = np.empty((0, n_outputs + 1))
+    with np.errstate(over="ignore", invalid="ignore"):
+        for rows in _objective.row_blocks(X):
+            block = X[rows].astype(np.float64)
+            s = sw[rows]
+            dense_cols = np.column_stack([Y[rows] - y_mean, np.ones(s.size)])
+            weighted_cols = dense_cols * s[:, None]
+            weighted_block = block if unit else block.multiply(s[:, None]).tocsr()
+            augmented[:n_features, :n_features] += (block.T @ weighted_block).toarray()
+            augmented[:n_features, n_features:] += block.T @ weighted_cols
+            augmented[n_features:, n_features:] += dense_cols.T @ weighted_cols
+    augmented[n_features:, :n_features] = augmented[:n_features, n_features:].T
+    return augmented
