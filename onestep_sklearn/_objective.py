@@ -82,11 +82,12 @@ def data_pass(X, Y, coef, intercept, sample_weight, *, gradient=True):
         resid += intercept_x
         if Y is not None:
             resid -= Y[rows]
-        weighted = resid * sample_weight[rows, None]
-        sq += np.einsum("ij,ij->j", weighted, resid, dtype=np.float64)
-        rsum += weighted.sum(axis=0, dtype=np.float64)
+        weights = sample_weight[rows]
+        sq += np.einsum("ij,ij,i->j", resid, resid, weights, dtype=np.float64)
+        resid *= weights[:, None]  # now S·r, in place
+        rsum += resid.sum(axis=0, dtype=np.float64)
         if gradient:
-            xtr += X_block.T @ weighted
+            xtr += X_block.T @ resid
     return sq, xtr, rsum
 
 

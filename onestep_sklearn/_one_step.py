@@ -291,13 +291,23 @@ def _gradient_at_zero(X, Y, sample_weight, sw_sum, fit_intercept):
     ȳ)`` and ``x̄ = Xᵀs/Σs`` are the two columns of one product ``Xᵀ[S(y −
     ȳ), s]``.
     """
-    sw = sample_weight.astype(np.float64)
-    Y64 = Y.astype(np.float64)
-    y_mean = sw @ Y64 / sw_sum if fit_intercept else np.zeros(Y.shape[1])
-    Y_centred = Y64 - y_mean
+    n_outputs = Y.shape[1]
+    y_mean = np.zeros(n_outputs)
+    if fit_intercept:
+        y_mean = np.asarray(sample_weight @ Y, dtype=np.float64) / sw_sum
+    # The columns [s·(y − ȳ), s], built in place (no other n-sized copies).
+    columns = np.empty((X.shape[0], n_outputs + 1), dtype=X.dtype)
+    np.subtract(Y, y_mean, out=columns[:, :n_outputs], casting="unsafe")
+    columns[:, :n_outputs] *= sample_weight[:, None]
+    columns[:, n_outputs] = sample_weight
     with np.errstate(over="ignore", invalid="ignore"):
-        moments = cross_moments(X, np.column_stack([Y_centred * sw[:, None], sw]))
+        moments = cross_moments(X, columns)
+    weighted = columns[:, :n_outputs]
     x_mean = moments[:, -1] / sw_sum if fit_intercept else np.zeros(X.shape[1])
-    xty = moments[:, :-1] - np.outer(x_mean, sw @ Y_centred)
-    loss0 = float(sw @ (Y_centred**2).sum(axis=1)) / sw_sum
+    xty = moments[:, :-1] - np.outer(x_mean, weighted.sum(axis=0, dtype=np.float64))
+    # Σ s (y − ȳ)² = Σ s(y − ȳ)·y − ȳ·Σ s(y − ȳ), without a temporary.
+    loss0 = float(
+        np.einsum("ij,ij->", weighted, Y, dtype=np.float64)
+        - y_mean @ weighted.sum(axis=0, dtype=np.float64)
+    ) / sw_sum
     return x_mean, y_mean, loss0, -(2.0 / sw_sum) * xty

@@ -252,7 +252,9 @@ STATS_BLOCK_BYTES = 8 << 20
 def _dense_moments(X, Y, sw, shift, y_mean, unit):
     n_features, n_outputs = X.shape[1], Y.shape[1]
     width = n_features + n_outputs + 1
-    rows = max(256, STATS_BLOCK_BYTES // (8 * width))
+    # The buffer stays within about 2% of the size of X.
+    budget = min(STATS_BLOCK_BYTES, X.nbytes // 50)
+    rows = max(256, budget // (8 * width))
     buffer = np.empty((min(rows, X.shape[0]), width))
     buffer[:, -1] = 1.0
     augmented = np.zeros((width, width))

@@ -1,0 +1,86 @@
+"""Memory during fit, measured deterministically with tracemalloc.
+
+Goals: no copy of X. Extra memory during any fit on dense data with n ≫ d
+stays within 10% of X's bytes; on CSR data within 50% of the CSR arrays
+(sparse X is never densified).
+"""
+
+import tracemalloc
+import warnings
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+from sklearn.exceptions import ConvergenceWarning
+
+from onestep_sklearn import IterativeGDRegressor, OneStepRegressor
+
+ESTIMATORS = {
+    "newton": lambda: OneStepRegressor(),
+    "newton-ridge": lambda: OneStepRegressor(alpha=0.1),
+    "gradient-auto": lambda: OneStepRegressor(solver="gradient"),
+    "gradient-fixed": lambda: OneStepRegressor(solver="gradient", learning_rate=0.01),
+    "gd-statistics": lambda: IterativeGDRegressor(max_iter=50),
+    "gd-data-passes": lambda: IterativeGDRegressor(precompute=False, max_iter=3),
+    "gd-momentum": lambda: IterativeGDRegressor(momentum=0.9, max_iter=50),
+    "gd-minibatch": lambda: IterativeGDRegressor(
+        batch_size=256, max_iter=1, random_state=0
+    ),
+}
+
+
+def peak_during_fit(estimator, X, y, **fit_params):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        tracemalloc.start()
+        try:
+            estimator.fit(X, y, **fit_params)
+            return tracemalloc.get_traced_memory()[1]
+        finally:
+            tracemalloc.stop()
+
+
+@pytest.fixture(scope="module")
+def dense():
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((200_000, 50))
+    y = X @ rng.standard_normal(50) + rng.standard_normal(200_000)
+    return X, y
+
+
+@pytest.fixture(scope="module")
+def csr():
+    X = sp.random(100_000, 200, density=0.05, format="csr", random_state=0)
+    y = np.asarray(X.sum(axis=1)).ravel()
+    return X, y
+
+
+@pytest.mark.parametrize("name", ESTIMATORS)
+def test_dense_fit_extra_memory_below_ten_percent_of_X(dense, name):
+    X, y = dense
+    peak = peak_during_fit(ESTIMATORS[name](), X, y)
+    assert peak <= 0.10 * X.nbytes, f"{name}: {peak / X.nbytes:.1%} of X"
+
+
+def test_weighted_dense_fit_extra_memory(dense):
+    X, y = dense
+    weights = np.random.default_rng(1).uniform(0.5, 2.0, X.shape[0])
+    # The weights themselves are the caller's; the fit adds at most √s.
+    peak = peak_during_fit(OneStepRegressor(), X, y, sample_weight=weights)
+    assert peak <= 0.10 * X.nbytes
+
+
+@pytest.mark.parametrize("name", ESTIMATORS)
+def test_csr_fit_is_never_densified(csr, name):
+    X, y = csr
+    csr_bytes = X.data.nbytes + X.indices.nbytes + X.indptr.nbytes
+    peak = peak_during_fit(ESTIMATORS[name](), X, y)
+    assert peak <= 0.50 * csr_bytes, f"{name}: {peak / csr_bytes:.1%} of CSR"
+
+
+def test_linear_regression_copies_X_for_contrast(dense):
+    # The reference point of the goal: scikit-learn centres a copy of X.
+    from sklearn.linear_model import LinearRegression
+
+    X, y = dense
+    assert peak_during_fit(LinearRegression(), X, y) > X.nbytes
