@@ -1,11 +1,14 @@
 """OneStepRegressor: a linear model fitted by exactly one parameter update."""
 
 import numpy as np
+import scipy.sparse as sp
 from sklearn.base import _fit_context
 from sklearn.utils._param_validation import StrOptions
 
 from ._base import BaseMSERegressor
 from ._newton import (
+    REFINE_RCOND,
+    refine,
     solve_by_qr,
     solve_dual,
     solve_from_stats,
@@ -153,7 +156,9 @@ class OneStepRegressor(BaseMSERegressor):
             return coef, objective.intercept(coef), eta, objective.loss(coef)
         stats = SufficientStats.from_data(X, Y, sample_weight, self.fit_intercept)
         self._check_finite(X, stats.finite)
-        target, _ = solve_from_stats(stats, self.alpha)
+        target, rcond, inverse = solve_from_stats(stats, self.alpha)
+        if target is not None and self._needs_refinement(X, stats, rcond):
+            target = refine(X, Y, sample_weight, stats, self.alpha, target, inverse)
         if target is None:
             target = solve_by_qr(
                 X, Y, sample_weight, stats.x_mean, stats.y_mean, sw_sum, self.alpha
@@ -161,6 +166,22 @@ class OneStepRegressor(BaseMSERegressor):
         coef, eta = self._newton_update(coef0, target)
         loss = float(stats.loss_per_output(coef, self.alpha).sum())
         return coef, stats.intercept(coef), eta, loss
+
+    @staticmethod
+    def _needs_refinement(X, stats, rcond):
+        """Whether the Cholesky solution may have lost digits worth a pass.
+
+        Its error grows like eps/rcond; sparse statistics are not centred
+        before accumulation, so columns whose mean dwarfs their spread lose
+        (mean/std)² more. float32 data cannot give a more accurate residual.
+        """
+        if X.dtype != np.float64:
+            return False
+        if sp.issparse(X):
+            spread = np.sqrt(np.maximum(np.diag(stats.xx), 0) / stats.sw_sum)
+            if np.any(np.abs(stats.x_mean) > spread):
+                return True
+        return rcond < REFINE_RCOND
 
     def _fit_gradient(self, X, Y, sample_weight, sw_sum, coef0):
         if np.any(coef0):
@@ -235,7 +256,7 @@ class OneStepRegressor(BaseMSERegressor):
         stats = chunk if first_call else self._stats.merge(chunk)
         coef0 = np.zeros_like(stats.xy)
         if self.solver == "newton":
-            target, _ = solve_from_stats(stats, self.alpha)
+            target, _, _ = solve_from_stats(stats, self.alpha)
             if target is None:
                 target = solve_from_stats_pinv(stats, self.alpha)
             coef, eta = self._newton_update(coef0, target)
