@@ -1,4 +1,4 @@
-"""Demo: ``python -m onestep_sklearn [--csv PATH --target COLUMN]``.
+"""Demo: ``python -m onestep_sklearn [--csv PATH --target COLUMN] [--plot FILE]``.
 
 Compares, by 5-fold cross-validated R² and fit time, the textbook single
 gradient step (learning rate 0.01), the best single gradient step (exact line
@@ -6,12 +6,15 @@ search), the single Newton step and gradient descent with scikit-learn's
 ``LinearRegression`` and ``SGDRegressor``. Every model is
 ``make_pipeline(StandardScaler(), model)``, so the textbook step size means the
 same thing on any data set. Without arguments it runs on scikit-learn's bundled
-diabetes data (no download).
+diabetes data (no download). ``--plot FILE.png`` also writes a figure: the
+loss curves of the gradient methods and a learning-rate sweep with the
+stability limit 2/L marked (needs matplotlib, the ``plot`` extra).
 """
 
 import argparse
 import csv
 import math
+import os
 import sys
 import warnings
 
@@ -31,6 +34,7 @@ from onestep_sklearn import (
 )
 
 N_FOLDS = 5
+NEEDS_MATPLOTLIB = "--plot needs matplotlib: pip install 'onestep_sklearn[plot]'"
 
 
 class DataError(Exception):
@@ -159,6 +163,103 @@ def format_table(header, rows):
     return "\n".join([line(header), rule, *(line(r) for r in rows)])
 
 
+def check_plot_path(path):
+    """Fail early, before any fitting, if ``--plot PATH`` cannot be written.
+
+    Raises ``DataError`` without matplotlib, for an image format matplotlib
+    does not know, or when the directory of ``path`` does not exist.
+    """
+    try:
+        import matplotlib  # noqa: F401
+    except ImportError:
+        raise DataError(NEEDS_MATPLOTLIB) from None
+    from matplotlib.backend_bases import FigureCanvasBase
+
+    formats = FigureCanvasBase.get_supported_filetypes()
+    extension = os.path.splitext(path)[1].lstrip(".").lower()
+    if extension not in formats:
+        raise DataError(
+            f"--plot {path}: unknown image format {extension!r} "
+            f"(use one of: {', '.join(sorted(formats))})"
+        )
+    directory = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(directory):
+        raise DataError(f"--plot {path}: directory {directory} does not exist")
+
+
+def plot_figure(X, y, facts, path):
+    """Write the two-panel figure to ``path``.
+
+    Left: the objective per iteration of gradient descent at 1/L (auto),
+    1.9/L and 0.2/L on the standardised data, and the objective after the
+    single step of each one-step method, at iteration 1. Right: the CV R²
+    of ``make_pipeline(StandardScaler(), IterativeGDRegressor())`` over
+    learning rates around 2/L, with 2/L marked.
+    """
+    from matplotlib.figure import Figure
+
+    from onestep_sklearn.plotting import LossCurveDisplay, plot_learning_rate_sweep
+
+    X_scaled = StandardScaler().fit_transform(X)
+    # A figure without pyplot: no GUI backend, nothing left open.
+    fig = Figure(figsize=(13, 5), layout="constrained")
+    loss_ax, sweep_ax = fig.subplots(1, 2)
+    stable = math.isfinite(facts.max_stable)
+    rates = ["auto", 1.9 * facts.auto, 0.2 * facts.auto] if stable else ["auto"]
+    curves = []
+    with warnings.catch_warnings():
+        # 0.2/L may reach max_iter; the curve shows it.
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        for rate in rates:
+            model = IterativeGDRegressor(learning_rate=rate).fit(X_scaled, y)
+            LossCurveDisplay.from_estimator(model, ax=loss_ax, name="gradient descent")
+            curves.extend(model.loss_curve_)
+    one_steps = [
+        (
+            "one gradient step, η = 0.01",
+            "o",
+            6,
+            {"solver": "gradient", "learning_rate": 0.01},
+        ),
+        ("one gradient step, exact line search", "s", 6, {"solver": "gradient"}),
+        ("one Newton step: the optimum", "*", 12, {"solver": "newton"}),
+    ]
+    losses = [OneStepRegressor(**p).fit(X_scaled, y).loss_ for *_, p in one_steps]
+    # An exact fit has objective 0: draw it at the lowest positive value shown,
+    # as LossCurveDisplay does, so that it stays on the log axis.
+    positive = [v for v in curves + losses if v > 0]
+    floor = min(positive) if positive else 1.0
+    for (label, marker, size, _), loss in zip(one_steps, losses):
+        if not loss > 0:
+            label += " (objective 0)"
+        (point,) = loss_ax.plot(
+            [1], [max(loss, floor)], marker=marker, ms=size, ls="none", label=label
+        )
+    # The optimum, which gradient descent approaches.
+    loss_ax.axhline(max(loss, floor), color=point.get_color(), ls=":", lw=1)
+    loss_ax.set_xscale("log")
+    loss_ax.legend(fontsize="small")
+    loss_ax.set_title("objective per iteration (standardised X)")
+
+    scale = facts.max_stable if stable else 1.0
+    with warnings.catch_warnings():
+        # Rates past 2/L stop at their best iterate with a warning: expected.
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        plot_learning_rate_sweep(
+            make_pipeline(StandardScaler(), IterativeGDRegressor()),
+            X,
+            y,
+            param_range=np.geomspace(1e-3, 3.0, 16) * scale,
+            cv=KFold(n_splits=N_FOLDS, shuffle=True, random_state=0),
+            ax=sweep_ax,
+        )
+    sweep_ax.set_title(
+        f"{N_FOLDS}-fold CV R² over learning_rate\n"
+        "(rates past 2/L stop at their best iterate; warnings silenced)"
+    )
+    fig.savefig(path, dpi=110)
+
+
 def main(argv=None):
     """Run the comparison and print the table.
 
@@ -179,9 +280,21 @@ def main(argv=None):
     )
     parser.add_argument("--csv", metavar="PATH", help="CSV file with a header row")
     parser.add_argument("--target", metavar="COLUMN", help="column to predict")
+    parser.add_argument(
+        "--plot",
+        metavar="FILE",
+        help="also write a figure (e.g. FILE.png): loss curves and a "
+        "learning-rate sweep with 2/L marked; needs matplotlib",
+    )
     args = parser.parse_args(argv)
     if (args.csv is None) != (args.target is None):
         parser.error("--csv and --target go together")
+    if args.plot is not None:
+        try:
+            check_plot_path(args.plot)
+        except DataError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 2
 
     if args.csv is None:
         X, y = load_diabetes(return_X_y=True)
@@ -212,6 +325,13 @@ def main(argv=None):
     )
     if any(row[0].endswith("*") for row in rows):
         print("* did not converge (a ConvergenceWarning was raised)")
+    if args.plot is not None:
+        try:
+            plot_figure(X, y, facts, args.plot)
+        except OSError as exc:
+            print(f"error: cannot write {args.plot}: {exc}", file=sys.stderr)
+            return 2
+        print(f"figure written to {args.plot}")
     return 0
 
 

@@ -15,7 +15,7 @@ from sklearn.model_selection import KFold, cross_val_score
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
-from onestep_sklearn import suggest_learning_rate
+from onestep_sklearn import OneStepRegressor, suggest_learning_rate
 from onestep_sklearn.__main__ import main
 
 ROW_NAMES = [
@@ -208,3 +208,142 @@ def test_convergence_warning_marks_row(monkeypatch, capsys):
     out = capsys.readouterr().out
     assert re.search(r"^SGDRegressor \(sklearn\)\*", out, re.MULTILINE)
     assert "* did not converge" in out
+
+
+PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+
+
+def run_plot(argv):
+    """``main(argv)`` with ``--plot``: its stdout and the Figure it saved."""
+    pytest.importorskip("matplotlib")
+    from matplotlib.figure import Figure
+
+    saved = []
+    original = Figure.savefig
+
+    def savefig(self, *args, **kwargs):
+        saved.append(self)
+        return original(self, *args, **kwargs)
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(Figure, "savefig", savefig)
+        buf = io.StringIO()
+        with contextlib.redirect_stdout(buf):
+            code = main(argv)
+    assert code == 0
+    (figure,) = saved
+    return buf.getvalue(), figure
+
+
+@pytest.fixture(scope="module")
+def plot_run(tmp_path_factory):
+    """The default run with ``--plot``: stdout, the PNG path, the saved Figure."""
+    path = tmp_path_factory.mktemp("plot") / "figure.png"
+    out, figure = run_plot(["--plot", str(path)])
+    return out, path, figure
+
+
+def test_plot_writes_png(plot_run):
+    out, path, _ = plot_run
+    data = path.read_bytes()
+    assert data.startswith(PNG_MAGIC)
+    assert 30_000 < len(data) < 2_000_000
+    assert out.rstrip().splitlines()[-1] == f"figure written to {path}"
+
+
+def test_plot_keeps_the_table(plot_run, default_output):
+    out, _, _ = plot_run
+    rows, reference = parse_table(out), parse_table(default_output)
+    assert sorted(rows) == sorted(ROW_NAMES)
+    for name in ROW_NAMES:
+        cells, expected = rows[name], reference[name]
+        del cells[2], expected[2]  # the fit time varies
+        assert cells == expected
+
+
+def test_plot_figure_content(plot_run):
+    _, _, figure = plot_run
+    X, y = load_diabetes(return_X_y=True)
+    facts = suggest_learning_rate(StandardScaler().fit_transform(X))
+    loss_ax, sweep_ax = figure.axes[:2]
+
+    # Left: three loss curves at 1/L, 1.9/L, 0.2/L, then the one-step markers.
+    assert loss_ax.get_yscale() == "log"
+    labels = [line.get_label() for line in loss_ax.get_lines()]
+    for multiple in ("0.5·(2/L)", "0.95·(2/L)", "0.1·(2/L)"):
+        assert sum(label.endswith(multiple) for label in labels) == 1, labels
+    curves = loss_ax.get_lines()[:3]
+    assert all(len(line.get_xdata()) > 10 for line in curves)
+    markers = {line.get_label(): line for line in loss_ax.get_lines()[3:]}
+    newton = markers["one Newton step: the optimum"]
+    assert list(newton.get_xdata()) == [1]
+    # Gradient descent approaches the Newton step's objective from above.
+    for line in curves:
+        assert min(line.get_ydata()) >= newton.get_ydata()[0] * (1 - 1e-12)
+        assert min(line.get_ydata()) < newton.get_ydata()[0] * 1.01
+
+    # Right: the sweep around 2/L, with 2/L as the dashed vertical line.
+    assert sweep_ax.get_xscale() == "log"
+    lines = {line.get_label(): line for line in sweep_ax.get_lines()}
+    vline = lines["2/L (stability limit)"]
+    assert vline.get_linestyle() == "--"
+    assert vline.get_xdata()[0] == pytest.approx(facts.max_stable, rel=1e-9)
+    test_line = lines["Test"]
+    rates = np.asarray(test_line.get_xdata())
+    assert rates.min() < 0.01 * facts.max_stable and rates.max() > facts.max_stable
+    scores = np.asarray(test_line.get_ydata())
+    assert np.all(np.isfinite(scores))
+    assert scores[rates < facts.max_stable].max() > 0.45
+    assert scores[rates > 1.5 * facts.max_stable].max() < 0.1
+    assert "warnings silenced" in sweep_ax.get_title()
+
+
+def test_plot_exact_fit_keeps_zero_objective_on_the_log_axis(tmp_path):
+    rng = np.random.default_rng(0)
+    a, b = rng.normal(size=(2, 50))
+    csv_path, png = tmp_path / "exact.csv", tmp_path / "exact.png"
+    data = np.column_stack([a, b, 3 * a - 2 * b + 1])
+    np.savetxt(csv_path, data, delimiter=",", header="a,b,y", comments="")
+    _, figure = run_plot(["--csv", str(csv_path), "--target", "y", "--plot", str(png)])
+    assert png.read_bytes().startswith(PNG_MAGIC)
+    X = StandardScaler().fit_transform(data[:, :2])
+    loss = OneStepRegressor().fit(X, data[:, 2]).loss_
+    lines = figure.axes[0].get_lines()
+    (newton,) = [line for line in lines if line.get_label().startswith("one Newton")]
+    (y_newton,) = newton.get_ydata()
+    if loss == 0:
+        assert newton.get_label().endswith("(objective 0)")
+        # Drawn at the lowest positive objective shown, on the log axis.
+        values = np.concatenate([line.get_ydata() for line in lines])
+        assert y_newton == values[values > 0].min()
+    else:
+        assert y_newton == loss
+    assert 0 < y_newton < 1e-6
+
+
+def test_plot_without_matplotlib(monkeypatch, capsys, tmp_path):
+    monkeypatch.setitem(sys.modules, "matplotlib", None)  # import fails
+    path = tmp_path / "figure.png"
+    assert main(["--plot", str(path)]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert captured.err == (
+        "error: --plot needs matplotlib: pip install 'onestep_sklearn[plot]'\n"
+    )
+    assert not path.exists()
+
+
+@pytest.mark.parametrize(
+    "name, message",
+    [
+        ("figure.nope", "unknown image format 'nope'"),
+        ("missing_dir/figure.png", "does not exist"),
+    ],
+)
+def test_plot_bad_path_fails_before_fitting(tmp_path, capsys, name, message):
+    pytest.importorskip("matplotlib")
+    assert main(["--plot", str(tmp_path / name)]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    (line,) = captured.err.strip().splitlines()
+    assert line.startswith("error: --plot ") and message in line
