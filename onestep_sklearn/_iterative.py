@@ -28,6 +28,7 @@ from ._learning_rate import (
     lipschitz_from_data,
     per_sample_lipschitz,
 )
+from ._newton import varying_columns
 from ._objective import (
     DataObjective,
     StatsObjective,
@@ -248,6 +249,8 @@ class IterativeGDRegressor(BaseMSERegressor):
         if precompute:
             stats = SufficientStats.from_data(X, Y, train_weight, self.fit_intercept)
             self._check_finite(X, stats.finite)
+            frozen = ~varying_columns(stats, self.alpha)
+            stats = stats.restricted(~frozen)
             objective = StatsObjective(stats, self.alpha)
             # Full batch, the spectral engine needs the whole decomposition.
             spectrum = la.eigh(stats.hessian(self.alpha), check_finite=False)
@@ -289,6 +292,9 @@ class IterativeGDRegressor(BaseMSERegressor):
                 )
             engine = DataEngine(objective, coef0, *rate, *moves, batches, scorer)
         coef = self._descend(engine, objective, coef0, scorer, X.dtype)
+        if precompute:
+            # Constant columns never move; the eigenbasis would add rounding.
+            coef[frozen] = coef0[frozen]
         self._set_coef(coef, objective.intercept(coef), y_ndim, X.dtype)
         # partial_fit continues from here, with these running means.
         self._state = GDState(coef=coef.copy(), velocity=np.zeros_like(coef))

@@ -136,17 +136,33 @@ class DataObjective:
             self.X, self.Y, coef, self.intercept(coef), self.sample_weight
         )
         xtr -= np.outer(self.x_mean, rsum)
+        drop_rounding(xtr, self.x_mean, sq, self.sw_sum, self.X)
         l2 = self.l2_reg_strength
         loss = float(sq.sum() / self.sw_sum + l2 * np.sum(coef**2))
         return loss, (2.0 / self.sw_sum) * xtr + (2.0 * l2) * coef
 
     def hessp(self, vec):
         """Hessian-vector product ``H v``: a data pass with ``y = 0``."""
-        _, xtr, rsum = data_pass(
+        sq, xtr, rsum = data_pass(
             self.X, None, vec, -(self.x_mean @ vec), self.sample_weight
         )
         xtr -= np.outer(self.x_mean, rsum)
+        drop_rounding(xtr, self.x_mean, sq, self.sw_sum, self.X)
         return (2.0 / self.sw_sum) * xtr + (2.0 * self.l2_reg_strength) * vec
+
+
+def drop_rounding(xtr, x_mean, sq, sw_sum, X):
+    """Zero the entries of ``XcᵀSr = XᵀSr − x̄·Σsr`` that are rounding noise.
+
+    Both terms carry an error of about eps·|x̄ⱼ|·Σs|r| (at most
+    eps·|x̄ⱼ|·√(Σs·Σsr²)); a column that is constant up to rounding gives an
+    entry no larger than that, and a step along it would be a step along
+    noise. Entries below √n times that bound carry no information: zero.
+    """
+    eps = np.finfo(X.dtype).eps
+    bound = 4 * eps * np.sqrt(X.shape[0]) * np.abs(x_mean)[:, None]
+    xtr[np.abs(xtr) <= bound * np.sqrt(sw_sum * sq)[None, :]] = 0.0
+    return xtr
 
 
 def centred_gradient(X, Y, sample_weight, x_mean, y_mean, coef):

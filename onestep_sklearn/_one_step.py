@@ -19,6 +19,7 @@ from ._objective import (
     SufficientStats,
     cross_moments,
     data_pass,
+    drop_rounding,
 )
 
 
@@ -305,6 +306,7 @@ class OneStepRegressor(BaseMSERegressor):
         return tags
 
 
+@np.errstate(all="ignore")
 def _gradient_at_zero(X, Y, sample_weight, sw_sum, fit_intercept):
     """Means, objective and gradient at w = 0 from one pass over ``X``.
 
@@ -327,8 +329,8 @@ def _gradient_at_zero(X, Y, sample_weight, sw_sum, fit_intercept):
     x_mean = moments[:, -1] / sw_sum if fit_intercept else np.zeros(X.shape[1])
     xty = moments[:, :-1] - np.outer(x_mean, weighted.sum(axis=0, dtype=np.float64))
     # Σ s (y − ȳ)² = Σ s(y − ȳ)·y − ȳ·Σ s(y − ȳ), without a temporary.
-    loss0 = float(
-        np.einsum("ij,ij->", weighted, Y, dtype=np.float64)
-        - y_mean @ weighted.sum(axis=0, dtype=np.float64)
-    ) / sw_sum
-    return x_mean, y_mean, loss0, -(2.0 / sw_sum) * xty
+    sq = np.einsum("ij,ij->j", weighted, Y, dtype=np.float64) - y_mean * weighted.sum(
+        axis=0, dtype=np.float64
+    )
+    drop_rounding(xty, x_mean, sq, sw_sum, X)
+    return x_mean, y_mean, float(sq.sum()) / sw_sum, -(2.0 / sw_sum) * xty

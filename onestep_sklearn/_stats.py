@@ -110,6 +110,26 @@ class SufficientStats:
     def intercept(self, coef):
         return self.y_mean - self.x_mean @ coef
 
+    def restricted(self, active):
+        """The statistics with the columns outside ``active`` flattened.
+
+        Their centred moments are set to 0 (they are rounding noise of
+        constant columns), so no gradient or curvature comes from them.
+        """
+        if active.all():
+            return self
+        keep = active.astype(np.float64)
+        return SufficientStats(
+            self.sw_sum,
+            self.x_mean,
+            self.y_mean,
+            self.xx * np.outer(keep, keep),
+            self.xy * keep[:, None],
+            self.yy,
+            self.n_samples,
+            self.fit_intercept,
+        )
+
     def loss_per_output(self, coef, l2_reg_strength):
         """Objective per output from the statistics: O(d² k)."""
         quad = np.sum(coef * (self.xx @ coef), axis=0)
@@ -188,6 +208,16 @@ class StatsObjective:
 
 
 def stream_moments(X, Y, sample_weight, fit_intercept):
+    """:func:`_stream_moments` without floating-point warnings.
+
+    Non-finite input gives non-finite statistics, which callers test; numpy's
+    RuntimeWarnings on the way would only bury the error they then raise.
+    """
+    with np.errstate(all="ignore"):
+        return _stream_moments(X, Y, sample_weight, fit_intercept)
+
+
+def _stream_moments(X, Y, sample_weight, fit_intercept):
     """One pass of symmetric rank-k updates on augmented, shifted row blocks.
 
     Each dense block becomes ``√s·[x − c, y − ȳ, 1]`` in a reused float64
