@@ -4,6 +4,7 @@ import functools
 from numbers import Real
 
 import numpy as np
+import scipy.sparse as sp
 from sklearn.base import BaseEstimator, RegressorMixin
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.extmath import safe_sparse_dot
@@ -80,6 +81,30 @@ class BaseMSERegressor(RegressorMixin, BaseEstimator):
                 "sample_weight sums to zero: at least one weight must be positive."
             )
         return X, Y, y.ndim, sample_weight, sw_sum
+
+    def _rescaled(self, X, Y, scales=None, *, scale_x=True):
+        """``(X, Y, (x_scale, y_scale))``, rescaled when their magnitude is extreme.
+
+        Squares of values past about 1e±120 under- or overflow float64 (the
+        Gram, the curvature L). Such data are fitted as ``(cₓ·X, c_y·y)``
+        with exact powers of two ``cₓ``, ``c_y`` (no rounding), which is the
+        same problem in other units: ``w = (cₓ/c_y)·w'``, ``b = b'/c_y``,
+        ``alpha' = alpha·cₓ²``, ``η' = η/cₓ²``, ``f = f'/c_y²``. ``X`` is copied
+        only then. Its magnitude is read off the first rows (a pilot): a later
+        extreme row shows up as an overflow, which ``_check_finite`` reports.
+        """
+        if scales is None:
+            pilot = X[: min(X.shape[0], 1024)]
+            pilot = pilot.data if sp.issparse(pilot) else pilot
+            y_max = float(np.max(np.abs(Y))) if Y.size else 0.0
+            x_max = float(max(np.max(pilot), -np.min(pilot))) if pilot.size else 0.0
+            scales = (_power_of_two(x_max) if scale_x else 1.0, _power_of_two(y_max))
+        x_scale, y_scale = scales
+        if x_scale != 1.0:
+            X = X * x_scale
+        if y_scale != 1.0:
+            Y = Y * y_scale
+        return X, Y, scales
 
     def _check_finite(self, X, finite):
         """Raise the standard error for non-finite ``X`` when a result is not.
@@ -214,3 +239,38 @@ def _plain_y(y, n_samples):
         and y.dtype.kind in "fiu"
         and bool(np.isfinite(y).all())
     )
+
+
+# Values whose squares stay well inside float64 (about 1e±120).
+_TAME_LOW, _TAME_HIGH = 2.0**-400, 2.0**400
+
+
+def _power_of_two(magnitude):
+    """1, or the power of two bringing an extreme ``magnitude`` near 1."""
+    if not (np.isfinite(magnitude) and magnitude > 0):
+        return 1.0
+    if _TAME_LOW <= magnitude <= _TAME_HIGH:
+        return 1.0
+    exponent = int(np.clip(np.frexp(magnitude)[1], -1000, 1000))
+    return float(np.ldexp(1.0, -exponent))
+
+
+def in_units(value, scale, power):
+    """``value·scale^power`` without overflow errors: 0 stays 0, extremes
+    saturate to 0 or infinity."""
+    if value == 0:
+        return 0.0
+    with np.errstate(over="ignore", under="ignore"):
+        return float(np.float64(value) * np.float64(scale) ** power)
+
+
+def column_scales(X):
+    """Per-column powers of two for columns of extreme magnitude, else None.
+
+    Read off the first rows, like ``BaseMSERegressor._rescaled``.
+    """
+    pilot = X[: min(X.shape[0], 1024)]
+    pilot = abs(pilot).max(axis=0)
+    pilot = np.asarray(pilot.todense() if sp.issparse(pilot) else pilot).ravel()
+    scales = np.array([_power_of_two(float(m)) for m in pilot])
+    return None if np.all(scales == 1.0) else scales

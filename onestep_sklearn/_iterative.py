@@ -11,7 +11,7 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 
-from ._base import BaseMSERegressor
+from ._base import BaseMSERegressor, in_units
 from ._gd import (
     DataEngine,
     GDState,
@@ -237,6 +237,10 @@ class IterativeGDRegressor(BaseMSERegressor):
         n_samples, n_features = X.shape
         rng = check_random_state(self.random_state)
         coef0 = self._initial_coef(coef_init, n_features, Y.shape[1], y_ndim)
+        # Extreme magnitudes are fitted in other units (see ``_rescaled``).
+        X, Y, (x_scale, y_scale) = self._rescaled(X, Y)
+        coef0 *= y_scale / x_scale
+        alpha = in_units(self.alpha, x_scale, 2)
         train_weight, val_weight = sample_weight, None
         if self.early_stopping:
             train_weight, val_weight = validation_split(
@@ -249,21 +253,20 @@ class IterativeGDRegressor(BaseMSERegressor):
         if precompute:
             stats = SufficientStats.from_data(X, Y, train_weight, self.fit_intercept)
             self._check_finite(X, stats.finite)
-            frozen = ~varying_columns(stats, self.alpha)
+            frozen = ~varying_columns(stats, alpha)
             stats = stats.restricted(~frozen)
-            objective = StatsObjective(stats, self.alpha)
+            objective = StatsObjective(stats, alpha)
             # Full batch, the spectral engine needs the whole decomposition.
-            spectrum = la.eigh(stats.hessian(self.alpha), check_finite=False)
+            spectrum = la.eigh(stats.hessian(alpha), check_finite=False)
             lipschitz = float(max(spectrum[0][-1], 0.0))
         else:
             x_mean, y_mean = self._means(X, Y, train_weight, sw_sum)
-            objective = DataObjective(
-                X, Y, train_weight, sw_sum, x_mean, y_mean, self.alpha
-            )
+            objective = DataObjective(X, Y, train_weight, sw_sum, x_mean, y_mean, alpha)
             lipschitz = lipschitz_from_data(objective)
-        self.lipschitz_ = float(lipschitz)
-        self.learning_rate_ = self._base_rate(X, train_weight, objective, lipschitz)
-        rate = (self.learning_rate_, self.schedule, self.power_t)
+        rate = self._base_rate(X, train_weight, objective, lipschitz, alpha, x_scale)
+        self.lipschitz_ = in_units(lipschitz, x_scale, -2)
+        self.learning_rate_ = in_units(rate, x_scale, 2)
+        rate = (rate, self.schedule, self.power_t)
         moves = (self.momentum, self.nesterov)
         val_stats = scorer = None
         if val_weight is not None and precompute:
@@ -285,7 +288,7 @@ class IterativeGDRegressor(BaseMSERegressor):
                     train_weight,
                     objective.x_mean,
                     objective.y_mean,
-                    self.alpha,
+                    alpha,
                     np.flatnonzero(train_weight > 0),
                     self.batch_size,
                     rng if self.shuffle else None,
@@ -295,11 +298,14 @@ class IterativeGDRegressor(BaseMSERegressor):
         if precompute:
             # Constant columns never move; the eigenbasis would add rounding.
             coef[frozen] = coef0[frozen]
-        self._set_coef(coef, objective.intercept(coef), y_ndim, X.dtype)
+        self.loss_curve_ = [in_units(v, y_scale, -2) for v in self.loss_curve_]
+        intercept = objective.intercept(coef) / y_scale
+        coef = coef * (x_scale / y_scale)
+        self._set_coef(coef, intercept, y_ndim, X.dtype)
         # partial_fit continues from here, with these running means.
         self._state = GDState(coef=coef.copy(), velocity=np.zeros_like(coef))
         self._state.t = self.t_
-        self._seen = (sw_sum, objective.x_mean, objective.y_mean)
+        self._seen = (sw_sum, objective.x_mean / x_scale, objective.y_mean / y_scale)
         return self
 
     def _descend(self, engine, objective, coef0, scorer, dtype):
@@ -388,7 +394,7 @@ class IterativeGDRegressor(BaseMSERegressor):
         )
         self.lipschitz_ = float(lipschitz_from_data(objective))
         self.learning_rate_ = self._base_rate(
-            X, sample_weight, objective, self.lipschitz_
+            X, sample_weight, objective, self.lipschitz_, self.alpha
         )
         state = self._state
         batches = None
@@ -439,14 +445,13 @@ class IterativeGDRegressor(BaseMSERegressor):
         self._set_coef(state.coef, objective.intercept(state.coef), y_ndim, X.dtype)
         return self
 
-    def _base_rate(self, X, sample_weight, objective, lipschitz):
-        """The user's rate, or 1/L (full batch) or 1/Lₘₐₓ (mini-batches)."""
+    def _base_rate(self, X, sample_weight, objective, lipschitz, alpha, x_scale=1.0):
+        """The user's rate, or 1/L (full batch) or 1/Lₘₐₓ (mini-batches), in
+        the units of the (possibly rescaled) data."""
         if self.learning_rate != "auto":
-            return float(self.learning_rate)
+            return in_units(float(self.learning_rate), x_scale, -2)
         if self.batch_size is not None:
-            lipschitz = per_sample_lipschitz(
-                X, sample_weight, objective.x_mean, self.alpha
-            )
+            lipschitz = per_sample_lipschitz(X, sample_weight, objective.x_mean, alpha)
         # A flat objective (no variance in X, alpha = 0): any step is stable.
         return 1.0 / lipschitz if lipschitz > 0 else 1.0
 

@@ -5,7 +5,7 @@ import scipy.sparse as sp
 from sklearn.base import _fit_context
 from sklearn.utils._param_validation import StrOptions
 
-from ._base import BaseMSERegressor
+from ._base import BaseMSERegressor, column_scales, in_units
 from ._newton import (
     REFINE_RCOND,
     refine,
@@ -139,33 +139,55 @@ class OneStepRegressor(BaseMSERegressor):
         coef0 = self._initial_coef(coef_init, X.shape[1], Y.shape[1], y_ndim)
         if hasattr(self, "_stats"):
             del self._stats
+        # Newton without penalty rescales columns one by one (_fit_newton).
+        by_column = self.solver == "newton" and self.alpha == 0
+        X, Y, self._scales = self._rescaled(X, Y, scale_x=not by_column)
+        x_scale, y_scale = self._scales
+        coef0 = coef0 * (y_scale / x_scale)
         fit = self._fit_newton if self.solver == "newton" else self._fit_gradient
         coef, intercept, eta, loss = fit(X, Y, sample_weight, sw_sum, coef0)
         self._finish(coef, intercept, eta, loss, y_ndim, X.dtype)
         return self
+
+    @property
+    def _alpha(self):
+        """alpha in the units of the rescaled data (see ``_rescaled``)."""
+        return in_units(self.alpha, self._scales[0], 2)
 
     def _fit_newton(self, X, Y, sample_weight, sw_sum, coef0):
         n_samples, n_features = X.shape
         if n_samples < n_features:
             # Wide data: the n × n dual, never the d × d Gram.
             x_mean, y_mean = self._means(X, Y, sample_weight, sw_sum)
-            target = solve_dual(X, Y, sample_weight, x_mean, y_mean, sw_sum, self.alpha)
+            target = solve_dual(
+                X, Y, sample_weight, x_mean, y_mean, sw_sum, self._alpha
+            )
             coef, eta = self._newton_update(coef0, target)
             objective = DataObjective(
-                X, Y, sample_weight, sw_sum, x_mean, y_mean, self.alpha
+                X, Y, sample_weight, sw_sum, x_mean, y_mean, self._alpha
             )
             return coef, objective.intercept(coef), eta, objective.loss(coef)
+        # Newton is invariant under column scaling: columns of extreme and
+        # unequal magnitude (1e-160 beside 1e150) are brought near 1 by exact
+        # powers of two (a copy, for such data only).
+        columns = column_scales(X) if self.alpha == 0 else None
+        if columns is not None:
+            X = X @ sp.diags(columns) if sp.issparse(X) else X * columns
+            coef, intercept, eta, loss = self._fit_newton(
+                X, Y, sample_weight, sw_sum, coef0 / columns[:, None]
+            )
+            return coef * columns[:, None], intercept, eta, loss
         stats = SufficientStats.from_data(X, Y, sample_weight, self.fit_intercept)
         self._check_finite(X, stats.finite)
-        target, rcond, inverse = solve_from_stats(stats, self.alpha)
+        target, rcond, inverse = solve_from_stats(stats, self._alpha)
         if target is not None and self._needs_refinement(X, stats, rcond):
-            target = refine(X, Y, sample_weight, stats, self.alpha, target, inverse)
+            target = refine(X, Y, sample_weight, stats, self._alpha, target, inverse)
         if target is None:
             target = solve_by_qr(
-                X, Y, sample_weight, stats.x_mean, stats.y_mean, sw_sum, self.alpha
+                X, Y, sample_weight, stats.x_mean, stats.y_mean, sw_sum, self._alpha
             )
         coef, eta = self._newton_update(coef0, target)
-        loss = float(stats.loss_per_output(coef, self.alpha).sum())
+        loss = float(stats.loss_per_output(coef, self._alpha).sum())
         return coef, stats.intercept(coef), eta, loss
 
     @staticmethod
@@ -188,7 +210,7 @@ class OneStepRegressor(BaseMSERegressor):
         if np.any(coef0):
             x_mean, y_mean = self._means(X, Y, sample_weight, sw_sum)
             objective = DataObjective(
-                X, Y, sample_weight, sw_sum, x_mean, y_mean, self.alpha
+                X, Y, sample_weight, sw_sum, x_mean, y_mean, self._alpha
             )
             loss0, grad = objective.loss_gradient(coef0)
             self._check_finite(X, np.isfinite(grad).all())
@@ -203,7 +225,7 @@ class OneStepRegressor(BaseMSERegressor):
         sq, _, _ = data_pass(
             X, None, grad, -(x_mean @ grad), sample_weight, gradient=False
         )
-        curvature = 2.0 * float(sq.sum()) / sw_sum + 2.0 * self.alpha * np.sum(grad**2)
+        curvature = 2.0 * float(sq.sum()) / sw_sum + 2.0 * self._alpha * np.sum(grad**2)
         coef, eta, loss = self._gradient_step(coef0, loss0, grad, curvature)
         return coef, y_mean - x_mean @ coef, eta, loss
 
@@ -213,7 +235,7 @@ class OneStepRegressor(BaseMSERegressor):
         if self.learning_rate == "auto":
             eta = grad_sq / curvature if curvature > 0 else 0.0
         else:
-            eta = float(self.learning_rate)
+            eta = in_units(float(self.learning_rate), self._scales[0], -2)
         # The objective is quadratic, so its value along −g is exact:
         # f(θ₀ − ηg) = f(θ₀) − η‖g‖² + ½η²·gᵀHg.
         with np.errstate(over="ignore", invalid="ignore"):
@@ -247,6 +269,10 @@ class OneStepRegressor(BaseMSERegressor):
         X, Y, y_ndim, sample_weight, _ = self._validate_fit_data(
             X, y, sample_weight, reset=first_call
         )
+        # Every chunk in the units chosen on the first one.
+        X, Y, self._scales = self._rescaled(
+            X, Y, None if first_call else self._scales
+        )
         chunk = SufficientStats.from_data(X, Y, sample_weight, self.fit_intercept)
         self._check_finite(X, chunk.finite)
         if not first_call and self._stats.fit_intercept != self.fit_intercept:
@@ -257,17 +283,17 @@ class OneStepRegressor(BaseMSERegressor):
         stats = chunk if first_call else self._stats.merge(chunk)
         coef0 = np.zeros_like(stats.xy)
         if self.solver == "newton":
-            target, _, _ = solve_from_stats(stats, self.alpha)
+            target, _, _ = solve_from_stats(stats, self._alpha)
             if target is None:
-                target = solve_from_stats_pinv(stats, self.alpha)
+                target = solve_from_stats_pinv(stats, self._alpha)
             coef, eta = self._newton_update(coef0, target)
             loss = None
         else:
-            loss0, grad = stats.loss_gradient(coef0, self.alpha)
-            curvature = float(np.sum(grad * stats.hessp(grad, self.alpha)))
+            loss0, grad = stats.loss_gradient(coef0, self._alpha)
+            curvature = float(np.sum(grad * stats.hessp(grad, self._alpha)))
             coef, eta, loss = self._gradient_step(coef0, loss0, grad, curvature)
         if loss is None:
-            loss = float(stats.loss_per_output(coef, self.alpha).sum())
+            loss = float(stats.loss_per_output(coef, self._alpha).sum())
         self._finish(coef, stats.intercept(coef), eta, loss, y_ndim, X.dtype)
         self._stats = stats
         return self
@@ -291,10 +317,16 @@ class OneStepRegressor(BaseMSERegressor):
                 "learning_rate='auto' or a smaller value, or scale X (for "
                 "example with StandardScaler)."
             )
-        self._set_coef(coef, intercept, y_ndim, dtype)
+        # Back to the units of the data (see ``_rescaled``).
+        x_scale, y_scale = self._scales
+        if self.solver == "gradient":
+            eta = in_units(eta, x_scale, 2)
+        self._set_coef(
+            coef * (x_scale / y_scale), intercept / y_scale, y_ndim, dtype
+        )
         self.n_iter_ = 1
         self.learning_rate_ = float(eta)
-        self.loss_ = float(loss)
+        self.loss_ = in_units(float(loss), y_scale, -2)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
