@@ -82,7 +82,7 @@ class BaseMSERegressor(RegressorMixin, BaseEstimator):
             )
         return X, Y, y.ndim, sample_weight, sw_sum
 
-    def _rescaled(self, X, Y, scales=None, *, scale_x=True):
+    def _rescaled(self, X, Y, sample_weight, scales=None, *, scale_x=True):
         """``(X, Y, (x_scale, y_scale))``, rescaled when their magnitude is extreme.
 
         Squares of values past about 1e±120 under- or overflow float64 (the
@@ -94,10 +94,8 @@ class BaseMSERegressor(RegressorMixin, BaseEstimator):
         extreme row shows up as an overflow, which ``_check_finite`` reports.
         """
         if scales is None:
-            pilot = X[: min(X.shape[0], 1024)]
-            pilot = pilot.data if sp.issparse(pilot) else pilot
-            y_max = float(np.max(np.abs(Y))) if Y.size else 0.0
-            x_max = float(max(np.max(pilot), -np.min(pilot))) if pilot.size else 0.0
+            y_max = float(np.max(np.abs(Y[sample_weight > 0])))
+            x_max = float(_pilot_magnitude(X, sample_weight).max(initial=0.0))
             scales = (_power_of_two(x_max) if scale_x else 1.0, _power_of_two(y_max))
         x_scale, y_scale = scales
         if x_scale != 1.0:
@@ -264,13 +262,21 @@ def in_units(value, scale, power):
         return float(np.float64(value) * np.float64(scale) ** power)
 
 
-def column_scales(X):
+def column_scales(X, sample_weight):
     """Per-column powers of two for columns of extreme magnitude, else None.
 
     Read off the first rows, like ``BaseMSERegressor._rescaled``.
     """
-    pilot = X[: min(X.shape[0], 1024)]
-    pilot = abs(pilot).max(axis=0)
-    pilot = np.asarray(pilot.todense() if sp.issparse(pilot) else pilot).ravel()
-    scales = np.array([_power_of_two(float(m)) for m in pilot])
+    magnitudes = _pilot_magnitude(X, sample_weight)
+    scales = np.array([_power_of_two(float(m)) for m in magnitudes])
     return None if np.all(scales == 1.0) else scales
+
+
+def _pilot_magnitude(X, sample_weight):
+    """Largest |x| per column over the first 1024 rows of positive weight
+    (rows of zero weight do not enter the fit, so they do not set its units)."""
+    rows = np.flatnonzero(sample_weight[:1024] > 0)
+    if rows.size == 0:
+        return np.zeros(X.shape[1])
+    pilot = abs(X[rows]).max(axis=0)
+    return np.asarray(pilot.todense() if sp.issparse(pilot) else pilot).ravel()

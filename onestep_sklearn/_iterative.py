@@ -238,7 +238,7 @@ class IterativeGDRegressor(BaseMSERegressor):
         rng = check_random_state(self.random_state)
         coef0 = self._initial_coef(coef_init, n_features, Y.shape[1], y_ndim)
         # Extreme magnitudes are fitted in other units (see ``_rescaled``).
-        X, Y, (x_scale, y_scale) = self._rescaled(X, Y)
+        X, Y, (x_scale, y_scale) = self._rescaled(X, Y, sample_weight)
         coef0 *= y_scale / x_scale
         alpha = in_units(self.alpha, x_scale, 2)
         train_weight, val_weight = sample_weight, None
@@ -311,7 +311,10 @@ class IterativeGDRegressor(BaseMSERegressor):
     def _descend(self, engine, objective, coef0, scorer, dtype):
         """Run an engine under the stopping rule; set the run's attributes."""
         loss = objective.loss(coef0)
-        scale = max(loss, objective.loss(np.zeros_like(coef0)))
+        # The natural size of the objective: its value at θ₀ and at 0, and
+        # the size of y itself (centring y leaves rounding of that order).
+        y_size = float(np.sum(objective.y_mean**2))
+        scale = max(loss, objective.loss(np.zeros_like(coef0)), y_size)
         rule = StopRule(
             tol=self.tol,
             n_iter_no_change=self.n_iter_no_change,

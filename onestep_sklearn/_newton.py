@@ -94,7 +94,44 @@ def refine(X, Y, sample_weight, stats, l2_reg_strength, coef, inverse):
 
 def solve_by_qr(X, Y, sample_weight, x_mean, y_mean, sw_sum, l2_reg_strength):
     """Minimum-norm minimiser from a streaming QR of the centred data."""
-    n_samples, n_features = X.shape
+    factor = qr_factor(X, Y, sample_weight, x_mean, y_mean)
+    return solve_from_factor(factor, X.shape[1], X.shape[0], sw_sum, l2_reg_strength)
+
+
+def solve_from_factor(factor, n_features, n_samples, sw_sum, l2_reg_strength):
+    """Minimum-norm minimiser from the triangular factor of ``qr_factor``."""
+    width = factor.shape[1]
+    if l2_reg_strength > 0:
+        ridge = np.zeros((n_features, width))
+        ridge[:, :n_features] = np.sqrt(l2_reg_strength * sw_sum) * np.eye(n_features)
+        factor = _qr_r(np.vstack([factor, ridge]))
+    return min_norm_solve(factor[:, :n_features], factor[:, n_features:], n_samples)
+
+
+def merge_factors(first, second, first_sw, second_sw, mean_shift):
+    """The factor of two chunks' rows together: exact, like the Chan merge.
+
+    ``Σ(v − v̄)(v − v̄)ᵀ`` over the union is both chunks' centred sums plus
+    ``(s₁s₂/(s₁+s₂))·δδᵀ`` with δ the difference of their means: stacking
+    both factors and the row ``√(s₁s₂/(s₁+s₂))·δ`` gives a matrix with
+    exactly that Gram, whose R factor is the union's (``mean_shift`` None
+    without an intercept: raw rows, nothing to correct).
+    """
+    rows = [first, second]
+    if mean_shift is not None and first_sw > 0 and second_sw > 0:
+        weight = np.sqrt(first_sw * second_sw / (first_sw + second_sw))
+        rows.append(weight * np.asarray(mean_shift)[None, :])
+    return _qr_r(np.vstack(rows))
+
+
+def qr_factor(X, Y, sample_weight, x_mean, y_mean):
+    """R of the weighted, centred augmented data ``[Xc·√s | yc·√s]``.
+
+    Streamed block by block (a QR of the previous R stacked on each block),
+    so only one block is ever copied; ``RᵀR`` is the augmented Gram, with the
+    conditioning of the data rather than its square.
+    """
+    n_features = X.shape[1]
     n_outputs = Y.shape[1]
     width = n_features + n_outputs
     factor = np.zeros((0, width))
@@ -110,11 +147,7 @@ def solve_by_qr(X, Y, sample_weight, x_mean, y_mean, sw_sum, l2_reg_strength):
         np.subtract(Y[outer], y_mean, out=block[:, n_features:])
         block *= root_sw[outer, None]
         factor = _qr_r(np.vstack([factor, block]))
-    if l2_reg_strength > 0:
-        ridge = np.zeros((n_features, width))
-        ridge[:, :n_features] = np.sqrt(l2_reg_strength * sw_sum) * np.eye(n_features)
-        factor = _qr_r(np.vstack([factor, ridge]))
-    return min_norm_solve(factor[:, :n_features], factor[:, n_features:], n_samples)
+    return factor
 
 
 def _qr_r(matrix):

@@ -83,6 +83,9 @@ def data_pass(X, Y, coef, intercept, sample_weight, *, gradient=True):
         if Y is not None:
             resid -= Y[rows]
         weights = sample_weight[rows]
+        # Rows of weight 0 contribute exact zeros, even with a huge residual
+        # (never inf·0).
+        resid[weights == 0] = 0
         sq += np.einsum("ij,ij,i->j", resid, resid, weights, dtype=np.float64)
         resid *= weights[:, None]  # now S·r, in place
         rsum += resid.sum(axis=0, dtype=np.float64)

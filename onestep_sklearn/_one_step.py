@@ -11,6 +11,7 @@ from ._newton import (
     refine,
     solve_by_qr,
     solve_dual,
+    solve_from_factor,
     solve_from_stats,
     solve_from_stats_pinv,
 )
@@ -141,7 +142,9 @@ class OneStepRegressor(BaseMSERegressor):
             del self._stats
         # Newton without penalty rescales columns one by one (_fit_newton).
         by_column = self.solver == "newton" and self.alpha == 0
-        X, Y, self._scales = self._rescaled(X, Y, scale_x=not by_column)
+        X, Y, self._scales = self._rescaled(
+            X, Y, sample_weight, scale_x=not by_column
+        )
         x_scale, y_scale = self._scales
         coef0 = coef0 * (y_scale / x_scale)
         fit = self._fit_newton if self.solver == "newton" else self._fit_gradient
@@ -170,7 +173,7 @@ class OneStepRegressor(BaseMSERegressor):
         # Newton is invariant under column scaling: columns of extreme and
         # unequal magnitude (1e-160 beside 1e150) are brought near 1 by exact
         # powers of two (a copy, for such data only).
-        columns = column_scales(X) if self.alpha == 0 else None
+        columns = column_scales(X, sample_weight) if self.alpha == 0 else None
         if columns is not None:
             X = X @ sp.diags(columns) if sp.issparse(X) else X * columns
             coef, intercept, eta, loss = self._fit_newton(
@@ -271,10 +274,12 @@ class OneStepRegressor(BaseMSERegressor):
         )
         # Every chunk in the units chosen on the first one.
         X, Y, self._scales = self._rescaled(
-            X, Y, None if first_call else self._scales
+            X, Y, sample_weight, None if first_call else self._scales
         )
         chunk = SufficientStats.from_data(X, Y, sample_weight, self.fit_intercept)
         self._check_finite(X, chunk.finite)
+        if self.solver == "newton":
+            chunk = chunk.with_factor(X, Y, sample_weight)
         if not first_call and self._stats.fit_intercept != self.fit_intercept:
             raise ValueError(
                 "fit_intercept changed between partial_fit calls; call fit to "
@@ -283,8 +288,18 @@ class OneStepRegressor(BaseMSERegressor):
         stats = chunk if first_call else self._stats.merge(chunk)
         coef0 = np.zeros_like(stats.xy)
         if self.solver == "newton":
-            target, _, _ = solve_from_stats(stats, self._alpha)
-            if target is None:
+            target, rcond, _ = solve_from_stats(stats, self._alpha)
+            if stats.factor is not None and (target is None or rcond < REFINE_RCOND):
+                # The data are gone, so no refinement pass: the factor keeps
+                # the digits instead.
+                target = solve_from_factor(
+                    stats.factor,
+                    stats.xy.shape[0],
+                    stats.n_samples,
+                    stats.sw_sum,
+                    self._alpha,
+                )
+            elif target is None:
                 target = solve_from_stats_pinv(stats, self._alpha)
             coef, eta = self._newton_update(coef0, target)
             loss = None
@@ -306,11 +321,23 @@ class OneStepRegressor(BaseMSERegressor):
         return coef0 + eta * (target - coef0), eta
 
     def _finish(self, coef, intercept, eta, loss, y_ndim, dtype):
-        # Checked against the largest value of the output dtype: a float64
-        # result past float32's range would turn into inf in coef_.
+        # Checked in the units of the data, against the largest value of the
+        # output dtype: a float64 result past float32's range would turn
+        # into inf in coef_.
+        x_scale, y_scale = self._scales
+        with np.errstate(over="ignore", invalid="ignore"):
+            coef = coef * (x_scale / y_scale)
+            intercept = intercept / y_scale
         limit = np.finfo(dtype).max
-        finite = np.isfinite(loss) and np.all(np.abs(coef) <= limit)
-        if not (finite and np.all(np.abs(intercept) <= limit)):
+        finite = np.all(np.abs(coef) <= limit) and np.all(np.abs(intercept) <= limit)
+        if self.solver == "newton" and eta == 1.0 and not finite:
+            raise ValueError(
+                "The least-squares coefficients exceed the range of "
+                f"{np.dtype(dtype).name} (|coef| > {limit:.3g}): X varies too "
+                "little for the size of y. Rescale X or y (for example with "
+                "StandardScaler)."
+            )
+        if not (finite and np.isfinite(loss)):
             raise ValueError(
                 f"The step with learning_rate={eta!r} overflowed: the coefficients "
                 "or the objective after it are not finite. Use "
@@ -318,12 +345,9 @@ class OneStepRegressor(BaseMSERegressor):
                 "example with StandardScaler)."
             )
         # Back to the units of the data (see ``_rescaled``).
-        x_scale, y_scale = self._scales
         if self.solver == "gradient":
             eta = in_units(eta, x_scale, 2)
-        self._set_coef(
-            coef * (x_scale / y_scale), intercept / y_scale, y_ndim, dtype
-        )
+        self._set_coef(coef, intercept, y_ndim, dtype)
         self.n_iter_ = 1
         self.learning_rate_ = float(eta)
         self.loss_ = in_units(float(loss), y_scale, -2)

@@ -9,12 +9,13 @@ or Hessian costs O(d²), independent of ``n_samples``. No scikit-learn import;
 ``X`` is never copied (only a row block at a time, in a reused buffer).
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import scipy.sparse as sp
 
 from . import _objective
+from ._newton import merge_factors, qr_factor
 
 
 @dataclass(frozen=True)
@@ -35,6 +36,7 @@ class SufficientStats:
     yy: np.ndarray
     n_samples: int
     fit_intercept: bool
+    factor: np.ndarray | None = None
 
     @classmethod
     def empty(cls, n_features, n_outputs, fit_intercept):
@@ -76,14 +78,21 @@ class SufficientStats:
         sw_sum = self.sw_sum + other.sw_sum
         xx, xy, yy = self.xx + other.xx, self.xy + other.xy, self.yy + other.yy
         x_mean, y_mean = self.x_mean, self.y_mean
+        shift = None
         if self.fit_intercept:
             dx, dy = other.x_mean - self.x_mean, other.y_mean - self.y_mean
-            factor = self.sw_sum * other.sw_sum / sw_sum
+            weight = self.sw_sum * other.sw_sum / sw_sum
             x_mean = self.x_mean + dx * (other.sw_sum / sw_sum)
             y_mean = self.y_mean + dy * (other.sw_sum / sw_sum)
-            xx += factor * np.outer(dx, dx)
-            xy += factor * np.outer(dx, dy)
-            yy += factor * dy**2
+            xx += weight * np.outer(dx, dx)
+            xy += weight * np.outer(dx, dy)
+            yy += weight * dy**2
+            shift = np.concatenate([dx, dy])
+        factor = None
+        if self.factor is not None and other.factor is not None:
+            factor = merge_factors(
+                self.factor, other.factor, self.sw_sum, other.sw_sum, shift
+            )
         return SufficientStats(
             sw_sum,
             x_mean,
@@ -93,19 +102,21 @@ class SufficientStats:
             yy,
             self.n_samples + other.n_samples,
             self.fit_intercept,
+            factor,
         )
 
     def _replace_n(self, n_samples):
-        return SufficientStats(
-            self.sw_sum,
-            self.x_mean,
-            self.y_mean,
-            self.xx,
-            self.xy,
-            self.yy,
-            n_samples,
-            self.fit_intercept,
-        )
+        return replace(self, n_samples=n_samples)
+
+    def with_factor(self, X, Y, sample_weight):
+        """These statistics with the triangular factor of the same rows.
+
+        The factor (see ``_newton.qr_factor``) merges exactly like the
+        moments, and keeps the digits the Gram loses on ill-conditioned
+        data: ``partial_fit`` solves from it when the Gram is not good enough.
+        """
+        factor = qr_factor(X, Y, sample_weight, self.x_mean, self.y_mean)
+        return replace(self, factor=factor)
 
     def intercept(self, coef):
         return self.y_mean - self.x_mean @ coef
@@ -119,15 +130,8 @@ class SufficientStats:
         if active.all():
             return self
         keep = active.astype(np.float64)
-        return SufficientStats(
-            self.sw_sum,
-            self.x_mean,
-            self.y_mean,
-            self.xx * np.outer(keep, keep),
-            self.xy * keep[:, None],
-            self.yy,
-            self.n_samples,
-            self.fit_intercept,
+        return replace(
+            self, xx=self.xx * np.outer(keep, keep), xy=self.xy * keep[:, None]
         )
 
     def loss_per_output(self, coef, l2_reg_strength):
@@ -247,8 +251,7 @@ def _stream_moments(X, Y, sample_weight, fit_intercept):
     else:
         shift = np.zeros(n_features)
         if fit_intercept:
-            first = next(_objective.row_blocks(X))
-            shift = np.asarray(X[first].mean(axis=0), dtype=np.float64)
+            shift = _pilot_mean(X, sw)
         augmented = _dense_moments(X, Y, sw, shift, y_mean, unit)
     width = n_features + n_outputs
     gram = augmented[:n_features, :n_features]
@@ -321,3 +324,18 @@ def _sparse_moments(X, Y, sw, y_mean, unit):
             augmented[n_features:, n_features:] += dense_cols.T @ weighted_cols
     augmented[n_features:, :n_features] = augmented[:n_features, n_features:].T
     return augmented
+
+
+def _pilot_mean(X, sw):
+    """The weighted mean of the first row block with positive weight.
+
+    A pilot estimate of x̄ to shift by: rows of zero weight must not pull it
+    away from the rows that count, or their small differences would be lost
+    against a large shift.
+    """
+    for rows in _objective.row_blocks(X):
+        weights = sw[rows]
+        total = weights.sum()
+        if total > 0:
+            return np.asarray(weights @ X[rows], dtype=np.float64) / total
+    return np.zeros(X.shape[1])
