@@ -166,6 +166,10 @@ class DataEngine:
     def rate_now(self):
         return float(self._rate(self.state))
 
+    def step_sizes(self, count):
+        """The step of the next update (mini-batch epochs take several)."""
+        return np.full(count, self.rate_now())
+
     def advance(self, limit):
         batches = None if self.batches is None else self.batches()
         loss = run_epoch(
@@ -222,7 +226,8 @@ def descend(engine, rule, max_iter, adaptive, verbose):
     curve, scores, stop = [], [], None
     stride = max(1, -(-max_iter // 50))
     while rule.iteration < max_iter:
-        first = rule.iteration + 1
+        first, previous = rule.iteration + 1, rule.previous
+        steps = engine.step_sizes(1)  # the step of the chunk's first update
         losses, chunk_scores = engine.advance(max_iter - rule.iteration)
         consumed, event, best_at, best_score_at = rule.scan(losses, chunk_scores)
         engine.commit(consumed, best_at, best_score_at)
@@ -231,8 +236,9 @@ def descend(engine, rule, max_iter, adaptive, verbose):
         if chunk_scores is not None:
             scores.extend(np.asarray(chunk_scores[:kept], dtype=float).tolist())
         if verbose:
-            previous = curve[-kept - 1] if len(curve) > kept else None
-            _print_progress(losses[:consumed], first, stride, engine, previous)
+            if len(losses) > 1:  # a spectral chunk: one update per iteration
+                steps = engine.pending_steps
+            _print_progress(losses[:consumed], first, stride, steps, previous)
         if event == "diverged" and adaptive and engine.rate_scale > MIN_RATE_SCALE:
             engine.revert_to_best()
             rule.restart_from_best()
@@ -252,16 +258,23 @@ def descend(engine, rule, max_iter, adaptive, verbose):
     return curve, scores, stop
 
 
-def _print_progress(losses, first, stride, engine, previous):
+def _print_progress(losses, first, stride, steps, previous):
+    """Progress lines for the iterations ``first, first + 1, …``.
+
+    ``steps[k]`` is the step size used in the k-th of them (the last one
+    repeats), ``previous`` the objective before the first.
+    """
     for offset, loss in enumerate(losses):
         iteration = first + offset
         if iteration % stride == 0 or iteration == 1:
             change = abs(previous - loss) / abs(previous) if previous else np.inf
+            step = steps[min(offset, len(steps) - 1)]
             print(
                 f"iter {iteration:>6}  objective {loss:.6e}  "
-                f"rel. change {change:.2e}  step {engine.rate_now():.3e}"
+                f"rel. change {change:.2e}  step {step:.3e}"
             )
         previous = loss
+
 
 
 def validation_split(sample_weight, validation_fraction, rng):

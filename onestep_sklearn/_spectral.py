@@ -21,8 +21,6 @@ iterates of the data-pass loop, up to rounding. The objective is
 import numpy as np
 import scipy.linalg as la
 
-from ._gd import step_size
-
 CHUNKS = (16, 64, 256, 512)
 # Closed-form chunks cost little per iteration: fewer, longer ones.
 PLAIN_CHUNKS = (256, 2048)
@@ -81,7 +79,8 @@ class SpectralEngine:
         self.chunk_index += 1
         if plain:
             return self._advance_plain(size)
-        eta = self.step_sizes(size)[:, None]
+        self.pending_steps = self.step_sizes(size)
+        eta = self.pending_steps[:, None]
         mu = self.momentum
         a = mu * mu if self.nesterov else mu
         b = -(1 + mu) * eta if self.nesterov else -eta
@@ -114,6 +113,7 @@ class SpectralEngine:
         ηλ is tiny).
         """
         eta = self.rate[0] * self.rate_scale
+        self.pending_steps = np.full(size, eta)
         decay = -eta * self.evals
         steps = np.arange(1, size + 1)[:, None]
         gamma0, shift0 = self.gamma, self.shift
@@ -181,10 +181,6 @@ class SpectralEngine:
 
     def current_score(self):
         return self._scores(self.shift[None])[0]
-
-    def rate_now(self):
-        learning_rate, schedule, power_t = self.rate
-        return float(step_size(learning_rate, schedule, power_t, self))
 
     def coef(self, which="current"):
         shift = {
