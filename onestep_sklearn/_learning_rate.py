@@ -19,6 +19,9 @@ from ._objective import row_blocks
 # Up to this many features the Hessian is formed exactly in one pass (a
 # Hessian-vector product with the identity as k = d right-hand sides).
 DENSE_HESSIAN_MAX_FEATURES = 64
+# suggest_learning_rate forms the exact Hessian up to this many features
+# (dense, sparse); beyond, Lanczos on data passes.
+EXACT_MAX_FEATURES = {False: 2000, True: 500}
 
 
 def hessian_extremes(hessian):
@@ -33,13 +36,30 @@ def lipschitz_from_data(objective):
     if n_features <= DENSE_HESSIAN_MAX_FEATURES:
         hessian = objective.hessp(np.eye(n_features))
         return hessian_extremes((hessian + hessian.T) / 2)[0]
+    return lanczos_extreme(objective, "LA")
+
+
+def lanczos_extreme(objective, which, tol=1e-10):
+    """An extreme Hessian eigenvalue by Lanczos on data-pass products.
+
+    The Ritz pair ``(θ, v)`` comes with its residual ``r = Hv − θv``; an
+    eigenvalue lies within ``‖r‖`` of ``θ``. The largest is returned as the
+    bound ``θ + ‖r‖`` (a step of 1/L never exceeds the 1/L of a slightly
+    larger L), the smallest as ``max(θ − ‖r‖, 0)``.
+    """
+    n_features = objective.x_mean.shape[0]
     operator = LinearOperator(
         (n_features, n_features),
         matvec=lambda v: objective.hessp(v.reshape(-1, 1)).ravel(),
         dtype=np.float64,
     )
-    top = eigsh(operator, k=1, which="LA", tol=1e-6, return_eigenvectors=False)
-    return float(top[0])
+    start = np.random.default_rng(0).standard_normal(n_features)
+    (theta,), vectors = eigsh(operator, k=1, which=which, tol=tol, v0=start)
+    vector = vectors[:, 0]
+    residual = float(np.linalg.norm(operator.matvec(vector) - theta * vector))
+    if which == "LA":
+        return float(theta) + residual
+    return max(float(theta) - residual, 0.0)
 
 
 def per_sample_lipschitz(X, sample_weight, x_mean, l2_reg_strength):
@@ -134,7 +154,7 @@ def suggest_learning_rate(X, sample_weight=None, *, alpha=0.0, fit_intercept=Tru
     from sklearn.utils import check_array
     from sklearn.utils.validation import _check_sample_weight
 
-    from ._objective import SufficientStats
+    from ._objective import DataObjective, SufficientStats, weighted_means
 
     X = check_array(X, accept_sparse=["csr", "csc"], dtype=[np.float64, np.float32])
     sample_weight = _check_sample_weight(
@@ -145,5 +165,17 @@ def suggest_learning_rate(X, sample_weight=None, *, alpha=0.0, fit_intercept=Tru
     if alpha < 0:
         raise ValueError(f"alpha must be >= 0, got {alpha!r}.")
     Y = np.zeros((X.shape[0], 1), dtype=X.dtype)
-    stats = SufficientStats.from_data(X, Y, sample_weight, fit_intercept)
-    return suggestion_from_extremes(*hessian_extremes(stats.hessian(alpha)))
+    n_features = X.shape[1]
+    if n_features <= EXACT_MAX_FEATURES[sp.issparse(X)]:
+        stats = SufficientStats.from_data(X, Y, sample_weight, fit_intercept)
+        return suggestion_from_extremes(*hessian_extremes(stats.hessian(alpha)))
+    # Large or sparse d: Lanczos on Hessian-vector products (data passes),
+    # the d × d Gram never formed.
+    sw_sum = float(sample_weight.sum(dtype=np.float64))
+    x_mean, y_mean = weighted_means(X, Y, sample_weight, sw_sum)
+    if not fit_intercept:
+        x_mean, y_mean = np.zeros_like(x_mean), np.zeros_like(y_mean)
+    objective = DataObjective(X, Y, sample_weight, sw_sum, x_mean, y_mean, alpha)
+    top = lanczos_extreme(objective, "LA")
+    bottom = lanczos_extreme(objective, "SA") if n_features > 1 else top
+    return suggestion_from_extremes(top, bottom)
