@@ -154,14 +154,15 @@ class BaseMSERegressor(RegressorMixin, BaseEstimator):
             raise FloatingPointError(
                 "internal error: non-finite coefficients reached _set_coef"
             )
+        self.coef_, self.intercept_ = self._public(coef, intercept, y_ndim, dtype)
+
+    def _public(self, coef, intercept, y_ndim, dtype):
+        """``coef_`` and ``intercept_`` in scikit-learn's layout and dtype."""
         if not self.fit_intercept:
             intercept = np.zeros_like(intercept)
         if y_ndim == 1:
-            self.coef_ = coef[:, 0].astype(dtype)
-            self.intercept_ = dtype.type(intercept[0])
-        else:
-            self.coef_ = np.ascontiguousarray(coef.T, dtype=dtype)
-            self.intercept_ = intercept.astype(dtype)
+            return coef[:, 0].astype(dtype), dtype.type(intercept[0])
+        return np.ascontiguousarray(coef.T, dtype=dtype), intercept.astype(dtype)
 
     def predict(self, X):
         """Predict using the linear model.

@@ -215,20 +215,25 @@ class DataEngine:
 MIN_RATE_SCALE = 1e-6
 
 
-def descend(engine, rule, max_iter, adaptive, verbose):
+def descend(engine, rule, max_iter, adaptive, verbose, on_iteration=None):
     """Drive an engine until the rule stops it or ``max_iter`` is reached.
 
     Returns ``(loss_curve, validation_scores, stop)``, ``stop`` one of
     "converged", "diverged", "rate" (adaptive gave up) or ``None``
     (max_iter). An undone step of the adaptive schedule records the
-    objective of the iterate the run continues from.
+    objective of the iterate the run continues from. ``on_iteration(before,
+    after)``, if given, sees every iteration's iterates (the engine then runs
+    one iteration per call) and stops the run ("callback") by returning True.
     """
     curve, scores, stop = [], [], None
     stride = max(1, -(-max_iter // 50))
     while rule.iteration < max_iter:
         first, previous = rule.iteration + 1, rule.previous
         steps = engine.step_sizes(1)  # the step of the chunk's first update
-        losses, chunk_scores = engine.advance(max_iter - rule.iteration)
+        limit = max_iter - rule.iteration
+        if on_iteration is not None:
+            before, limit = engine.coef("current").copy(), 1
+        losses, chunk_scores = engine.advance(limit)
         consumed, event, best_at, best_score_at = rule.scan(losses, chunk_scores)
         engine.commit(consumed, best_at, best_score_at)
         kept = consumed - (event == "diverged")
@@ -255,6 +260,9 @@ def descend(engine, rule, max_iter, adaptive, verbose):
         if event == "converged":
             stop = event
             break
+        if on_iteration is not None and on_iteration(before, engine.coef("current")):
+            stop = "callback"
+            break
     return curve, scores, stop
 
 
@@ -274,7 +282,6 @@ def _print_progress(losses, first, stride, steps, previous):
                 f"rel. change {change:.2e}  step {step:.3e}"
             )
         previous = loss
-
 
 
 def validation_split(sample_weight, validation_fraction, rng):

@@ -12,6 +12,7 @@ from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 
 from ._base import BaseMSERegressor, in_units
+from ._callbacks import CallbackSupportMixin, FitHooks
 from ._gd import (
     DataEngine,
     GDState,
@@ -42,7 +43,7 @@ from ._stopping import EPS, StopRule, stop_message
 PRECOMPUTE_MAX_FEATURES = 1000
 
 
-class IterativeGDRegressor(BaseMSERegressor):
+class IterativeGDRegressor(CallbackSupportMixin, BaseMSERegressor):
     """Linear least squares fitted by gradient descent.
 
     Minimises the objective of ``onestep_sklearn._objective``::
@@ -237,6 +238,7 @@ class IterativeGDRegressor(BaseMSERegressor):
         n_samples, n_features = X.shape
         rng = check_random_state(self.random_state)
         coef0 = self._initial_coef(coef_init, n_features, Y.shape[1], y_ndim)
+        data = (X, Y[:, 0] if y_ndim == 1 else Y)  # as the user sees them
         # Extreme magnitudes are fitted in other units (see ``_rescaled``).
         X, Y, (x_scale, y_scale) = self._rescaled(X, Y, sample_weight)
         coef0 *= y_scale / x_scale
@@ -294,7 +296,18 @@ class IterativeGDRegressor(BaseMSERegressor):
                     rng if self.shuffle else None,
                 )
             engine = DataEngine(objective, coef0, *rate, *moves, batches, scorer)
-        coef = self._descend(engine, objective, coef0, scorer, X.dtype)
+
+        def public(coef):
+            coef_, intercept_ = self._public(
+                coef * (x_scale / y_scale),
+                objective.intercept(coef) / y_scale,
+                y_ndim,
+                X.dtype,
+            )
+            return {"coef_": coef_, "intercept_": intercept_}
+
+        hooks = FitHooks.start(self, *data, sample_weight, public)
+        coef = self._descend(engine, objective, coef0, scorer, X.dtype, hooks)
         if precompute:
             # Constant columns never move; the eigenbasis would add rounding.
             coef[frozen] = coef0[frozen]
@@ -306,9 +319,11 @@ class IterativeGDRegressor(BaseMSERegressor):
         self._state = GDState(coef=coef.copy(), velocity=np.zeros_like(coef))
         self._state.t = self.t_
         self._seen = (sw_sum, objective.x_mean / x_scale, objective.y_mean / y_scale)
+        if hooks is not None:
+            hooks.finish()
         return self
 
-    def _descend(self, engine, objective, coef0, scorer, dtype):
+    def _descend(self, engine, objective, coef0, scorer, dtype, hooks=None):
         """Run an engine under the stopping rule; set the run's attributes."""
         loss = objective.loss(coef0)
         # The natural size of the objective: its value at θ₀ and at 0, and
@@ -327,8 +342,14 @@ class IterativeGDRegressor(BaseMSERegressor):
         )
         if scorer is not None:
             rule.best_score = scorer(coef0, objective.intercept(coef0))
+        on_iteration = hooks.iteration if hooks and hooks.per_iteration else None
         curve, scores, stop = descend(
-            engine, rule, self.max_iter, self.schedule == "adaptive", self.verbose
+            engine,
+            rule,
+            self.max_iter,
+            self.schedule == "adaptive",
+            self.verbose,
+            on_iteration,
         )
         self.loss_curve_, self.n_iter_, self.t_ = curve, rule.iteration, int(engine.t)
         which = "best" if stop in ("diverged", "rate") else "current"

@@ -172,3 +172,50 @@ def test_scoring_monitor_sees_every_iteration(scaled):
     expected = 1 - np.asarray(est.loss_curve_) / np.var(y)
     np.testing.assert_allclose(r2, expected, rtol=1e-9)
     assert r2[-1] == pytest.approx(est.score(X, y), rel=1e-12)
+
+
+@needs_callbacks
+def test_progress_bar_runs_directly_and_in_a_pipeline(scaled):
+    pytest.importorskip("rich")
+    X, y = scaled
+    direct = IterativeGDRegressor(max_iter=30, tol=None)
+    direct.set_callbacks(callback.ProgressBar()).fit(X, y)
+    plain = IterativeGDRegressor(max_iter=30, tol=None).fit(X, y)
+    # One iteration per engine call instead of one chunk: rounding only.
+    np.testing.assert_allclose(direct.coef_, plain.coef_, rtol=1e-12)
+    pipe = make_pipeline(StandardScaler(), IterativeGDRegressor(max_iter=30, tol=None))
+    with warnings.catch_warnings():
+        # Supported now: the pipeline must not warn that it cannot propagate.
+        warnings.simplefilter("error")
+        pipe.set_callbacks(callback.ProgressBar()).fit(X, y)
+    assert pipe[-1].n_iter_ == 30
+
+
+@needs_callbacks
+def test_a_callback_can_stop_the_run(scaled):
+    X, y = scaled
+
+    class StopAfterFive:
+        def __init__(self):
+            self.ends = 0
+
+        def setup(self, estimator, context):
+            pass
+
+        def on_fit_task_begin(self, estimator, context):
+            pass
+
+        def on_fit_task_end(self, estimator, context):
+            if context.task_name == "iteration":
+                self.ends += 1
+                return self.ends >= 5
+            return False
+
+        def teardown(self, estimator, context):
+            pass
+
+    est = IterativeGDRegressor(max_iter=100, tol=None).set_callbacks(StopAfterFive())
+    est.fit(X, y)
+    reference = IterativeGDRegressor(max_iter=5, tol=None).fit(X, y)
+    assert est.n_iter_ == 5
+    np.testing.assert_allclose(est.coef_, reference.coef_, rtol=1e-12)
