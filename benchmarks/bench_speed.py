@@ -8,6 +8,7 @@ ratio of medians, so the noise of a shared machine hits both sides alike.
 """
 
 import argparse
+import os
 import platform
 import time
 import tracemalloc
@@ -88,7 +89,6 @@ def large(n, d, repeats):
     print(f"  (one pass: {t['pass'] * 1e3:.1f} ms; OneStep(): "
           f"{t['newton'] / t['pass']:.2f} passes; IterativeGD: "
           f"{t['gd'] / t['pass']:.2f} passes, {gd.n_iter_} iterations)")
-    del X
 
 
 def wide_gram(n, d, repeats):
@@ -222,9 +222,10 @@ def main():
         for i in threadpoolctl.threadpool_info()
         if i["user_api"] == "blas"
     ]
-    print(f"date {time.strftime('%Y-%m-%d')}; {platform.processor() or platform.machine()}"
-          f"; cores {__import__('os').cpu_count()}; BLAS {', '.join(blas)}; numpy "
-          f"{np.__version__}; scikit-learn {sklearn.__version__}\n")
+    machine = platform.processor() or platform.machine()
+    print(f"date {time.strftime('%Y-%m-%d')}; {machine}; cores {os.cpu_count()}; "
+          f"BLAS {', '.join(blas)}; numpy {np.__version__}; scikit-learn "
+          f"{sklearn.__version__}\n")
     print("| measure | measured | goal |\n|---|---|---|")
     large(1_000_000 // scale, 50, 3)
     wide_gram(200_000 // scale, 500, 3)

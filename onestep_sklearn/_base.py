@@ -15,6 +15,7 @@ from sklearn.utils.validation import (
     validate_data,
 )
 
+from . import _dask
 from ._objective import weighted_means
 
 _ACCEPT_SPARSE = ["csr", "csc"]
@@ -178,6 +179,8 @@ class BaseMSERegressor(RegressorMixin, BaseEstimator):
             Predicted values, in the shape of the training target.
         """
         check_is_fitted(self)
+        if _dask.is_dask_collection(X):
+            return _dask.predict(self, X)
         X = validate_data(
             self,
             X,

@@ -11,6 +11,7 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 
+from . import _dask
 from ._base import BaseMSERegressor, in_units
 from ._callbacks import CallbackSupportMixin, FitHooks
 from ._gd import (
@@ -30,12 +31,9 @@ from ._learning_rate import (
     per_sample_lipschitz,
 )
 from ._newton import varying_columns
-from ._objective import (
-    DataObjective,
-    StatsObjective,
-    SufficientStats,
-)
+from ._objective import DataObjective
 from ._spectral import SpectralEngine
+from ._stats import StatsObjective, SufficientStats
 from ._stopping import EPS, StopRule, stop_message
 
 # precompute="auto" iterates on the statistics when forming the d×d Gram is
@@ -232,6 +230,8 @@ class IterativeGDRegressor(CallbackSupportMixin, BaseMSERegressor):
         self : object
             Fitted estimator.
         """
+        if _dask.is_dask_collection(X):
+            return _dask.fit_iterative(self, X, y, sample_weight, coef_init)
         X, Y, y_ndim, sample_weight, _ = self._validate_fit_data(
             X, y, sample_weight, reset=True
         )
@@ -398,6 +398,8 @@ class IterativeGDRegressor(CallbackSupportMixin, BaseMSERegressor):
         self : object
             Fitted estimator.
         """
+        if _dask.is_dask_collection(X):
+            return _dask.partial_fit_iterative(self, X, y, sample_weight)
         first_call = not hasattr(self, "_state")
         X, Y, y_ndim, sample_weight, sw_sum = self._validate_fit_data(
             X, y, sample_weight, reset=first_call

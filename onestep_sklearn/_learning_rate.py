@@ -154,7 +154,8 @@ def suggest_learning_rate(X, sample_weight=None, *, alpha=0.0, fit_intercept=Tru
     from sklearn.utils import check_array
     from sklearn.utils.validation import _check_sample_weight
 
-    from ._objective import DataObjective, SufficientStats, weighted_means
+    from ._objective import DataObjective, weighted_means
+    from ._stats import SufficientStats
 
     X = check_array(X, accept_sparse=["csr", "csc"], dtype=[np.float64, np.float32])
     sample_weight = _check_sample_weight(

@@ -203,6 +203,3 @@ def cross_moments(X, columns):
         total += X[rows].T @ columns[rows]
     return total
 
-
-# The statistics live in their own module; they are part of this kernel.
-from ._stats import StatsObjective, SufficientStats  # noqa: E402, F401

@@ -5,6 +5,7 @@ import scipy.sparse as sp
 from sklearn.base import _fit_context
 from sklearn.utils._param_validation import StrOptions
 
+from . import _dask
 from ._base import BaseMSERegressor, column_scales, in_units
 from ._newton import (
     REFINE_RCOND,
@@ -15,13 +16,8 @@ from ._newton import (
     solve_from_stats,
     solve_from_stats_pinv,
 )
-from ._objective import (
-    DataObjective,
-    SufficientStats,
-    cross_moments,
-    data_pass,
-    drop_rounding,
-)
+from ._objective import DataObjective, cross_moments, data_pass, drop_rounding
+from ._stats import SufficientStats
 
 
 class OneStepRegressor(BaseMSERegressor):
@@ -134,6 +130,8 @@ class OneStepRegressor(BaseMSERegressor):
         self : object
             Fitted estimator.
         """
+        if _dask.is_dask_collection(X):
+            return _dask.fit_one_step(self, X, y, sample_weight, coef_init)
         X, Y, y_ndim, sample_weight, sw_sum = self._validate_fit_data(
             X, y, sample_weight, reset=True
         )
@@ -268,6 +266,8 @@ class OneStepRegressor(BaseMSERegressor):
         self : object
             Fitted estimator.
         """
+        if _dask.is_dask_collection(X):
+            return _dask.partial_fit_one_step(self, X, y, sample_weight)
         first_call = not hasattr(self, "_stats")
         X, Y, y_ndim, sample_weight, _ = self._validate_fit_data(
             X, y, sample_weight, reset=first_call

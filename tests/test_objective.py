@@ -19,12 +19,11 @@ from onestep_sklearn import IterativeGDRegressor, OneStepRegressor
 from onestep_sklearn._learning_rate import cauchy_step, per_sample_lipschitz
 from onestep_sklearn._objective import (
     DataObjective,
-    StatsObjective,
-    SufficientStats,
     data_pass,
     row_blocks,
     weighted_means,
 )
+from onestep_sklearn._stats import StatsObjective, SufficientStats
 
 STATS_FIELDS = ("sw_sum", "x_mean", "y_mean", "xx", "xy", "yy")
 
