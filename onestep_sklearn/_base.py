@@ -95,9 +95,12 @@ class BaseMSERegressor(RegressorMixin, BaseEstimator):
         extreme row shows up as an overflow, which ``_check_finite`` reports.
         """
         if scales is None:
-            y_max = float(np.max(np.abs(Y[sample_weight > 0])))
-            x_max = float(_pilot_magnitude(X, sample_weight).max(initial=0.0))
-            scales = (_power_of_two(x_max) if scale_x else 1.0, _power_of_two(y_max))
+            y_max = np.max(np.abs(Y[sample_weight > 0]), initial=0.0)
+            x_scale = 1.0
+            if scale_x:
+                x_max = _pilot_magnitude(X, sample_weight).max(initial=0.0)
+                x_scale = float(_powers_of_two(x_max))
+            scales = (x_scale, float(_powers_of_two(y_max)))
         x_scale, y_scale = scales
         if x_scale != 1.0:
             X = X * x_scale
@@ -247,14 +250,18 @@ def _plain_y(y, n_samples):
 _TAME_LOW, _TAME_HIGH = 2.0**-400, 2.0**400
 
 
-def _power_of_two(magnitude):
-    """1, or the power of two bringing an extreme ``magnitude`` near 1."""
-    if not (np.isfinite(magnitude) and magnitude > 0):
-        return 1.0
-    if _TAME_LOW <= magnitude <= _TAME_HIGH:
-        return 1.0
-    exponent = int(np.clip(np.frexp(magnitude)[1], -1000, 1000))
-    return float(np.ldexp(1.0, -exponent))
+def _powers_of_two(magnitudes):
+    """1, or the power of two bringing an extreme magnitude near 1 (each)."""
+    magnitudes = np.asarray(magnitudes, dtype=np.float64)
+    nonzero = magnitudes[magnitudes != 0]
+    if nonzero.size == 0 or (
+        nonzero.min() >= _TAME_LOW and nonzero.max() <= _TAME_HIGH
+    ):
+        return np.ones_like(magnitudes)  # the common case, decided at once
+    exponents = np.clip(np.frexp(magnitudes)[1], -1000, 1000)
+    tame = (magnitudes >= _TAME_LOW) & (magnitudes <= _TAME_HIGH)
+    tame |= ~np.isfinite(magnitudes) | (magnitudes <= 0)
+    return np.where(tame, 1.0, np.ldexp(1.0, -exponents))
 
 
 def in_units(value, scale, power):
@@ -271,16 +278,18 @@ def column_scales(X, sample_weight):
 
     Read off the first rows, like ``BaseMSERegressor._rescaled``.
     """
-    magnitudes = _pilot_magnitude(X, sample_weight)
-    scales = np.array([_power_of_two(float(m)) for m in magnitudes])
+    scales = _powers_of_two(_pilot_magnitude(X, sample_weight))
     return None if np.all(scales == 1.0) else scales
 
 
 def _pilot_magnitude(X, sample_weight):
     """Largest |x| per column over the first 1024 rows of positive weight
     (rows of zero weight do not enter the fit, so they do not set its units)."""
-    rows = np.flatnonzero(sample_weight[:1024] > 0)
-    if rows.size == 0:
+    positive = sample_weight[:1024] > 0
+    if not positive.any():
         return np.zeros(X.shape[1])
-    pilot = abs(X[rows]).max(axis=0)
-    return np.asarray(pilot.todense() if sp.issparse(pilot) else pilot).ravel()
+    rows = slice(0, positive.size) if positive.all() else np.flatnonzero(positive)
+    pilot = X[rows]
+    if sp.issparse(pilot):
+        return np.asarray(abs(pilot).max(axis=0).todense()).ravel()
+    return np.maximum(pilot.max(axis=0), -pilot.min(axis=0))

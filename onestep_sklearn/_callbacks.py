@@ -27,16 +27,19 @@ class FitHooks:
         self.context.call_on_fit_task_begin(
             estimator=estimator, X=X, y=y, metadata=self.metadata
         )
-        # Per-iteration tasks only when someone listens: they cost one
-        # iteration per engine call.
-        self.per_iteration = bool(getattr(estimator, "_skl_callbacks", None)) or (
-            hasattr(estimator, "_parent_callback_ctx")
-        )
+        # Per-iteration tasks only when someone listens (callbacks set here or
+        # propagated by a meta-estimator): they cost one iteration per engine
+        # call. A meta-estimator's context alone (GridSearchCV passes one
+        # down) is no listener.
+        self.per_iteration = bool(getattr(estimator, "_skl_callbacks", None))
 
     @classmethod
     def start(cls, estimator, X, y, sample_weight, public):
         if not hasattr(estimator, "_init_callback_context"):
             return None
+        listened = getattr(estimator, "_skl_callbacks", None)
+        if not listened and not hasattr(estimator, "_parent_callback_ctx"):
+            return None  # no callbacks anywhere: no context to keep
         return cls(estimator, X, y, sample_weight, public)
 
     def iteration(self, before, after):

@@ -311,7 +311,10 @@ class IterativeGDRegressor(CallbackSupportMixin, BaseMSERegressor):
         if precompute:
             # Constant columns never move; the eigenbasis would add rounding.
             coef[frozen] = coef0[frozen]
-        self.loss_curve_ = [in_units(v, y_scale, -2) for v in self.loss_curve_]
+        if y_scale != 1.0:
+            with np.errstate(over="ignore", under="ignore"):
+                curve = np.asarray(self.loss_curve_) * np.float64(y_scale) ** -2
+            self.loss_curve_ = curve.tolist()
         intercept = objective.intercept(coef) / y_scale
         coef = coef * (x_scale / y_scale)
         self._set_coef(coef, intercept, y_ndim, X.dtype)

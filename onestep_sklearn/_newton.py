@@ -26,7 +26,7 @@ FAST_PATH_RCOND = 1e-6
 EPS = np.finfo(np.float64).eps
 # Below this reciprocal condition of the equilibrated Gram, the Cholesky
 # solution gets one refinement step on the raw data (one more pass).
-REFINE_RCOND = 1e-2
+REFINE_RCOND = 1e-3
 _potrf, _pocon, _potrs = la.get_lapack_funcs(
     ("potrf", "pocon", "potrs"), (np.zeros((1, 1)),)
 )

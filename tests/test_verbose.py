@@ -150,7 +150,9 @@ def test_callbacks_on_a_pipeline_break_nothing(scaled):
         # Without callback support the pipeline warns that it cannot propagate.
         warnings.filterwarnings("ignore", message=".*does not support callbacks")
         pipe.fit(X, y)
-    np.testing.assert_array_equal(pipe.predict(X), reference.predict(X))
+    # With a listener the run takes one iteration per engine call: the same
+    # iterates up to rounding.
+    np.testing.assert_allclose(pipe.predict(X), reference.predict(X), rtol=1e-12)
     assert ("setup", "Pipeline") in recorder.calls
     assert recorder.calls[-1] == ("teardown", "Pipeline")
 
