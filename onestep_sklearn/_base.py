@@ -95,7 +95,8 @@ class BaseMSERegressor(RegressorMixin, BaseEstimator):
         extreme row shows up as an overflow, which ``_check_finite`` reports.
         """
         if scales is None:
-            y_max = np.max(np.abs(Y[sample_weight > 0]), initial=0.0)
+            counted = Y if sample_weight.min() > 0 else Y[sample_weight > 0]
+            y_max = max(np.max(counted, initial=0.0), -np.min(counted, initial=0.0))
             x_scale = 1.0
             if scale_x:
                 x_max = _pilot_magnitude(X, sample_weight).max(initial=0.0)

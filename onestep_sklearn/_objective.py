@@ -191,6 +191,24 @@ def centred_gradient(X, Y, sample_weight, x_mean, y_mean, coef):
     return grad
 
 
+def weighted_sq_norms(X, vec, offset, sample_weight):
+    """``Σ sᵢ (xᵢᵀv − c)²`` per column of ``vec``: one pass, no ``Xᵀ`` product.
+
+    The curvature ``gᵀHg`` of a step direction costs this one pass. Blocks
+    of 4·BLOCK_BYTES: each needs only one product and one reduction.
+    """
+    vec_x = np.asarray(vec, dtype=X.dtype)
+    offset_x = np.asarray(offset, dtype=X.dtype)
+    sq = np.zeros(vec.shape[1], dtype=np.float64)
+    for rows in row_blocks(X, block_bytes=4 * BLOCK_BYTES):
+        product = X[rows] @ vec_x
+        product -= offset_x
+        sq += np.einsum(
+            "ij,ij,i->j", product, product, sample_weight[rows], dtype=np.float64
+        )
+    return sq
+
+
 def cross_moments(X, columns):
     """``Xᵀ @ columns`` in one blockwise pass, accumulated in float64.
 

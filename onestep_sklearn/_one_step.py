@@ -16,7 +16,12 @@ from ._newton import (
     solve_from_stats,
     solve_from_stats_pinv,
 )
-from ._objective import DataObjective, cross_moments, data_pass, drop_rounding
+from ._objective import (
+    DataObjective,
+    cross_moments,
+    drop_rounding,
+    weighted_sq_norms,
+)
 from ._stats import SufficientStats
 
 
@@ -223,9 +228,7 @@ class OneStepRegressor(BaseMSERegressor):
             )
             self._check_finite(X, np.isfinite(grad).all() and np.isfinite(x_mean).all())
         # gᵀHg = (2/Σs)·Σ s (Xc g)² + 2·alpha·‖g‖²: one more pass, no Xᵀ product.
-        sq, _, _ = data_pass(
-            X, None, grad, -(x_mean @ grad), sample_weight, gradient=False
-        )
+        sq = weighted_sq_norms(X, grad, x_mean @ grad, sample_weight)
         curvature = 2.0 * float(sq.sum()) / sw_sum + 2.0 * self._alpha * np.sum(grad**2)
         coef, eta, loss = self._gradient_step(coef0, loss0, grad, curvature)
         return coef, y_mean - x_mean @ coef, eta, loss

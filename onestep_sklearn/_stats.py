@@ -250,10 +250,17 @@ def _stream_moments(X, Y, sample_weight, fit_intercept):
         augmented = _sparse_moments(X, Y, sw, y_mean, unit)
         shift = np.zeros(n_features)
     else:
-        shift = np.zeros(n_features)
+        shift, spread = np.zeros(n_features), np.zeros(n_features)
         if fit_intercept:
-            shift = _pilot_mean(X, sw)
-        augmented = _dense_moments(X, Y, sw, shift, y_mean, unit)
+            shift, spread = _pilot_mean(X, sw)
+        if unit and X.dtype == np.float64 and np.all(np.abs(shift) <= spread):
+            # Data about centred already: raw moments lose at most a bit to
+            # the final centring, and X's own blocks go straight to syrk
+            # (no copy into a buffer).
+            shift = np.zeros(n_features)
+            augmented = _raw_moments(X, Y, y_mean)
+        else:
+            augmented = _dense_moments(X, Y, sw, shift, y_mean, unit)
     width = n_features + n_outputs
     gram = augmented[:n_features, :n_features]
     xy = augmented[:n_features, n_features:width]
@@ -306,6 +313,30 @@ def _dense_moments(X, Y, sw, shift, y_mean, unit):
     return augmented
 
 
+def _raw_moments(X, Y, y_mean):
+    """The augmented moments of unit-weight float64 data, unshifted.
+
+    ``Xᵦᵀ·Xᵦ`` on X's own row blocks (numpy runs it as syrk) and
+    ``Xᵦᵀ·[y − ȳ, 1]`` while the block is hot: no copy of X at all.
+    """
+    n_features, n_outputs = X.shape[1], Y.shape[1]
+    width = n_features + n_outputs + 1
+    augmented = np.zeros((width, width))
+    gram = augmented[:n_features, :n_features]
+    rows = max(256, min(STATS_BLOCK_BYTES // 4, X.nbytes // 50) // (8 * n_features))
+    with np.errstate(over="ignore", invalid="ignore"):
+        for start in range(0, X.shape[0], rows):
+            block = X[start : start + rows]
+            columns = np.empty((block.shape[0], n_outputs + 1))
+            np.subtract(Y[start : start + rows], y_mean, out=columns[:, :n_outputs])
+            columns[:, n_outputs] = 1.0
+            gram += block.T @ block
+            augmented[:n_features, n_features:] += block.T @ columns
+            augmented[n_features:, n_features:] += columns.T @ columns
+    augmented[n_features:, :n_features] = augmented[:n_features, n_features:].T
+    return augmented
+
+
 def _sparse_moments(X, Y, sw, y_mean, unit):
     n_features, n_outputs = X.shape[1], Y.shape[1]
     width = n_features + n_outputs + 1
@@ -333,13 +364,17 @@ def _pilot_mean(X, sw):
     A pilot estimate of x̄ to shift by: rows of zero weight must not pull it
     away from the rows that count, or their small differences would be lost
     against a large shift.
+    Returns it with the pilot's weighted standard deviation per column.
     """
     for rows in _objective.row_blocks(X):
         weights = sw[rows]
         total = weights.sum()
         if total > 0:
-            return np.asarray(weights @ X[rows], dtype=np.float64) / total
-    return np.zeros(X.shape[1])
+            block = np.asarray(X[rows], dtype=np.float64)
+            mean = (weights @ block) / total
+            spread = np.sqrt(np.maximum((weights @ block**2) / total - mean**2, 0))
+            return mean, spread
+    return np.zeros(X.shape[1]), np.zeros(X.shape[1])
 
 
 def merge_factors(first, second, first_sw, second_sw, mean_shift):
