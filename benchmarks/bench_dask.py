@@ -68,7 +68,7 @@ def main():
     from sklearn.linear_model import LinearRegression
 
     import onestep_sklearn
-    from onestep_sklearn import OneStepRegressor, _dask
+    from onestep_sklearn import OneStepRegressor
 
     try:
         import dask_ml
@@ -98,10 +98,7 @@ def main():
         distributed.wait([X, y])
 
         def onestep():
-            model = OneStepRegressor()
-            if _dask.hooks_installed():
-                return model.fit(X, y)
-            return _dask.fit_one_step(model, X, y)
+            return OneStepRegressor().fit(X, y)
 
         contenders = {"OneStepRegressor (dask)": onestep}
         if DaskMLLinearRegression is not None:

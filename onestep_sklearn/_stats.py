@@ -288,6 +288,7 @@ def _stream_moments(X, Y, sample_weight, fit_intercept):
 # Augmented row blocks of about this many bytes: few BLAS calls per pass,
 # and a buffer far smaller than X.
 STATS_BLOCK_BYTES = 8 << 20
+RAW_BLOCK_BYTES = 32 << 20
 
 
 def _dense_moments(X, Y, sw, shift, y_mean, unit):
@@ -323,7 +324,13 @@ def _raw_moments(X, Y, y_mean):
     width = n_features + n_outputs + 1
     augmented = np.zeros((width, width))
     gram = augmented[:n_features, :n_features]
-    rows = max(256, min(STATS_BLOCK_BYTES // 4, X.nbytes // 50) // (8 * n_features))
+    # Blocks are views (free): large ones make few BLAS calls; the small
+    # [y − ȳ, 1] columns of a block stay within 2% of X.
+    rows = min(
+        RAW_BLOCK_BYTES // (8 * n_features),
+        X.shape[0] * n_features // (50 * (n_outputs + 1)),
+    )
+    rows = max(256, rows)
     with np.errstate(over="ignore", invalid="ignore"):
         for start in range(0, X.shape[0], rows):
             block = X[start : start + rows]
@@ -331,7 +338,8 @@ def _raw_moments(X, Y, y_mean):
             np.subtract(Y[start : start + rows], y_mean, out=columns[:, :n_outputs])
             columns[:, n_outputs] = 1.0
             gram += block.T @ block
-            augmented[:n_features, n_features:] += block.T @ columns
+            # (cᵀ·B)ᵀ rather than Bᵀ·c: the product that streams B by rows.
+            augmented[:n_features, n_features:] += (columns.T @ block).T
             augmented[n_features:, n_features:] += columns.T @ columns
     augmented[n_features:, :n_features] = augmented[:n_features, n_features:].T
     return augmented
