@@ -260,16 +260,7 @@ def partial_fit_iterative(estimator, X, y, sample_weight=None):
     data = validate_fit_data(estimator, X, y, sample_weight, reset=first_call)
     data.persist()
     sw_sum, x_mean, y_mean = reduce_means(data, estimator.fit_intercept)
-    if first_call:
-        coef0 = np.zeros((data.X.shape[1], data.Y.shape[1]))
-        estimator._state = GDState(coef=coef0, velocity=np.zeros_like(coef0))
-        estimator._seen = (0.0, np.zeros_like(x_mean), np.zeros_like(y_mean))
-        estimator.loss_curve_, estimator.n_iter_ = [], 0
-    seen_sum, seen_x, seen_y = estimator._seen
-    total = seen_sum + sw_sum
-    x_mean = seen_x + (x_mean - seen_x) * (sw_sum / total)
-    y_mean = seen_y + (y_mean - seen_y) * (sw_sum / total)
-    estimator._seen = (total, x_mean, y_mean)
+    x_mean, y_mean = estimator._running_means(x_mean, y_mean, sw_sum)
     objective = DaskDataObjective(data, sw_sum, x_mean, y_mean, estimator.alpha)
     estimator.lipschitz_ = float(lipschitz_from_data(objective))
     estimator.learning_rate_ = _base_rate(estimator, estimator.lipschitz_)

@@ -407,17 +407,9 @@ class IterativeGDRegressor(CallbackSupportMixin, BaseMSERegressor):
         X, Y, y_ndim, sample_weight, sw_sum = self._validate_fit_data(
             X, y, sample_weight, reset=first_call
         )
-        x_mean, y_mean = self._means(X, Y, sample_weight, sw_sum)
-        if first_call:
-            coef0 = np.zeros((X.shape[1], Y.shape[1]))
-            self._state = GDState(coef=coef0, velocity=np.zeros_like(coef0))
-            self._seen = (0.0, np.zeros_like(x_mean), np.zeros_like(y_mean))
-            self.loss_curve_, self.n_iter_ = [], 0
-        seen_sum, seen_x, seen_y = self._seen
-        total = seen_sum + sw_sum
-        x_mean = seen_x + (x_mean - seen_x) * (sw_sum / total)
-        y_mean = seen_y + (y_mean - seen_y) * (sw_sum / total)
-        self._seen = (total, x_mean, y_mean)
+        x_mean, y_mean = self._running_means(
+            *self._means(X, Y, sample_weight, sw_sum), sw_sum
+        )
         objective = DataObjective(
             X, Y, sample_weight, sw_sum, x_mean, y_mean, self.alpha
         )
@@ -473,6 +465,24 @@ class IterativeGDRegressor(CallbackSupportMixin, BaseMSERegressor):
         self.t_ = state.t
         self._set_coef(state.coef, objective.intercept(state.coef), y_ndim, X.dtype)
         return self
+
+    def _running_means(self, x_mean, y_mean, sw_sum):
+        """Merge a chunk's weighted means into those of all chunks seen.
+
+        ``partial_fit`` profiles the intercept with these running means; the
+        first call (or one after a ``fit`` with other data) starts the state.
+        """
+        if not hasattr(self, "_state"):
+            coef0 = np.zeros((x_mean.size, y_mean.size))
+            self._state = GDState(coef=coef0, velocity=np.zeros_like(coef0))
+            self._seen = (0.0, np.zeros_like(x_mean), np.zeros_like(y_mean))
+            self.loss_curve_, self.n_iter_ = [], 0
+        seen_sum, seen_x, seen_y = self._seen
+        total = seen_sum + sw_sum
+        x_mean = seen_x + (x_mean - seen_x) * (sw_sum / total)
+        y_mean = seen_y + (y_mean - seen_y) * (sw_sum / total)
+        self._seen = (total, x_mean, y_mean)
+        return x_mean, y_mean
 
     def _base_rate(self, X, sample_weight, objective, lipschitz, alpha, x_scale=1.0):
         """The user's rate, or 1/L (full batch) or 1/Lₘₐₓ (mini-batches), in
