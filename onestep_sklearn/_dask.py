@@ -37,7 +37,7 @@ from ._dask_reduce import (
     validate_fit_data,
     validate_X,
 )
-from ._gd import DataEngine, GDState, run_epoch, step_size
+from ._gd import DataEngine, GDState
 from ._learning_rate import lipschitz_from_data
 from ._newton import (
     _qr_r,
@@ -48,7 +48,6 @@ from ._newton import (
 )
 from ._spectral import SpectralEngine
 from ._stats import StatsObjective
-from ._stopping import EPS
 
 __all__ = [
     "fit_iterative",
@@ -251,10 +250,6 @@ def fit_iterative(estimator, X, y, sample_weight=None, coef_init=None):
 def partial_fit_iterative(estimator, X, y, sample_weight=None):
     """``IterativeGDRegressor.partial_fit`` with a Dask chunk: one full-batch
     step on it, each of its data passes a Dask reduction."""
-    import warnings
-
-    from sklearn.exceptions import ConvergenceWarning
-
     _reject_unsupported(estimator)
     first_call = not hasattr(estimator, "_state")
     data = validate_fit_data(estimator, X, y, sample_weight, reset=first_call)
@@ -264,44 +259,9 @@ def partial_fit_iterative(estimator, X, y, sample_weight=None):
     objective = DaskDataObjective(data, sw_sum, x_mean, y_mean, estimator.alpha)
     estimator.lipschitz_ = float(lipschitz_from_data(objective))
     estimator.learning_rate_ = _base_rate(estimator, estimator.lipschitz_)
-    state = estimator._state
-    before, state.grad = objective.loss_gradient(state.coef)
-    previous = (state.coef.copy(), state.velocity.copy(), state.t)
-
-    def rate(s):
-        return step_size(
-            estimator.learning_rate_, estimator.schedule, estimator.power_t, s
-        )
-
-    loss = run_epoch(
-        state, objective, None, rate, estimator.momentum, estimator.nesterov
-    )
-    state.grad = None
-    lipschitz = estimator.lipschitz_
-    limit = 2.0 / lipschitz if lipschitz > 0 else np.inf
-    eta = estimator.learning_rate_
-    if not (np.isfinite(loss) and np.all(np.isfinite(state.coef))):
-        state.coef, state.velocity, state.t = previous
-        loss = before
-        warnings.warn(
-            f"partial_fit: the step with learning_rate={eta:.4g} overflowed on "
-            f"this chunk (2/L = {limit:.4g}); the chunk was skipped. Use "
-            "learning_rate='auto' or a smaller value.",
-            ConvergenceWarning,
-        )
-    elif loss > before * (1 + np.sqrt(EPS)) and estimator.momentum == 0:
-        warnings.warn(
-            f"partial_fit: the objective on this chunk grew from {before:.4g} "
-            f"to {loss:.4g}: learning_rate={eta:.4g} is past the stability "
-            f"limit 2/L = {limit:.4g} for this chunk. Use learning_rate='auto'.",
-            ConvergenceWarning,
-        )
-    estimator.loss_curve_.append(float(loss))
-    estimator.n_iter_ += 1
-    estimator.t_ = state.t
-    estimator._set_coef(
-        state.coef, objective.intercept(state.coef), data.y_ndim, data.dtype
-    )
+    estimator._chunk_iteration(objective, None)
+    coef = estimator._state.coef
+    estimator._set_coef(coef, objective.intercept(coef), data.y_ndim, data.dtype)
     return estimator
 
 

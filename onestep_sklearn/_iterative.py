@@ -417,7 +417,6 @@ class IterativeGDRegressor(CallbackSupportMixin, BaseMSERegressor):
         self.learning_rate_ = self._base_rate(
             X, sample_weight, objective, self.lipschitz_, self.alpha
         )
-        state = self._state
         batches = None
         if self.batch_size is not None:
             rng = check_random_state(self.random_state) if self.shuffle else None
@@ -432,9 +431,24 @@ class IterativeGDRegressor(CallbackSupportMixin, BaseMSERegressor):
                 self.batch_size,
                 rng,
             )
-            before = objective.loss(state.coef)
-        else:
+        self._chunk_iteration(objective, batches)
+        coef = self._state.coef
+        self._set_coef(coef, objective.intercept(coef), y_ndim, X.dtype)
+        return self
+
+    def _chunk_iteration(self, objective, batches):
+        """One iteration of ``partial_fit`` on a chunk's objective, guarded.
+
+        The iteration ``fit`` loops over (``run_epoch``), from the carried
+        state. A step that overflows is undone and the chunk skipped; one
+        that raises the chunk's objective (full batch, no momentum: past
+        2/L) is kept; both warn with the numbers.
+        """
+        state = self._state
+        if batches is None:
             before, state.grad = objective.loss_gradient(state.coef)
+        else:
+            before = objective.loss(state.coef)
         previous = (state.coef.copy(), state.velocity.copy(), state.t)
 
         def rate(s):
@@ -452,7 +466,8 @@ class IterativeGDRegressor(CallbackSupportMixin, BaseMSERegressor):
                 "skipped. Use learning_rate='auto' or a smaller value.",
                 ConvergenceWarning,
             )
-        elif loss > before * (1 + np.sqrt(EPS)) and self.momentum == 0 and not batches:
+        grew = loss > before * (1 + np.sqrt(EPS))
+        if grew and self.momentum == 0 and batches is None:
             warnings.warn(
                 f"partial_fit: the objective on this chunk grew from {before:.4g} "
                 f"to {loss:.4g}: learning_rate={self.learning_rate_:.4g} is past "
@@ -463,8 +478,6 @@ class IterativeGDRegressor(CallbackSupportMixin, BaseMSERegressor):
         self.loss_curve_.append(float(loss))
         self.n_iter_ += 1
         self.t_ = state.t
-        self._set_coef(state.coef, objective.intercept(state.coef), y_ndim, X.dtype)
-        return self
 
     def _running_means(self, x_mean, y_mean, sw_sum):
         """Merge a chunk's weighted means into those of all chunks seen.
