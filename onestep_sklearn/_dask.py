@@ -37,7 +37,7 @@ from ._dask_reduce import (
     validate_fit_data,
     validate_X,
 )
-from ._gd import DataEngine, GDState
+from ._gd import DataEngine, GDState, chunk_iteration, running_means
 from ._learning_rate import lipschitz_from_data
 from ._newton import (
     _qr_r,
@@ -255,11 +255,11 @@ def partial_fit_iterative(estimator, X, y, sample_weight=None):
     data = validate_fit_data(estimator, X, y, sample_weight, reset=first_call)
     data.persist()
     sw_sum, x_mean, y_mean = reduce_means(data, estimator.fit_intercept)
-    x_mean, y_mean = estimator._running_means(x_mean, y_mean, sw_sum)
+    x_mean, y_mean = running_means(estimator, x_mean, y_mean, sw_sum)
     objective = DaskDataObjective(data, sw_sum, x_mean, y_mean, estimator.alpha)
     estimator.lipschitz_ = float(lipschitz_from_data(objective))
     estimator.learning_rate_ = _base_rate(estimator, estimator.lipschitz_)
-    estimator._chunk_iteration(objective, None)
+    chunk_iteration(estimator, objective, None)
     coef = estimator._state.coef
     estimator._set_coef(coef, objective.intercept(coef), data.y_ndim, data.dtype)
     return estimator

@@ -5,12 +5,15 @@ mini-batch steps; ``fit`` loops over it and ``partial_fit`` calls it once per
 chunk. Objectives come from ``_objective`` (data pass or statistics).
 """
 
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
+from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import train_test_split
 
 from ._objective import DataObjective, data_pass
+from ._stopping import EPS
 
 
 @dataclass
@@ -304,3 +307,74 @@ def validation_split(sample_weight, validation_fraction, rng):
     train_weight = sample_weight.copy()
     train_weight[val_rows] = 0
     return train_weight, val_weight
+
+
+# partial_fit of IterativeGDRegressor: one guarded iteration per chunk,
+# shared by the in-memory and the Dask routes.
+
+
+def running_means(estimator, x_mean, y_mean, sw_sum):
+    """Merge a chunk's weighted means into those of all chunks seen.
+
+    ``partial_fit`` profiles the intercept with these running means; the
+    first call (or one after a ``fit`` with other data) starts the state.
+    """
+    if not hasattr(estimator, "_state"):
+        coef0 = np.zeros((x_mean.size, y_mean.size))
+        estimator._state = GDState(coef=coef0, velocity=np.zeros_like(coef0))
+        estimator._seen = (0.0, np.zeros_like(x_mean), np.zeros_like(y_mean))
+        estimator.loss_curve_, estimator.n_iter_ = [], 0
+    seen_sum, seen_x, seen_y = estimator._seen
+    total = seen_sum + sw_sum
+    x_mean = seen_x + (x_mean - seen_x) * (sw_sum / total)
+    y_mean = seen_y + (y_mean - seen_y) * (sw_sum / total)
+    estimator._seen = (total, x_mean, y_mean)
+    return x_mean, y_mean
+
+
+def chunk_iteration(estimator, objective, batches):
+    """One iteration of ``partial_fit`` on a chunk's objective, guarded.
+
+    The iteration ``fit`` loops over (``run_epoch``), from the carried
+    state. A step that overflows is undone and the chunk skipped; one
+    that raises the chunk's objective (full batch, no momentum: past
+    2/L) is kept; both warn with the numbers.
+    """
+    state = estimator._state
+    if batches is None:
+        before, state.grad = objective.loss_gradient(state.coef)
+    else:
+        before = objective.loss(state.coef)
+    previous = (state.coef.copy(), state.velocity.copy(), state.t)
+
+    def rate(s):
+        return step_size(
+            estimator.learning_rate_, estimator.schedule, estimator.power_t, s
+        )
+
+    loss = run_epoch(
+        state, objective, batches, rate, estimator.momentum, estimator.nesterov
+    )
+    state.grad = None  # the next chunk has its own gradient
+    limit = 2.0 / estimator.lipschitz_ if estimator.lipschitz_ > 0 else np.inf
+    if not (np.isfinite(loss) and np.all(np.isfinite(state.coef))):
+        state.coef, state.velocity, state.t = previous
+        loss = before
+        warnings.warn(
+            f"partial_fit: the step with learning_rate={estimator.learning_rate_:.4g} "
+            f"overflowed on this chunk (2/L = {limit:.4g}); the chunk was "
+            "skipped. Use learning_rate='auto' or a smaller value.",
+            ConvergenceWarning,
+        )
+    grew = loss > before * (1 + np.sqrt(EPS))
+    if grew and estimator.momentum == 0 and batches is None:
+        warnings.warn(
+            f"partial_fit: the objective on this chunk grew from {before:.4g} "
+            f"to {loss:.4g}: learning_rate={estimator.learning_rate_:.4g} is past "
+            f"the stability limit 2/L = {limit:.4g} for this chunk. Use "
+            "learning_rate='auto'.",
+            ConvergenceWarning,
+        )
+    estimator.loss_curve_.append(float(loss))
+    estimator.n_iter_ += 1
+    estimator.t_ = state.t

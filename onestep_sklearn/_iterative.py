@@ -17,10 +17,10 @@ from ._callbacks import CallbackSupportMixin, FitHooks
 from ._gd import (
     DataEngine,
     GDState,
+    chunk_iteration,
     descend,
     minibatches,
-    run_epoch,
-    step_size,
+    running_means,
     validation_r2_data,
     validation_r2_stats,
     validation_split,
@@ -407,8 +407,8 @@ class IterativeGDRegressor(CallbackSupportMixin, BaseMSERegressor):
         X, Y, y_ndim, sample_weight, sw_sum = self._validate_fit_data(
             X, y, sample_weight, reset=first_call
         )
-        x_mean, y_mean = self._running_means(
-            *self._means(X, Y, sample_weight, sw_sum), sw_sum
+        x_mean, y_mean = running_means(
+            self, *self._means(X, Y, sample_weight, sw_sum), sw_sum
         )
         objective = DataObjective(
             X, Y, sample_weight, sw_sum, x_mean, y_mean, self.alpha
@@ -431,71 +431,10 @@ class IterativeGDRegressor(CallbackSupportMixin, BaseMSERegressor):
                 self.batch_size,
                 rng,
             )
-        self._chunk_iteration(objective, batches)
+        chunk_iteration(self, objective, batches)
         coef = self._state.coef
         self._set_coef(coef, objective.intercept(coef), y_ndim, X.dtype)
         return self
-
-    def _chunk_iteration(self, objective, batches):
-        """One iteration of ``partial_fit`` on a chunk's objective, guarded.
-
-        The iteration ``fit`` loops over (``run_epoch``), from the carried
-        state. A step that overflows is undone and the chunk skipped; one
-        that raises the chunk's objective (full batch, no momentum: past
-        2/L) is kept; both warn with the numbers.
-        """
-        state = self._state
-        if batches is None:
-            before, state.grad = objective.loss_gradient(state.coef)
-        else:
-            before = objective.loss(state.coef)
-        previous = (state.coef.copy(), state.velocity.copy(), state.t)
-
-        def rate(s):
-            return step_size(self.learning_rate_, self.schedule, self.power_t, s)
-
-        loss = run_epoch(state, objective, batches, rate, self.momentum, self.nesterov)
-        state.grad = None  # the next chunk has its own gradient
-        limit = 2.0 / self.lipschitz_ if self.lipschitz_ > 0 else np.inf
-        if not (np.isfinite(loss) and np.all(np.isfinite(state.coef))):
-            state.coef, state.velocity, state.t = previous
-            loss = before
-            warnings.warn(
-                f"partial_fit: the step with learning_rate={self.learning_rate_:.4g} "
-                f"overflowed on this chunk (2/L = {limit:.4g}); the chunk was "
-                "skipped. Use learning_rate='auto' or a smaller value.",
-                ConvergenceWarning,
-            )
-        grew = loss > before * (1 + np.sqrt(EPS))
-        if grew and self.momentum == 0 and batches is None:
-            warnings.warn(
-                f"partial_fit: the objective on this chunk grew from {before:.4g} "
-                f"to {loss:.4g}: learning_rate={self.learning_rate_:.4g} is past "
-                f"the stability limit 2/L = {limit:.4g} for this chunk. Use "
-                "learning_rate='auto'.",
-                ConvergenceWarning,
-            )
-        self.loss_curve_.append(float(loss))
-        self.n_iter_ += 1
-        self.t_ = state.t
-
-    def _running_means(self, x_mean, y_mean, sw_sum):
-        """Merge a chunk's weighted means into those of all chunks seen.
-
-        ``partial_fit`` profiles the intercept with these running means; the
-        first call (or one after a ``fit`` with other data) starts the state.
-        """
-        if not hasattr(self, "_state"):
-            coef0 = np.zeros((x_mean.size, y_mean.size))
-            self._state = GDState(coef=coef0, velocity=np.zeros_like(coef0))
-            self._seen = (0.0, np.zeros_like(x_mean), np.zeros_like(y_mean))
-            self.loss_curve_, self.n_iter_ = [], 0
-        seen_sum, seen_x, seen_y = self._seen
-        total = seen_sum + sw_sum
-        x_mean = seen_x + (x_mean - seen_x) * (sw_sum / total)
-        y_mean = seen_y + (y_mean - seen_y) * (sw_sum / total)
-        self._seen = (total, x_mean, y_mean)
-        return x_mean, y_mean
 
     def _base_rate(self, X, sample_weight, objective, lipschitz, alpha, x_scale=1.0):
         """The user's rate, or 1/L (full batch) or 1/Lₘₐₓ (mini-batches), in
