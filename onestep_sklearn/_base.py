@@ -290,7 +290,7 @@ def _pilot_magnitude(X, sample_weight):
     if not positive.any():
         return np.zeros(X.shape[1])
     rows = slice(0, positive.size) if positive.all() else np.flatnonzero(positive)
-    pilot = X[rows]
+    pilot = abs(X[rows])  # the first rows only: a small copy
     if sp.issparse(pilot):
-        return np.asarray(abs(pilot).max(axis=0).todense()).ravel()
-    return np.maximum(pilot.max(axis=0), -pilot.min(axis=0))
+        return np.asarray(pilot.max(axis=0).todense()).ravel()
+    return pilot.max(axis=0)

@@ -332,7 +332,10 @@ class OneStepRegressor(BaseMSERegressor):
             coef = coef * (x_scale / y_scale)
             intercept = intercept / y_scale
         limit = np.finfo(dtype).max
-        finite = np.all(np.abs(coef) <= limit) and np.all(np.abs(intercept) <= limit)
+        finite = np.isfinite(coef).all() and np.isfinite(intercept).all()
+        if finite and dtype != np.float64:
+            largest = max(np.abs(coef).max(initial=0), np.abs(intercept).max())
+            finite = largest <= limit
         if self.solver == "newton" and eta == 1.0 and not finite:
             raise ValueError(
                 "The least-squares coefficients exceed the range of "
