@@ -62,14 +62,8 @@ class BaseMSERegressor(RegressorMixin, BaseEstimator):
             ensure_all_finite=False,
         )
         Y = np.asarray(y, dtype=X.dtype).reshape(X.shape[0], -1)
-        if not reset and hasattr(self, "coef_"):
-            fitted_1d = self.coef_.ndim == 1
-            fitted_k = 1 if fitted_1d else self.coef_.shape[0]
-            if (y.ndim == 1) != fitted_1d or Y.shape[1] != fitted_k:
-                raise ValueError(
-                    f"y has shape {y.shape}, but {type(self).__name__} was fitted "
-                    f"on targets giving coef_ of shape {self.coef_.shape}."
-                )
+        if not reset:
+            self._check_target_shape(y.shape, Y.shape[1])
         if sample_weight is None:
             sample_weight = np.ones(X.shape[0], dtype=X.dtype)
         else:
@@ -123,6 +117,18 @@ class BaseMSERegressor(RegressorMixin, BaseEstimator):
             "X is finite but its moments overflow float64: rescale X (for "
             "example with StandardScaler) before fitting."
         )
+
+    def _check_target_shape(self, y_shape, n_outputs):
+        """A later chunk's y must have the layout of the fitted ``coef_``."""
+        if not hasattr(self, "coef_"):
+            return
+        fitted_1d = self.coef_.ndim == 1
+        fitted_k = 1 if fitted_1d else self.coef_.shape[0]
+        if (len(y_shape) == 1) != fitted_1d or n_outputs != fitted_k:
+            raise ValueError(
+                f"y has shape {y_shape}, but {type(self).__name__} was fitted "
+                f"on targets giving coef_ of shape {self.coef_.shape}."
+            )
 
     def _means(self, X, Y, sample_weight, sw_sum):
         """Weighted means (zeros without an intercept), X checked finite.

@@ -39,13 +39,7 @@ from ._dask_reduce import (
 )
 from ._gd import DataEngine, GDState, chunk_iteration, running_means
 from ._learning_rate import lipschitz_from_data
-from ._newton import (
-    _qr_r,
-    min_norm_solve,
-    solve_from_stats,
-    solve_from_stats_pinv,
-    varying_columns,
-)
+from ._newton import solve_from_factor, solve_from_stats, varying_columns
 from ._spectral import SpectralEngine
 from ._stats import StatsObjective
 
@@ -122,9 +116,7 @@ def fit_one_step(estimator, X, y, sample_weight=None, coef_init=None):
             coef, eta = estimator._newton_update(coef0, target)
             loss = float(stats.loss_per_output(coef, alpha).sum())
         else:
-            loss0, grad = stats.loss_gradient(coef0, alpha)
-            curvature = float(np.sum(grad * stats.hessp(grad, alpha)))
-            coef, eta, loss = estimator._gradient_step(coef0, loss0, grad, curvature)
+            coef, eta, loss = estimator._step_from_stats(stats, alpha, coef0)
         intercept = stats.intercept(coef)
     estimator._finish(coef, intercept, eta, loss, data.y_ndim, data.dtype)
     return estimator
@@ -141,13 +133,8 @@ def _newton_target(estimator, data, stats):
         target = target - inverse(grad)
     if target is None:
         factor = reduce_qr_factor(data, stats.x_mean, stats.y_mean)
-        n_features, width = stats.xy.shape[0], factor.shape[1]
-        if alpha > 0:
-            ridge = np.zeros((n_features, width))
-            ridge[:, :n_features] = np.sqrt(alpha * stats.sw_sum) * np.eye(n_features)
-            factor = _qr_r(np.vstack([factor, ridge]))
-        target = min_norm_solve(
-            factor[:, :n_features], factor[:, n_features:], stats.n_samples
+        target = solve_from_factor(
+            factor, stats.xy.shape[0], stats.n_samples, stats.sw_sum, alpha
         )
     return target
 
@@ -165,18 +152,8 @@ def partial_fit_one_step(estimator, X, y, sample_weight=None):
             "fit_intercept changed between partial_fit calls; call fit to start again."
         )
     stats = chunk if first_call else estimator._stats.merge(chunk)
-    coef0 = np.zeros_like(stats.xy)
     alpha = estimator.alpha * x_scale**2  # in the units of the statistics
-    if estimator.solver == "newton":
-        target, _, _ = solve_from_stats(stats, alpha)
-        if target is None:
-            target = solve_from_stats_pinv(stats, alpha)
-        coef, eta = estimator._newton_update(coef0, target)
-        loss = float(stats.loss_per_output(coef, alpha).sum())
-    else:
-        loss0, grad = stats.loss_gradient(coef0, alpha)
-        curvature = float(np.sum(grad * stats.hessp(grad, alpha)))
-        coef, eta, loss = estimator._gradient_step(coef0, loss0, grad, curvature)
+    coef, eta, loss = estimator._step_from_stats(stats, alpha)
     estimator._finish(coef, stats.intercept(coef), eta, loss, data.y_ndim, data.dtype)
     estimator._stats = stats
     return estimator

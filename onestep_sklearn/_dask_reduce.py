@@ -158,14 +158,8 @@ def validate_fit_data(estimator, X, y, sample_weight, *, reset):
         raise ValueError(f"y has dtype {y.dtype}; a real numeric dtype is needed.")
     Y = (y if y.ndim == 2 else y[:, None]).astype(X.dtype)
     Y = Y.rechunk({0: row_chunks, 1: -1})
-    if not reset and hasattr(estimator, "coef_"):
-        fitted_1d = estimator.coef_.ndim == 1
-        fitted_k = 1 if fitted_1d else estimator.coef_.shape[0]
-        if (y.ndim == 1) != fitted_1d or Y.shape[1] != fitted_k:
-            raise ValueError(
-                f"y has shape {y.shape}, but {type(estimator).__name__} was fitted "
-                f"on targets giving coef_ of shape {estimator.coef_.shape}."
-            )
+    if not reset:
+        estimator._check_target_shape(y.shape, Y.shape[1])
     return DaskData(X, Y, _weights(sample_weight, X), y.ndim)
 
 

@@ -83,12 +83,12 @@ def per_sample_lipschitz(X, sample_weight, x_mean, l2_reg_strength):
     return 2.0 * largest + 2.0 * l2_reg_strength
 
 
-def cauchy_step(grad, hess_grad):
-    """Exact line-search step ``‖g‖²/(gᵀHg)`` along ``−g`` (0 when g = 0)."""
-    curvature = float(np.sum(grad * hess_grad))
-    if not curvature > 0:
-        return 0.0
-    return float(np.sum(grad * grad)) / curvature
+def cauchy_step(grad_sq, curvature):
+    """Exact line-search step ``‖g‖²/(gᵀHg)`` along ``−g`` (0 when g = 0).
+
+    ``grad_sq`` is ``‖g‖²`` and ``curvature`` is ``gᵀHg``.
+    """
+    return grad_sq / curvature if curvature > 0 else 0.0
 
 
 @dataclass(frozen=True)

@@ -7,6 +7,7 @@ from sklearn.utils._param_validation import StrOptions
 
 from . import _dask
 from ._base import BaseMSERegressor, column_scales, in_units
+from ._learning_rate import cauchy_step
 from ._newton import (
     REFINE_RCOND,
     refine,
@@ -145,9 +146,7 @@ class OneStepRegressor(BaseMSERegressor):
             del self._stats
         # Newton without penalty rescales columns one by one (_fit_newton).
         by_column = self.solver == "newton" and self.alpha == 0
-        X, Y, self._scales = self._rescaled(
-            X, Y, sample_weight, scale_x=not by_column
-        )
+        X, Y, self._scales = self._rescaled(X, Y, sample_weight, scale_x=not by_column)
         x_scale, y_scale = self._scales
         coef0 = coef0 * (y_scale / x_scale)
         fit = self._fit_newton if self.solver == "newton" else self._fit_gradient
@@ -233,11 +232,35 @@ class OneStepRegressor(BaseMSERegressor):
         coef, eta, loss = self._gradient_step(coef0, loss0, grad, curvature)
         return coef, y_mean - x_mean @ coef, eta, loss
 
+    def _step_from_stats(self, stats, alpha, coef0=None):
+        """The one update on statistics alone, with no data to revisit.
+
+        Returns ``(coef, η, loss)``; ``θ₀ = 0`` unless ``coef0`` is given.
+        Newton: Cholesky of the Gram, or, when it is ill-conditioned, the
+        merged triangular factor (which keeps the digits a refinement pass
+        would) or, without one, the Gram's pseudo-inverse.
+        """
+        coef0 = np.zeros_like(stats.xy) if coef0 is None else coef0
+        if self.solver == "gradient":
+            loss0, grad = stats.loss_gradient(coef0, alpha)
+            curvature = float(np.sum(grad * stats.hessp(grad, alpha)))
+            return self._gradient_step(coef0, loss0, grad, curvature)
+        target, rcond, _ = solve_from_stats(stats, alpha)
+        if stats.factor is not None and (target is None or rcond < REFINE_RCOND):
+            n_features = stats.xy.shape[0]
+            target = solve_from_factor(
+                stats.factor, n_features, stats.n_samples, stats.sw_sum, alpha
+            )
+        elif target is None:
+            target = solve_from_stats_pinv(stats, alpha)
+        coef, eta = self._newton_update(coef0, target)
+        return coef, eta, float(stats.loss_per_output(coef, alpha).sum())
+
     def _gradient_step(self, coef0, loss0, grad, curvature):
         """θ₁ = θ₀ − η·∇f(θ₀), with η the given rate or ‖g‖²/(gᵀHg) ("auto")."""
         grad_sq = float(np.sum(grad**2))
         if self.learning_rate == "auto":
-            eta = grad_sq / curvature if curvature > 0 else 0.0
+            eta = cauchy_step(grad_sq, curvature)
         else:
             eta = in_units(float(self.learning_rate), self._scales[0], -2)
         # The objective is quadratic, so its value along −g is exact:
@@ -289,29 +312,7 @@ class OneStepRegressor(BaseMSERegressor):
                 "start again."
             )
         stats = chunk if first_call else self._stats.merge(chunk)
-        coef0 = np.zeros_like(stats.xy)
-        if self.solver == "newton":
-            target, rcond, _ = solve_from_stats(stats, self._alpha)
-            if stats.factor is not None and (target is None or rcond < REFINE_RCOND):
-                # The data are gone, so no refinement pass: the factor keeps
-                # the digits instead.
-                target = solve_from_factor(
-                    stats.factor,
-                    stats.xy.shape[0],
-                    stats.n_samples,
-                    stats.sw_sum,
-                    self._alpha,
-                )
-            elif target is None:
-                target = solve_from_stats_pinv(stats, self._alpha)
-            coef, eta = self._newton_update(coef0, target)
-            loss = None
-        else:
-            loss0, grad = stats.loss_gradient(coef0, self._alpha)
-            curvature = float(np.sum(grad * stats.hessp(grad, self._alpha)))
-            coef, eta, loss = self._gradient_step(coef0, loss0, grad, curvature)
-        if loss is None:
-            loss = float(stats.loss_per_output(coef, self._alpha).sum())
+        coef, eta, loss = self._step_from_stats(stats, self._alpha)
         self._finish(coef, stats.intercept(coef), eta, loss, y_ndim, X.dtype)
         self._stats = stats
         return self
