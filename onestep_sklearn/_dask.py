@@ -22,7 +22,6 @@ already is a Dask collection (``dask`` then is in ``sys.modules``). With a
 from functools import partial
 
 import numpy as np
-import scipy.linalg as la
 from sklearn.base import _fit_context
 from sklearn.utils.validation import check_is_fitted
 
@@ -39,9 +38,8 @@ from ._dask_reduce import (
 )
 from ._gd import DataEngine, GDState, chunk_iteration, running_means
 from ._learning_rate import lipschitz_from_data
-from ._newton import solve_from_factor, solve_from_stats, varying_columns
+from ._newton import solve_from_factor, solve_from_stats
 from ._spectral import SpectralEngine
-from ._stats import StatsObjective
 
 __all__ = [
     "fit_iterative",
@@ -182,7 +180,7 @@ def fit_iterative(estimator, X, y, sample_weight=None, coef_init=None):
     in memory; with ``precompute=False`` every iteration is one Dask
     reduction of data passes over the persisted blocks.
     """
-    from ._iterative import PRECOMPUTE_MAX_FEATURES
+    from ._iterative import PRECOMPUTE_MAX_FEATURES, statistics_objective
 
     _reject_unsupported(estimator)
     data = validate_fit_data(estimator, X, y, sample_weight, reset=True)
@@ -194,10 +192,7 @@ def fit_iterative(estimator, X, y, sample_weight=None, coef_init=None):
     if precompute:
         stats = reduce_stats(data, estimator.fit_intercept)
         sw_sum = stats.sw_sum
-        frozen = ~varying_columns(stats, alpha)
-        stats = stats.restricted(~frozen)
-        objective = StatsObjective(stats, alpha)
-        spectrum = la.eigh(stats.hessian(alpha), check_finite=False)
+        objective, frozen, spectrum = statistics_objective(stats, alpha)
         lipschitz = float(max(spectrum[0][-1], 0.0))
     else:
         data.persist()

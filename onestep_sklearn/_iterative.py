@@ -41,6 +41,20 @@ from ._stopping import EPS, StopRule, stop_message
 PRECOMPUTE_MAX_FEATURES = 1000
 
 
+def statistics_objective(stats, alpha):
+    """The objective on the statistics, for ``fit`` in memory and on Dask.
+
+    Returns ``(objective, frozen, spectrum)``: constant columns (rounding
+    noise only) are flattened and reported in ``frozen`` so that their
+    coefficients stay put; ``spectrum`` is the Hessian's eigendecomposition,
+    which gives L and drives the spectral engine.
+    """
+    frozen = ~varying_columns(stats, alpha)
+    stats = stats.restricted(~frozen)
+    spectrum = la.eigh(stats.hessian(alpha), check_finite=False)
+    return StatsObjective(stats, alpha), frozen, spectrum
+
+
 class IterativeGDRegressor(CallbackSupportMixin, BaseMSERegressor):
     """Linear least squares fitted by gradient descent.
 
@@ -255,11 +269,7 @@ class IterativeGDRegressor(CallbackSupportMixin, BaseMSERegressor):
         if precompute:
             stats = SufficientStats.from_data(X, Y, train_weight, self.fit_intercept)
             self._check_finite(X, stats.finite)
-            frozen = ~varying_columns(stats, alpha)
-            stats = stats.restricted(~frozen)
-            objective = StatsObjective(stats, alpha)
-            # Full batch, the spectral engine needs the whole decomposition.
-            spectrum = la.eigh(stats.hessian(alpha), check_finite=False)
+            objective, frozen, spectrum = statistics_objective(stats, alpha)
             lipschitz = float(max(spectrum[0][-1], 0.0))
         else:
             x_mean, y_mean = self._means(X, Y, train_weight, sw_sum)
