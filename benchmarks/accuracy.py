@@ -18,8 +18,8 @@ import scipy.sparse as sp
 import sklearn
 from sklearn.linear_model import LinearRegression, Ridge
 
-import onestep_sklearn._newton as newton_module
 from onestep_sklearn import OneStepRegressor
+from onestep_sklearn._data.memory import ArraySource
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 from test_accuracy import (  # noqa: E402
@@ -61,24 +61,17 @@ def lstsq_digits(X, y, reference):
 def newton_route(X, y):
     """'gram' if the Cholesky fast path answered, else 'qr'."""
     calls = []
-    real = newton_module.solve_by_qr
+    real = ArraySource.qr_factor
 
-    def counting(*args, **kwargs):
+    def counting(self, *args, **kwargs):
         calls.append(1)
-        return real(*args, **kwargs)
+        return real(self, *args, **kwargs)
 
-    importers = [
-        module
-        for name, module in list(sys.modules.items())
-        if name.startswith("onestep_sklearn") and hasattr(module, "solve_by_qr")
-    ]
-    for module in importers:
-        module.solve_by_qr = counting
+    ArraySource.qr_factor = counting
     try:
         OneStepRegressor().fit(X, y)
     finally:
-        for module in importers:
-            module.solve_by_qr = real
+        ArraySource.qr_factor = real
     return "qr" if calls else "gram"
 
 

@@ -5,12 +5,9 @@ and callbacks such as ``ScoringMonitor`` or ``ProgressBar`` see every
 iteration; with an older one the mixin is empty and nothing else changes.
 """
 
-try:  # scikit-learn >= 1.9
-    from sklearn.callback import CallbackSupportMixin
-except ImportError:  # pragma: no cover - depends on the installed version
+from ._compat import CallbackSupportMixin
 
-    class CallbackSupportMixin:
-        """No callback API in this scikit-learn: nothing to support."""
+__all__ = ["CallbackSupportMixin", "FitHooks"]
 
 
 class FitHooks:

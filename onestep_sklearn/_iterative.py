@@ -1,64 +1,49 @@
 """IterativeGDRegressor: gradient descent on least squares, done properly."""
 
 import warnings
-from functools import partial
 from numbers import Integral, Real
 
 import numpy as np
-import scipy.linalg as la
-from sklearn.base import _fit_context
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_random_state
-from sklearn.utils._param_validation import Interval, StrOptions
 
-from . import _dask
-from ._base import BaseMSERegressor, in_units
+from ._base import BaseMSERegressor
 from ._callbacks import CallbackSupportMixin, FitHooks
-from ._gd import (
-    DataEngine,
-    GDState,
+from ._compat import Interval, StrOptions, _fit_context
+from ._kernel.spectrum import largest_eigenvalue
+from ._kernel.units import Units
+from ._solvers.descent import (
+    DescentSettings,
+    RunningMeans,
     chunk_iteration,
-    descend,
-    minibatches,
-    running_means,
-    validation_r2_data,
-    validation_r2_stats,
-    validation_split,
-    weighted_sst,
+    run_descent,
 )
-from ._learning_rate import (
-    lipschitz_from_data,
-    per_sample_lipschitz,
-)
-from ._newton import varying_columns
-from ._objective import DataObjective
-from ._spectral import SpectralEngine
-from ._stats import StatsObjective, SufficientStats
-from ._stopping import EPS, StopRule, stop_message
+from ._solvers.gd import GDState, minibatch_objectives
+from ._solvers.objective import Objective
+from ._solvers.plan import base_rate, plan_descent
+from ._solvers.schedule import Momentum, StepSchedule
+from ._solvers.stopping import stop_message
+from ._solvers.validation import validation_split
+from ._stream import StreamState, lock_for
+from ._validation import require_row_access, validate_fit_data
 
 # precompute="auto" iterates on the statistics when forming the d×d Gram is
 # cheap next to the data passes it replaces.
 PRECOMPUTE_MAX_FEATURES = 1000
-
-
-def statistics_objective(stats, alpha):
-    """The objective on the statistics, for ``fit`` in memory and on Dask.
-
-    Returns ``(objective, frozen, spectrum)``: constant columns (rounding
-    noise only) are flattened and reported in ``frozen`` so that their
-    coefficients stay put; ``spectrum`` is the Hessian's eigendecomposition,
-    which gives L and drives the spectral engine.
-    """
-    frozen = ~varying_columns(stats, alpha)
-    stats = stats.restricted(~frozen)
-    spectrum = la.eigh(stats.hessian(alpha), check_finite=False)
-    return StatsObjective(stats, alpha), frozen, spectrum
+# stop_reason_ for the internal stop events of ``gd.descend``.
+_STOP_REASONS = {
+    None: "max_iter",
+    "converged": "converged",
+    "diverged": "diverged",
+    "rate": "rate_floor",
+    "callback": "callback",
+}
 
 
 class IterativeGDRegressor(CallbackSupportMixin, BaseMSERegressor):
     """Linear least squares fitted by gradient descent.
 
-    Minimises the objective of ``onestep_sklearn._objective``::
+    Minimises the objective of ``onestep_sklearn._kernel.objective``::
 
         f(w, b) = (1/Σsᵢ) Σ sᵢ (yᵢ − xᵢᵀw − b)²  +  alpha·‖w‖²
 
@@ -137,6 +122,10 @@ class IterativeGDRegressor(CallbackSupportMixin, BaseMSERegressor):
         The base step size used (``1/L`` or ``1/Lₘₐₓ`` for "auto").
     lipschitz_ : float
         ``L``, the largest eigenvalue of the full-data Hessian.
+    stop_reason_ : str
+        Why the run ended: "converged", "max_iter", "diverged", "rate_floor"
+        (the adaptive schedule gave up), "early_stopping", "callback" (a
+        callback asked to stop) or "partial_fit" (one iteration per call).
     validation_scores_ : list of float
         Validation R² after each iteration (only with early stopping).
     best_validation_score_ : float
@@ -244,158 +233,155 @@ class IterativeGDRegressor(CallbackSupportMixin, BaseMSERegressor):
         self : object
             Fitted estimator.
         """
-        if _dask.is_dask_collection(X):
-            return _dask.fit_iterative(self, X, y, sample_weight, coef_init)
-        X, Y, y_ndim, sample_weight, _ = self._validate_fit_data(
-            X, y, sample_weight, reset=True
-        )
-        n_samples, n_features = X.shape
+        data = validate_fit_data(self, X, y, sample_weight, reset=True)
+        self._check_backend(data.source)
+        n_samples, n_features = data.source.n_samples, data.source.n_features
         rng = check_random_state(self.random_state)
-        coef0 = self._initial_coef(coef_init, n_features, Y.shape[1], y_ndim)
-        data = (X, Y[:, 0] if y_ndim == 1 else Y)  # as the user sees them
-        # Extreme magnitudes are fitted in other units (see ``_rescaled``).
-        X, Y, (x_scale, y_scale) = self._rescaled(X, Y, sample_weight)
-        coef0 *= y_scale / x_scale
-        alpha = in_units(self.alpha, x_scale, 2)
-        train_weight, val_weight = sample_weight, None
+        coef0 = self._initial_coef(
+            coef_init, n_features, data.source.n_outputs, data.y_ndim
+        )
+        # Extreme magnitudes are fitted in other units (``_kernel.units``).
+        units = data.source.extreme_units()
+        source = data.source.rescaled(units)
+        coef0 = units.coef_from_data(coef0)
+        train, val = source, None
         if self.early_stopping:
             train_weight, val_weight = validation_split(
-                sample_weight, self.validation_fraction, rng
+                source.sample_weight, self.validation_fraction, rng
             )
-        sw_sum = float(train_weight.sum(dtype=np.float64))
+            train, val = (
+                source.with_weights(train_weight),
+                source.with_weights(val_weight),
+            )
         precompute = self.precompute
         if precompute == "auto":
             precompute = n_samples >= n_features <= PRECOMPUTE_MAX_FEATURES
-        if precompute:
-            stats = SufficientStats.from_data(X, Y, train_weight, self.fit_intercept)
-            self._check_finite(X, stats.finite)
-            objective, frozen, spectrum = statistics_objective(stats, alpha)
-            lipschitz = float(max(spectrum[0][-1], 0.0))
-        else:
-            x_mean, y_mean = self._means(X, Y, train_weight, sw_sum)
-            objective = DataObjective(X, Y, train_weight, sw_sum, x_mean, y_mean, alpha)
-            lipschitz = lipschitz_from_data(objective)
-        rate = self._base_rate(X, train_weight, objective, lipschitz, alpha, x_scale)
-        self.lipschitz_ = in_units(lipschitz, x_scale, -2)
-        self.learning_rate_ = in_units(rate, x_scale, 2)
-        rate = (rate, self.schedule, self.power_t)
-        moves = (self.momentum, self.nesterov)
-        val_stats = scorer = None
-        if val_weight is not None and precompute:
-            val_stats = SufficientStats.from_data(X, Y, val_weight, True)
-            scorer = validation_r2_stats(val_stats)
-        elif val_weight is not None:
-            scorer = validation_r2_data(X, Y, val_weight, weighted_sst(Y, val_weight))
-        if precompute and self.batch_size is None:
-            engine = SpectralEngine(
-                objective, coef0, *rate, *moves, val_stats, spectrum
-            )
-        else:
-            batches = None
-            if self.batch_size is not None:
-                batches = partial(
-                    minibatches,
-                    X,
-                    Y,
-                    train_weight,
-                    objective.x_mean,
-                    objective.y_mean,
-                    alpha,
-                    np.flatnonzero(train_weight > 0),
-                    self.batch_size,
-                    rng if self.shuffle else None,
-                )
-            engine = DataEngine(objective, coef0, *rate, *moves, batches, scorer)
+        plan = plan_descent(
+            train,
+            val,
+            coef0,
+            fit_intercept=self.fit_intercept,
+            l2_reg_strength=units.alpha(self.alpha),
+            precompute=precompute,
+            learning_rate=self._rate_in(units),
+            schedule=self.schedule,
+            power_t=self.power_t,
+            moves=Momentum(self.momentum, self.nesterov),
+            batch_size=self.batch_size,
+            rng=rng if self.shuffle else None,
+        )
+        objective = plan.objective
 
         def public(coef):
             coef_, intercept_ = self._public(
-                coef * (x_scale / y_scale),
-                objective.intercept(coef) / y_scale,
-                y_ndim,
-                X.dtype,
+                units.coef_to_data(coef),
+                units.intercept_to_data(objective.intercept(coef)),
+                data.y_ndim,
+                source.dtype,
             )
             return {"coef_": coef_, "intercept_": intercept_}
 
-        hooks = FitHooks.start(self, *data, sample_weight, public)
-        coef = self._descend(engine, objective, coef0, scorer, X.dtype, hooks)
-        if precompute:
-            # Constant columns never move; the eigenbasis would add rounding.
-            coef[frozen] = coef0[frozen]
-        if y_scale != 1.0:
-            with np.errstate(over="ignore", under="ignore"):
-                curve = np.asarray(self.loss_curve_) * np.float64(y_scale) ** -2
-            self.loss_curve_ = curve.tolist()
-        intercept = objective.intercept(coef) / y_scale
-        coef = coef * (x_scale / y_scale)
-        self._set_coef(coef, intercept, y_ndim, X.dtype)
-        # partial_fit continues from here, with these running means.
-        self._state = GDState(coef=coef.copy(), velocity=np.zeros_like(coef))
-        self._state.t = self.t_
-        self._seen = (sw_sum, objective.x_mean / x_scale, objective.y_mean / y_scale)
-        if hooks is not None:
-            hooks.finish()
-        return self
-
-    def _descend(self, engine, objective, coef0, scorer, dtype, hooks=None):
-        """Run an engine under the stopping rule; set the run's attributes."""
-        loss = objective.loss(coef0)
-        # The natural size of the objective: its value at θ₀ and at 0, and
-        # the size of y itself (centring y leaves rounding of that order).
-        y_size = float(np.sum(objective.y_mean**2))
-        scale = max(loss, objective.loss(np.zeros_like(coef0)), y_size)
-        rule = StopRule(
-            tol=self.tol,
-            n_iter_no_change=self.n_iter_no_change,
-            scale=max(scale, np.finfo(np.float64).tiny),
-            monotone=self.momentum == 0 and self.batch_size is None,
-            stochastic=self.batch_size is not None,
-            previous=loss,
-            eps=max(np.finfo(dtype).eps, EPS),
-            use_scores=scorer is not None,
-        )
-        if scorer is not None:
-            rule.best_score = scorer(coef0, objective.intercept(coef0))
+        hooks = FitHooks.start(self, data.X, data.y, sample_weight, public)
         on_iteration = hooks.iteration if hooks and hooks.per_iteration else None
-        curve, scores, stop = descend(
-            engine,
-            rule,
-            self.max_iter,
-            self.schedule == "adaptive",
-            self.verbose,
-            on_iteration,
+        result = run_descent(
+            plan.engine,
+            objective,
+            coef0,
+            self._settings(),
+            dtype=source.dtype,
+            scorer=plan.scorer,
+            on_iteration=on_iteration,
         )
-        self.loss_curve_, self.n_iter_, self.t_ = curve, rule.iteration, int(engine.t)
-        which = "best" if stop in ("diverged", "rate") else "current"
-        if scorer is not None:
-            self.validation_scores_ = scores
-            self.best_validation_score_ = float(rule.best_score)
-            which = "best_val"
-        if self.verbose:
-            print(f"stopped after {self.n_iter_} iterations ({stop or 'max_iter'})")
+        coef = result.coef
+        if plan.frozen is not None:
+            # Constant columns never move; the eigenbasis would add rounding.
+            coef[plan.frozen] = coef0[plan.frozen]
+        lipschitz_ = units.curvature_to_data(plan.lipschitz)
+        learning_rate_ = units.rate_to_data(plan.learning_rate)
         message = stop_message(
-            stop,
-            rule,
-            learning_rate=self.learning_rate_,
-            lipschitz=self.lipschitz_,
+            result.stop,
+            result.rule,
+            learning_rate=learning_rate_,
+            lipschitz=lipschitz_,
             momentum=self.momentum,
             max_iter=self.max_iter,
             tol=self.tol,
             n_iter_no_change=self.n_iter_no_change,
-            rate_scale=engine.rate_scale,
+            rate_scale=result.rate_scale,
         )
         if message:
             warnings.warn(f"{type(self).__name__} {message}", ConvergenceWarning)
-        return engine.coef(which).copy()
+        with np.errstate(over="ignore", under="ignore"):
+            curve = np.asarray(result.loss_curve) * np.float64(units.y_scale) ** -2
+        intercept = units.intercept_to_data(objective.intercept(coef))
+        coef = units.coef_to_data(coef)
+        coef_, intercept_ = self._public(coef, intercept, data.y_ndim, source.dtype)
+        stop = _STOP_REASONS[result.stop]
+        if self.early_stopping and stop == "converged":
+            stop = "early_stopping"
+        attributes = {
+            "coef_": coef_,
+            "intercept_": intercept_,
+            "n_iter_": result.n_iter,
+            "t_": result.t,
+            "loss_curve_": curve.tolist(),
+            "lipschitz_": lipschitz_,
+            "learning_rate_": learning_rate_,
+            "stop_reason_": stop,
+            # partial_fit continues from here, with these running means.
+            "_stream": StreamState(
+                Units(),
+                self.fit_intercept,
+                gd=GDState(coef=coef.copy(), velocity=np.zeros_like(coef), t=result.t),
+                means=RunningMeans(
+                    objective.sw_sum,
+                    objective.x_mean / units.x_scale,
+                    objective.y_mean / units.y_scale,
+                ),
+                loss_curve=tuple(curve.tolist()),
+                n_iter=result.n_iter,
+            ),
+        }
+        if plan.scorer is not None:
+            attributes["validation_scores_"] = result.validation_scores
+            attributes["best_validation_score_"] = result.best_validation_score
+        self._assign(attributes)
+        if hooks is not None:
+            hooks.finish()
+        return self
+
+    def _settings(self):
+        return DescentSettings(
+            max_iter=self.max_iter,
+            tol=self.tol,
+            n_iter_no_change=self.n_iter_no_change,
+            adaptive=self.schedule == "adaptive",
+            monotone=self.momentum == 0 and self.batch_size is None,
+            stochastic=self.batch_size is not None,
+            verbose=self.verbose,
+        )
+
+    def _check_backend(self, source):
+        require_row_access(
+            self, source, batch_size=self.batch_size, early_stopping=self.early_stopping
+        )
+
+    def _rate_in(self, units):
+        """The user's rate in the units of the data source (None: "auto")."""
+        if self.learning_rate == "auto":
+            return None
+        return units.rate_from_data(float(self.learning_rate))
 
     @_fit_context(prefer_skip_nested_validation=True)
     def partial_fit(self, X, y, sample_weight=None):
         """Run one iteration (one pass) over a chunk of data.
 
         The same iteration ``fit`` loops over: one full-batch step on the
-        chunk, or one epoch of mini-batches. The intercept is profiled with
-        the running weighted means of all chunks seen. "auto" uses the
-        chunk's own ``1/L`` (or ``1/Lₘₐₓ``), so every step is stable for the
-        chunk it is taken on.
+        chunk, or one epoch of mini-batches, continuing from the previous
+        ``fit`` or ``partial_fit``. The intercept is profiled with the
+        running weighted means of all rows seen. "auto" uses the chunk's own
+        ``1/L`` (or ``1/Lₘₐₓ``), so every step is stable for the chunk it is
+        taken on. Safe to call from several threads on one object.
 
         Parameters
         ----------
@@ -411,50 +397,68 @@ class IterativeGDRegressor(CallbackSupportMixin, BaseMSERegressor):
         self : object
             Fitted estimator.
         """
-        if _dask.is_dask_collection(X):
-            return _dask.partial_fit_iterative(self, X, y, sample_weight)
-        first_call = not hasattr(self, "_state")
-        X, Y, y_ndim, sample_weight, sw_sum = self._validate_fit_data(
-            X, y, sample_weight, reset=first_call
-        )
-        x_mean, y_mean = running_means(
-            self, *self._means(X, Y, sample_weight, sw_sum), sw_sum
-        )
-        objective = DataObjective(
-            X, Y, sample_weight, sw_sum, x_mean, y_mean, self.alpha
-        )
-        self.lipschitz_ = float(lipschitz_from_data(objective))
-        self.learning_rate_ = self._base_rate(
-            X, sample_weight, objective, self.lipschitz_, self.alpha
-        )
-        batches = None
-        if self.batch_size is not None:
-            rng = check_random_state(self.random_state) if self.shuffle else None
-            batches = minibatches(
-                X,
-                Y,
-                sample_weight,
-                x_mean,
-                y_mean,
-                self.alpha,
-                np.arange(X.shape[0]),
-                self.batch_size,
-                rng,
+        with lock_for(self):
+            stream = getattr(self, "_stream", None)
+            data = validate_fit_data(self, X, y, sample_weight, reset=stream is None)
+            source = data.source
+            self._check_backend(source)
+            if stream is None:
+                coef0 = np.zeros((source.n_features, source.n_outputs))
+                stream = StreamState(
+                    Units(),
+                    self.fit_intercept,
+                    gd=GDState(coef=coef0, velocity=np.zeros_like(coef0)),
+                    means=RunningMeans.empty(source.n_features, source.n_outputs),
+                )
+            sw_sum, x_mean, y_mean = source.means(self.fit_intercept)
+            means = stream.means.merge(sw_sum, x_mean, y_mean)
+            objective = Objective.on_data(
+                source, sw_sum, means.x_mean, means.y_mean, self.alpha
             )
-        chunk_iteration(self, objective, batches)
-        coef = self._state.coef
-        self._set_coef(coef, objective.intercept(coef), y_ndim, X.dtype)
+            lipschitz = largest_eigenvalue(objective.hessp, source.n_features)
+            rate = base_rate(
+                source, objective, lipschitz, self._rate_in(Units()), self.batch_size
+            )
+            batches = None
+            if self.batch_size is not None:
+                rng = check_random_state(self.random_state) if self.shuffle else None
+                batches = minibatch_objectives(source, objective, self.batch_size, rng)
+            result = chunk_iteration(
+                stream.gd,
+                objective,
+                batches,
+                StepSchedule(rate, self.schedule, self.power_t),
+                Momentum(self.momentum, self.nesterov),
+                lipschitz,
+            )
+            for message in result.warnings:
+                warnings.warn(message, ConvergenceWarning)
+            coef = result.state.coef
+            coef_, intercept_ = self._public(
+                coef, objective.intercept(coef), data.y_ndim, source.dtype
+            )
+            curve = stream.loss_curve + (result.loss,)
+            self._assign(
+                {
+                    "coef_": coef_,
+                    "intercept_": intercept_,
+                    "n_iter_": stream.n_iter + 1,
+                    "t_": result.state.t,
+                    "loss_curve_": list(curve),
+                    "lipschitz_": float(lipschitz),
+                    "learning_rate_": float(rate),
+                    "stop_reason_": "partial_fit",
+                    "_stream": StreamState(
+                        stream.units,
+                        stream.fit_intercept,
+                        gd=result.state,
+                        means=means,
+                        loss_curve=curve,
+                        n_iter=stream.n_iter + 1,
+                    ),
+                }
+            )
         return self
-
-    def _base_rate(self, X, sample_weight, objective, lipschitz, alpha, x_scale=1.0):
-        """The user's rate, or 1/L (full batch) or 1/Lₘₐₓ (mini-batches), in
-        the units of the (possibly rescaled) data."""
-        if self.learning_rate != "auto":
-            return in_units(float(self.learning_rate), x_scale, -2)
-        if self.batch_size is not None:
-            lipschitz = per_sample_lipschitz(X, sample_weight, objective.x_mean, alpha)
-        # A flat objective (no variance in X, alpha = 0): any step is stable.
-        return 1.0 / lipschitz if lipschitz > 0 else 1.0
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

@@ -1,4 +1,4 @@
-"""Learning-rate facts for the objective in ``_objective``.
+"""Learning-rate facts for the objective in ``_kernel.objective`` (public).
 
 The objective is quadratic with Hessian ``H = 2·(XcᵀSXc/Σs) + 2·alpha·I``.
 Its largest eigenvalue ``L`` (the Lipschitz constant of the gradient) decides
@@ -10,85 +10,17 @@ everything about a fixed step size ``η`` in full-batch gradient descent:
 from dataclasses import dataclass
 
 import numpy as np
-import scipy.linalg as la
 import scipy.sparse as sp
-from scipy.sparse.linalg import LinearOperator, eigsh
+from sklearn.utils import check_array
 
-from ._objective import row_blocks
+from ._compat import _check_sample_weight
+from ._data.memory import ArraySource
+from ._kernel.spectrum import hessian_extremes, lanczos_extreme
+from ._solvers.objective import Objective
 
-# Up to this many features the Hessian is formed exactly in one pass (a
-# Hessian-vector product with the identity as k = d right-hand sides).
-DENSE_HESSIAN_MAX_FEATURES = 64
 # suggest_learning_rate forms the exact Hessian up to this many features
 # (dense, sparse); beyond, Lanczos on data passes.
 EXACT_MAX_FEATURES = {False: 2000, True: 500}
-
-
-def hessian_extremes(hessian):
-    """Largest and smallest eigenvalue of a symmetric matrix (exact)."""
-    evals = la.eigvalsh(hessian, check_finite=False)
-    return float(evals[-1]), float(max(evals[0], 0.0))
-
-
-def lipschitz_from_data(objective):
-    """``L`` from Hessian-vector products (data passes), no Gram needed."""
-    n_features = objective.x_mean.shape[0]
-    if n_features <= DENSE_HESSIAN_MAX_FEATURES:
-        hessian = objective.hessp(np.eye(n_features))
-        return hessian_extremes((hessian + hessian.T) / 2)[0]
-    return lanczos_extreme(objective, "LA")
-
-
-def lanczos_extreme(objective, which, tol=1e-10):
-    """An extreme Hessian eigenvalue by Lanczos on data-pass products.
-
-    The Ritz pair ``(θ, v)`` comes with its residual ``r = Hv − θv``; an
-    eigenvalue lies within ``‖r‖`` of ``θ``. The largest is returned as the
-    bound ``θ + ‖r‖`` (a step of 1/L never exceeds the 1/L of a slightly
-    larger L), the smallest as ``max(θ − ‖r‖, 0)``.
-    """
-    n_features = objective.x_mean.shape[0]
-    operator = LinearOperator(
-        (n_features, n_features),
-        matvec=lambda v: objective.hessp(v.reshape(-1, 1)).ravel(),
-        dtype=np.float64,
-    )
-    start = np.random.default_rng(0).standard_normal(n_features)
-    (theta,), vectors = eigsh(operator, k=1, which=which, tol=tol, v0=start)
-    vector = vectors[:, 0]
-    residual = float(np.linalg.norm(operator.matvec(vector) - theta * vector))
-    if which == "LA":
-        return float(theta) + residual
-    return max(float(theta) - residual, 0.0)
-
-
-def per_sample_lipschitz(X, sample_weight, x_mean, l2_reg_strength):
-    """Curvature bound valid for every mini-batch: 2·maxᵢ‖xᵢ − x̄‖² + 2·alpha.
-
-    A batch Hessian is a weighted average of the per-sample ones
-    ``2(xᵢ − x̄)(xᵢ − x̄)ᵀ``, whose only non-zero eigenvalue is ``2‖xᵢ − x̄‖²``.
-    Rows with zero weight never enter a gradient and are ignored.
-    """
-    largest = 0.0
-    for rows in row_blocks(X):
-        block = X[rows]
-        if sp.issparse(block):
-            sq_norms = np.asarray(block.multiply(block).sum(axis=1)).ravel()
-            sq_norms = sq_norms - 2.0 * (block @ x_mean) + x_mean @ x_mean
-        else:
-            sq_norms = np.sum((block - x_mean) ** 2, axis=1, dtype=np.float64)
-        sq_norms = sq_norms[sample_weight[rows] > 0]
-        if sq_norms.size:
-            largest = max(largest, float(sq_norms.max()))
-    return 2.0 * largest + 2.0 * l2_reg_strength
-
-
-def cauchy_step(grad_sq, curvature):
-    """Exact line-search step ``‖g‖²/(gᵀHg)`` along ``−g`` (0 when g = 0).
-
-    ``grad_sq`` is ``‖g‖²`` and ``curvature`` is ``gᵀHg``.
-    """
-    return grad_sq / curvature if curvature > 0 else 0.0
 
 
 @dataclass(frozen=True)
@@ -151,12 +83,6 @@ def suggest_learning_rate(X, sample_weight=None, *, alpha=0.0, fit_intercept=Tru
     >>> float(s.lipschitz), float(s.max_stable), float(s.condition_number)
     (9.0, 0.2222222222222222, 9.0)
     """
-    from sklearn.utils import check_array
-    from sklearn.utils.validation import _check_sample_weight
-
-    from ._objective import DataObjective, weighted_means
-    from ._stats import SufficientStats
-
     X = check_array(X, accept_sparse=["csr", "csc"], dtype=[np.float64, np.float32])
     sample_weight = _check_sample_weight(
         sample_weight, X, dtype=X.dtype, ensure_non_negative=True
@@ -166,17 +92,18 @@ def suggest_learning_rate(X, sample_weight=None, *, alpha=0.0, fit_intercept=Tru
     if alpha < 0:
         raise ValueError(f"alpha must be >= 0, got {alpha!r}.")
     Y = np.zeros((X.shape[0], 1), dtype=X.dtype)
+    sw_sum = float(sample_weight.sum(dtype=np.float64))
+    source = ArraySource(X, Y, sample_weight, sw_sum)
     n_features = X.shape[1]
     if n_features <= EXACT_MAX_FEATURES[sp.issparse(X)]:
-        stats = SufficientStats.from_data(X, Y, sample_weight, fit_intercept)
+        stats = source.statistics(fit_intercept)
         return suggestion_from_extremes(*hessian_extremes(stats.hessian(alpha)))
     # Large or sparse d: Lanczos on Hessian-vector products (data passes),
     # the d × d Gram never formed.
-    sw_sum = float(sample_weight.sum(dtype=np.float64))
-    x_mean, y_mean = weighted_means(X, Y, sample_weight, sw_sum)
-    if not fit_intercept:
-        x_mean, y_mean = np.zeros_like(x_mean), np.zeros_like(y_mean)
-    objective = DataObjective(X, Y, sample_weight, sw_sum, x_mean, y_mean, alpha)
-    top = lanczos_extreme(objective, "LA")
-    bottom = lanczos_extreme(objective, "SA") if n_features > 1 else top
-    return suggestion_from_extremes(top, bottom)
+    objective = Objective.on_data(source, *source.means(fit_intercept), alpha)
+    top = lanczos_extreme(objective.hessp, n_features, "LA")
+    if n_features == 1 or top == 0:
+        return suggestion_from_extremes(top, top)
+    return suggestion_from_extremes(
+        top, lanczos_extreme(objective.hessp, n_features, "SA")
+    )

@@ -1,35 +1,21 @@
 """OneStepRegressor: a linear model fitted by exactly one parameter update."""
 
-import numpy as np
-import scipy.sparse as sp
-from sklearn.base import _fit_context
-from sklearn.utils._param_validation import StrOptions
+import warnings
 
-from . import _dask
-from ._base import BaseMSERegressor, column_scales, in_units
-from ._learning_rate import cauchy_step
-from ._newton import (
-    REFINE_RCOND,
-    refine,
-    solve_by_qr,
-    solve_dual,
-    solve_from_factor,
-    solve_from_stats,
-    solve_from_stats_pinv,
-)
-from ._objective import (
-    DataObjective,
-    cross_moments,
-    drop_rounding,
-    weighted_sq_norms,
-)
-from ._stats import SufficientStats
+import numpy as np
+from sklearn.exceptions import ConvergenceWarning
+
+from ._base import BaseMSERegressor
+from ._compat import StrOptions, _fit_context
+from ._solvers.steps import gradient_step, newton_step, step_from_stats
+from ._stream import StreamState, lock_for
+from ._validation import validate_fit_data
 
 
 class OneStepRegressor(BaseMSERegressor):
     """Least squares fitted by ONE update ``θ₁ = θ₀ − η·d(θ₀)``.
 
-    Minimises the objective of ``onestep_sklearn._objective``::
+    Minimises the objective of ``onestep_sklearn._kernel.objective``::
 
         f(w, b) = (1/Σsᵢ) Σ sᵢ (yᵢ − xᵢᵀw − b)²  +  alpha·‖w‖²
 
@@ -69,6 +55,9 @@ class OneStepRegressor(BaseMSERegressor):
         The step size actually taken (0.0 when the gradient was already 0).
     loss_ : float
         The objective after the step (summed over targets).
+    stop_reason_ : str
+        "step": the one update was taken (a gradient step that raised the
+        objective warns with a ``ConvergenceWarning``).
     n_features_in_ : int
         Number of features seen during ``fit``.
     feature_names_in_ : ndarray of shape (n_features_in_,)
@@ -79,6 +68,17 @@ class OneStepRegressor(BaseMSERegressor):
     IterativeGDRegressor : Gradient descent run to convergence.
     sklearn.linear_model.LinearRegression : Ordinary least squares.
     sklearn.linear_model.Ridge : Least squares with an L2 penalty.
+
+    Notes
+    -----
+    ``X`` may be a numpy array, a sparse CSR/CSC matrix, a memory map or a
+    Dask array/DataFrame (the statistics are then reduced on the workers):
+    the same solver runs on all of them. ``partial_fit`` continues from the
+    rows given to ``fit`` when that fit formed their sufficient statistics
+    (``solver="newton"`` on data with ``n_samples >= n_features``); a
+    ``fit`` by one gradient step or in the wide dual keeps none, and a
+    ``partial_fit`` after it starts again from its chunk with a warning
+    that says so.
 
     Examples
     --------
@@ -136,147 +136,69 @@ class OneStepRegressor(BaseMSERegressor):
         self : object
             Fitted estimator.
         """
-        if _dask.is_dask_collection(X):
-            return _dask.fit_one_step(self, X, y, sample_weight, coef_init)
-        X, Y, y_ndim, sample_weight, sw_sum = self._validate_fit_data(
-            X, y, sample_weight, reset=True
+        data = validate_fit_data(self, X, y, sample_weight, reset=True)
+        source = data.source
+        coef0 = self._initial_coef(
+            coef_init, source.n_features, source.n_outputs, data.y_ndim
         )
-        coef0 = self._initial_coef(coef_init, X.shape[1], Y.shape[1], y_ndim)
-        if hasattr(self, "_stats"):
-            del self._stats
-        # Newton without penalty rescales columns one by one (_fit_newton).
+        # Newton without penalty rescales columns one by one (newton_step).
         by_column = self.solver == "newton" and self.alpha == 0
-        X, Y, self._scales = self._rescaled(X, Y, sample_weight, scale_x=not by_column)
-        x_scale, y_scale = self._scales
-        coef0 = coef0 * (y_scale / x_scale)
-        fit = self._fit_newton if self.solver == "newton" else self._fit_gradient
-        coef, intercept, eta, loss = fit(X, Y, sample_weight, sw_sum, coef0)
-        self._finish(coef, intercept, eta, loss, y_ndim, X.dtype)
+        units = source.extreme_units(scale_x=not by_column)
+        source = source.rescaled(units)
+        step = gradient_step if self.solver == "gradient" else newton_step
+        result = step(
+            source,
+            units.coef_from_data(coef0),
+            fit_intercept=self.fit_intercept,
+            l2_reg_strength=units.alpha(self.alpha),
+            learning_rate=self._rate_in(units),
+        )
+        if not np.isfinite(result.loss_before) and self.solver == "gradient":
+            raise ValueError(
+                "The starting point is too large for X: the residual at coef_init"
+                " (or at the previous coef_ with warm_start=True) overflows "
+                "float64. Start from smaller coefficients, or from zeros."
+            )
+        attributes = self._fitted(result, units, data.y_ndim, source.dtype)
+        attributes["_stream"] = StreamState(
+            units,
+            self.fit_intercept,
+            stats=result.stats,
+            not_resumable=None if result.stats is not None else self._why_not(source),
+        )
+        self._assign(attributes)
         return self
 
-    @property
-    def _alpha(self):
-        """alpha in the units of the rescaled data (see ``_rescaled``)."""
-        return in_units(self.alpha, self._scales[0], 2)
-
-    def _fit_newton(self, X, Y, sample_weight, sw_sum, coef0):
-        n_samples, n_features = X.shape
-        if n_samples < n_features:
-            # Wide data: the n × n dual, never the d × d Gram.
-            x_mean, y_mean = self._means(X, Y, sample_weight, sw_sum)
-            target = solve_dual(
-                X, Y, sample_weight, x_mean, y_mean, sw_sum, self._alpha
-            )
-            coef, eta = self._newton_update(coef0, target)
-            objective = DataObjective(
-                X, Y, sample_weight, sw_sum, x_mean, y_mean, self._alpha
-            )
-            return coef, objective.intercept(coef), eta, objective.loss(coef)
-        # Newton is invariant under column scaling: columns of extreme and
-        # unequal magnitude (1e-160 beside 1e150) are brought near 1 by exact
-        # powers of two (a copy, for such data only).
-        columns = column_scales(X, sample_weight) if self.alpha == 0 else None
-        if columns is not None:
-            X = X @ sp.diags(columns) if sp.issparse(X) else X * columns
-            coef, intercept, eta, loss = self._fit_newton(
-                X, Y, sample_weight, sw_sum, coef0 / columns[:, None]
-            )
-            return coef * columns[:, None], intercept, eta, loss
-        stats = SufficientStats.from_data(X, Y, sample_weight, self.fit_intercept)
-        self._check_finite(X, stats.finite)
-        target, rcond, inverse = solve_from_stats(stats, self._alpha)
-        if target is not None and self._needs_refinement(X, stats, rcond):
-            target = refine(X, Y, sample_weight, stats, self._alpha, target, inverse)
-        if target is None:
-            target = solve_by_qr(
-                X, Y, sample_weight, stats.x_mean, stats.y_mean, sw_sum, self._alpha
-            )
-        coef, eta = self._newton_update(coef0, target)
-        loss = float(stats.loss_per_output(coef, self._alpha).sum())
-        return coef, stats.intercept(coef), eta, loss
-
-    @staticmethod
-    def _needs_refinement(X, stats, rcond):
-        """Whether the Cholesky solution may have lost digits worth a pass.
-
-        Its error grows like eps/rcond; sparse statistics are not centred
-        before accumulation, so columns whose mean dwarfs their spread lose
-        (mean/std)² more. float32 data cannot give a more accurate residual.
-        """
-        if X.dtype != np.float64:
-            return False
-        if sp.issparse(X):
-            spread = np.sqrt(np.maximum(np.diag(stats.xx), 0) / stats.sw_sum)
-            if np.any(np.abs(stats.x_mean) > spread):
-                return True
-        return rcond < REFINE_RCOND
-
-    def _fit_gradient(self, X, Y, sample_weight, sw_sum, coef0):
-        if np.any(coef0):
-            x_mean, y_mean = self._means(X, Y, sample_weight, sw_sum)
-            objective = DataObjective(
-                X, Y, sample_weight, sw_sum, x_mean, y_mean, self._alpha
-            )
-            loss0, grad = objective.loss_gradient(coef0)
-            self._check_finite(X, np.isfinite(grad).all())
-        else:
-            # From θ₀ = 0 the residual is −(y − ȳ): one pass over X gives the
-            # gradient and the means together.
-            x_mean, y_mean, loss0, grad = _gradient_at_zero(
-                X, Y, sample_weight, sw_sum, self.fit_intercept
-            )
-            self._check_finite(X, np.isfinite(grad).all() and np.isfinite(x_mean).all())
-        # gᵀHg = (2/Σs)·Σ s (Xc g)² + 2·alpha·‖g‖²: one more pass, no Xᵀ product.
-        sq = weighted_sq_norms(X, grad, x_mean @ grad, sample_weight)
-        curvature = 2.0 * float(sq.sum()) / sw_sum + 2.0 * self._alpha * np.sum(grad**2)
-        coef, eta, loss = self._gradient_step(coef0, loss0, grad, curvature)
-        return coef, y_mean - x_mean @ coef, eta, loss
-
-    def _step_from_stats(self, stats, alpha, coef0=None):
-        """The one update on statistics alone, with no data to revisit.
-
-        Returns ``(coef, η, loss)``; ``θ₀ = 0`` unless ``coef0`` is given.
-        Newton: Cholesky of the Gram, or, when it is ill-conditioned, the
-        merged triangular factor (which keeps the digits a refinement pass
-        would) or, without one, the Gram's pseudo-inverse.
-        """
-        coef0 = np.zeros_like(stats.xy) if coef0 is None else coef0
-        if self.solver == "gradient":
-            loss0, grad = stats.loss_gradient(coef0, alpha)
-            curvature = float(np.sum(grad * stats.hessp(grad, alpha)))
-            return self._gradient_step(coef0, loss0, grad, curvature)
-        target, rcond, _ = solve_from_stats(stats, alpha)
-        if stats.factor is not None and (target is None or rcond < REFINE_RCOND):
-            n_features = stats.xy.shape[0]
-            target = solve_from_factor(
-                stats.factor, n_features, stats.n_samples, stats.sw_sum, alpha
-            )
-        elif target is None:
-            target = solve_from_stats_pinv(stats, alpha)
-        coef, eta = self._newton_update(coef0, target)
-        return coef, eta, float(stats.loss_per_output(coef, alpha).sum())
-
-    def _gradient_step(self, coef0, loss0, grad, curvature):
-        """θ₁ = θ₀ − η·∇f(θ₀), with η the given rate or ‖g‖²/(gᵀHg) ("auto")."""
-        grad_sq = float(np.sum(grad**2))
+    def _rate_in(self, units):
+        """The user's rate in the units of the data source (None: "auto")."""
         if self.learning_rate == "auto":
-            eta = cauchy_step(grad_sq, curvature)
+            return None
+        if self.solver == "newton":
+            return float(self.learning_rate)  # a fraction of the Newton step
+        return units.rate_from_data(float(self.learning_rate))
+
+    def _why_not(self, source):
+        if self.solver == "gradient":
+            how = "one gradient step (two passes over X, no Gram)"
+        elif source.n_samples < source.n_features:
+            how = "the n_samples x n_features dual of wide data"
         else:
-            eta = in_units(float(self.learning_rate), self._scales[0], -2)
-        # The objective is quadratic, so its value along −g is exact:
-        # f(θ₀ − ηg) = f(θ₀) − η‖g‖² + ½η²·gᵀHg.
-        with np.errstate(over="ignore", invalid="ignore"):
-            coef = coef0 - eta * grad
-            loss = loss0 - eta * grad_sq + 0.5 * eta**2 * curvature
-        loss = max(loss, 0.0) if np.isfinite(loss) else loss
-        return coef, eta, loss
+            how = "per-column units for columns of extreme magnitude"
+        return (
+            f"partial_fit starts again from this chunk: the previous fit was "
+            f"computed by {how} and kept no sufficient statistics, so its rows "
+            "are not part of the model. Call partial_fit on every chunk from "
+            "the start (or fit on all rows at once) to fit them all."
+        )
 
     @_fit_context(prefer_skip_nested_validation=True)
     def partial_fit(self, X, y, sample_weight=None):
-        """Add a chunk of data; the model equals ``fit`` on all chunks so far.
+        """Add a chunk of data; the model equals ``fit`` on all rows so far.
 
-        The sufficient statistics of the chunks are accumulated and merged
-        exactly, and the step is recomputed from ``θ₀ = 0`` on all of them.
+        The sufficient statistics of the chunks (and of the rows of a
+        previous ``fit``) are merged exactly, and the step is recomputed from
+        ``θ₀ = 0`` on all of them. Safe to call from several threads on one
+        object: chunks are merged one at a time.
 
         Parameters
         ----------
@@ -292,46 +214,45 @@ class OneStepRegressor(BaseMSERegressor):
         self : object
             Fitted estimator.
         """
-        if _dask.is_dask_collection(X):
-            return _dask.partial_fit_one_step(self, X, y, sample_weight)
-        first_call = not hasattr(self, "_stats")
-        X, Y, y_ndim, sample_weight, _ = self._validate_fit_data(
-            X, y, sample_weight, reset=first_call
-        )
-        # Every chunk in the units chosen on the first one.
-        X, Y, self._scales = self._rescaled(
-            X, Y, sample_weight, None if first_call else self._scales
-        )
-        chunk = SufficientStats.from_data(X, Y, sample_weight, self.fit_intercept)
-        self._check_finite(X, chunk.finite)
-        if self.solver == "newton":
-            chunk = chunk.with_factor(X, Y, sample_weight)
-        if not first_call and self._stats.fit_intercept != self.fit_intercept:
-            raise ValueError(
-                "fit_intercept changed between partial_fit calls; call fit to "
-                "start again."
+        with lock_for(self):
+            stream = getattr(self, "_stream", None)
+            data = validate_fit_data(self, X, y, sample_weight, reset=stream is None)
+            if stream is not None and stream.not_resumable:
+                warnings.warn(stream.not_resumable, UserWarning)
+                stream = None
+            if stream is not None and stream.fit_intercept != self.fit_intercept:
+                raise ValueError(
+                    f"fit_intercept={self.fit_intercept} but the rows so far were "
+                    f"fitted with fit_intercept={stream.fit_intercept}; call fit "
+                    "to start again."
+                )
+            # Every chunk in the units chosen on the first one.
+            units = data.source.extreme_units() if stream is None else stream.units
+            source = data.source.rescaled(units)
+            chunk = source.statistics(
+                self.fit_intercept, with_factor=self.solver == "newton"
             )
-        stats = chunk if first_call else self._stats.merge(chunk)
-        coef, eta, loss = self._step_from_stats(stats, self._alpha)
-        self._finish(coef, stats.intercept(coef), eta, loss, y_ndim, X.dtype)
-        self._stats = stats
+            stats = chunk if stream is None else stream.stats.merge(chunk)
+            result = step_from_stats(
+                stats,
+                solver=self.solver,
+                l2_reg_strength=units.alpha(self.alpha),
+                learning_rate=self._rate_in(units),
+            )
+            attributes = self._fitted(result, units, data.y_ndim, source.dtype)
+            attributes["_stream"] = StreamState(units, self.fit_intercept, stats=stats)
+            self._assign(attributes)
         return self
 
-    def _newton_update(self, coef0, target):
-        """θ₁ = θ₀ − η·H⁻¹∇f(θ₀) = θ₀ + η·(w* − θ₀)."""
-        if self.learning_rate == "auto" or self.learning_rate == 1:
-            return target, 1.0
-        eta = float(self.learning_rate)
-        return coef0 + eta * (target - coef0), eta
+    def _fitted(self, result, units, y_ndim, dtype):
+        """The fitted attributes of a :class:`StepResult`, in the data's units.
 
-    def _finish(self, coef, intercept, eta, loss, y_ndim, dtype):
-        # Checked in the units of the data, against the largest value of the
-        # output dtype: a float64 result past float32's range would turn
-        # into inf in coef_.
-        x_scale, y_scale = self._scales
-        with np.errstate(over="ignore", invalid="ignore"):
-            coef = coef * (x_scale / y_scale)
-            intercept = intercept / y_scale
+        Checked against the largest value of the output dtype: a float64
+        result past float32's range would turn into inf in ``coef_``.
+        """
+        coef = units.coef_to_data(result.coef)
+        intercept = units.intercept_to_data(result.intercept)
+        eta = result.learning_rate
         limit = np.finfo(dtype).max
         finite = np.isfinite(coef).all() and np.isfinite(intercept).all()
         if finite and dtype != np.float64:
@@ -344,20 +265,46 @@ class OneStepRegressor(BaseMSERegressor):
                 "little for the size of y. Rescale X or y (for example with "
                 "StandardScaler)."
             )
-        if not (finite and np.isfinite(loss)):
-            raise ValueError(
-                f"The step with learning_rate={eta!r} overflowed: the coefficients "
-                "or the objective after it are not finite. Use "
-                "learning_rate='auto' or a smaller value, or scale X (for "
-                "example with StandardScaler)."
-            )
-        # Back to the units of the data (see ``_rescaled``).
         if self.solver == "gradient":
-            eta = in_units(eta, x_scale, 2)
-        self._set_coef(coef, intercept, y_ndim, dtype)
-        self.n_iter_ = 1
-        self.learning_rate_ = float(eta)
-        self.loss_ = in_units(float(loss), y_scale, -2)
+            eta = units.rate_to_data(eta)
+        if not (finite and np.isfinite(result.loss)):
+            given = (
+                f"learning_rate={self.learning_rate!r}"
+                if self.learning_rate != "auto"
+                else f"learning_rate='auto' (a step of {eta:.3g})"
+            )
+            raise ValueError(
+                f"The {self.solver} step with {given} overflowed: the coefficients "
+                "or the objective after it are not finite. Use a smaller "
+                "learning_rate, or scale X (for example with StandardScaler)."
+            )
+        loss = units.loss_to_data(float(result.loss))
+        self._warn_if_worse(result, units, eta)
+        coef_, intercept_ = self._public(coef, intercept, y_ndim, dtype)
+        return {
+            "coef_": coef_,
+            "intercept_": intercept_,
+            "n_iter_": 1,
+            "learning_rate_": float(eta),
+            "loss_": loss,
+            "stop_reason_": "step",
+        }
+
+    def _warn_if_worse(self, result, units, eta):
+        """A gradient step that raised the objective is no fit: say so."""
+        before, after = result.loss_before, result.loss
+        if self.solver != "gradient" or not after > before * (1 + 1e-12):
+            return
+        helps = units.rate_to_data(2.0 * result.grad_sq / result.curvature)
+        warnings.warn(
+            f"OneStepRegressor(solver='gradient', learning_rate={eta:.4g}) "
+            f"increased the objective from {units.loss_to_data(before):.4g} to "
+            f"{units.loss_to_data(after):.4g}: from this start a gradient step "
+            f"helps only below 2·‖g‖²/(gᵀHg) = {helps:.4g}. Use "
+            f"learning_rate='auto' (the best step, {helps / 2:.4g}) or a smaller "
+            "value.",
+            ConvergenceWarning,
+        )
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -367,33 +314,3 @@ class OneStepRegressor(BaseMSERegressor):
             self.solver == "gradient" and self.learning_rate != "auto"
         )
         return tags
-
-
-@np.errstate(all="ignore")
-def _gradient_at_zero(X, Y, sample_weight, sw_sum, fit_intercept):
-    """Means, objective and gradient at w = 0 from one pass over ``X``.
-
-    At w = 0 the profiled residual is ``−(y − ȳ)``, so ``∇f = −(2/Σs)·XcᵀS(y −
-    ȳ)`` and ``x̄ = Xᵀs/Σs`` are the two columns of one product ``Xᵀ[S(y −
-    ȳ), s]``.
-    """
-    n_outputs = Y.shape[1]
-    y_mean = np.zeros(n_outputs)
-    if fit_intercept:
-        y_mean = np.asarray(sample_weight @ Y, dtype=np.float64) / sw_sum
-    # The columns [s·(y − ȳ), s], built in place (no other n-sized copies).
-    columns = np.empty((X.shape[0], n_outputs + 1), dtype=X.dtype)
-    np.subtract(Y, y_mean, out=columns[:, :n_outputs], casting="unsafe")
-    columns[:, :n_outputs] *= sample_weight[:, None]
-    columns[:, n_outputs] = sample_weight
-    with np.errstate(over="ignore", invalid="ignore"):
-        moments = cross_moments(X, columns)
-    weighted = columns[:, :n_outputs]
-    x_mean = moments[:, -1] / sw_sum if fit_intercept else np.zeros(X.shape[1])
-    xty = moments[:, :-1] - np.outer(x_mean, weighted.sum(axis=0, dtype=np.float64))
-    # Σ s (y − ȳ)² = Σ s(y − ȳ)·y − ȳ·Σ s(y − ȳ), without a temporary.
-    sq = np.einsum("ij,ij->j", weighted, Y, dtype=np.float64) - y_mean * weighted.sum(
-        axis=0, dtype=np.float64
-    )
-    drop_rounding(xty, x_mean, sq, sw_sum, X)
-    return x_mean, y_mean, float(sq.sum()) / sw_sum, -(2.0 / sw_sum) * xty

@@ -11,9 +11,9 @@ stability limit ``2/L`` to it.
 import numpy as np
 from sklearn.base import clone
 from sklearn.pipeline import Pipeline
-from sklearn.utils._optional_dependencies import check_matplotlib_support
 from sklearn.utils.validation import check_is_fitted
 
+from ._compat import check_matplotlib_support
 from ._learning_rate import suggest_learning_rate
 
 __all__ = ["LossCurveDisplay", "plot_learning_rate_sweep"]
@@ -38,7 +38,7 @@ class LossCurveDisplay:
     It is recommended to use :meth:`from_estimator` to create a
     ``LossCurveDisplay``. All parameters are stored as attributes.
 
-    The objective is the one of ``onestep_sklearn._objective`` (mean squared
+    The objective is the one of ``onestep_sklearn._kernel.objective`` (mean squared
     error plus ``alpha·‖w‖²``), after each iteration. An objective can reach
     0 exactly (data the model fits perfectly); so that the log scale stays
     defined, values <= 0 are drawn at the smallest positive value of the

@@ -23,7 +23,6 @@ Correct significant digits of an estimate ``b`` of a reference ``β`` are
 """
 
 import math
-import sys
 import warnings
 from fractions import Fraction
 from functools import cache
@@ -35,8 +34,8 @@ import scipy.sparse as sp
 from numpy.testing import assert_allclose
 from sklearn.linear_model import LinearRegression, Ridge
 
-import onestep_sklearn._newton as newton_module
 from onestep_sklearn import OneStepRegressor
+from onestep_sklearn._data.memory import ArraySource
 
 # A float64 holds 15.95 significant digits at most; an exact match scores this.
 DIGITS_CAP = 16.0
@@ -236,20 +235,16 @@ def digits_of(estimator, X, y, reference):
 
 @pytest.fixture
 def qr_calls(monkeypatch):
-    """Record every call of the careful (QR/SVD) Newton route.
-
-    Patched under every name the package imports it by.
-    """
+    """Record the shape of X at every call of the careful (QR/SVD) Newton
+    route: the data source's streaming QR factor."""
     calls = []
-    real = newton_module.solve_by_qr
+    real = ArraySource.qr_factor
 
-    def counting(*args, **kwargs):
-        calls.append(args[0].shape)
-        return real(*args, **kwargs)
+    def counting(self, *args, **kwargs):
+        calls.append(self.X.shape)
+        return real(self, *args, **kwargs)
 
-    for name, module in list(sys.modules.items()):
-        if name.startswith("onestep_sklearn") and hasattr(module, "solve_by_qr"):
-            monkeypatch.setattr(module, "solve_by_qr", counting)
+    monkeypatch.setattr(ArraySource, "qr_factor", counting)
     return calls
 
 

@@ -1,6 +1,6 @@
 """Dask arrays on a real distributed cluster: same models as in memory.
 
-The objective (quoted from ``onestep_sklearn._objective``)::
+The objective (quoted from ``onestep_sklearn._kernel.objective``)::
 
     f(w, b) = (1/Σsᵢ) Σ sᵢ (yᵢ − xᵢᵀw − b)²  +  alpha·‖w‖²
 
@@ -28,7 +28,7 @@ dask = pytest.importorskip("dask")
 da = pytest.importorskip("dask.array")
 distributed = pytest.importorskip("distributed")
 
-from onestep_sklearn import IterativeGDRegressor, OneStepRegressor, _dask  # noqa: E402
+from onestep_sklearn import IterativeGDRegressor, OneStepRegressor  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 N_SAMPLES, N_FEATURES = 1000, 5
@@ -72,30 +72,8 @@ def no_pull():
         yield
 
 
-class Direct:
-    """The ``_dask`` functions, as the estimators' hooks will call them."""
-
-    name = "direct"
-
-    @staticmethod
-    def fit(estimator, *args, **kwargs):
-        if isinstance(estimator, OneStepRegressor):
-            return _dask.fit_one_step(estimator, *args, **kwargs)
-        return _dask.fit_iterative(estimator, *args, **kwargs)
-
-    @staticmethod
-    def partial_fit(estimator, *args, **kwargs):
-        if isinstance(estimator, OneStepRegressor):
-            return _dask.partial_fit_one_step(estimator, *args, **kwargs)
-        return _dask.partial_fit_iterative(estimator, *args, **kwargs)
-
-    @staticmethod
-    def predict(estimator, X):
-        return _dask.predict(estimator, X)
-
-
 class Methods:
-    """The estimators' own methods (once the hooks are installed)."""
+    """The estimators' own methods: validation picks the Dask data source."""
 
     name = "methods"
 
@@ -112,9 +90,7 @@ class Methods:
         return estimator.predict(X)
 
 
-@pytest.fixture(
-    params=[Direct, Methods], ids=lambda r: r.name
-)
+@pytest.fixture(params=[Methods], ids=lambda r: r.name)
 def route(request, client):
     return request.param
 
@@ -251,7 +227,7 @@ def test_statistics_are_reduced_on_the_workers(client):
     X, y = make_data()
     workers = set(client.scheduler_info()["workers"])
     with distributed.get_task_stream(client) as stream, no_pull():
-        _dask.fit_one_step(OneStepRegressor(), *to_dask(X, y, layout="uneven"))
+        OneStepRegressor().fit(*to_dask(X, y, layout="uneven"))
     names = [
         str(task["key"][0] if isinstance(task["key"], tuple) else task["key"])
         for task in stream.data
@@ -457,8 +433,8 @@ def test_grid_search_on_the_cluster_with_joblib(client):
 def test_is_dask_collection_never_imports_dask():
     code = (
         "import sys, numpy as np\n"
-        "from onestep_sklearn import _dask\n"
-        "assert not _dask.is_dask_collection(np.ones(3))\n"
+        "from onestep_sklearn._data import dask_checks\n"
+        "assert not dask_checks.is_dask_collection(np.ones(3))\n"
         "assert 'dask' not in sys.modules, 'dask was imported'\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True)

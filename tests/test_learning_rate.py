@@ -96,7 +96,7 @@ def test_lanczos_route_never_forms_the_gram(monkeypatch):
     def forbidden(*args, **kwargs):
         raise AssertionError("the Gram was formed")
 
-    monkeypatch.setattr("onestep_sklearn._stats.stream_moments", forbidden)
+    monkeypatch.setattr("onestep_sklearn._kernel.stats.stream_moments", forbidden)
     X = make_X("csr", n_features=60)
     top, _ = reference_extremes(X, None, 0.0, True)
     assert suggest_learning_rate(X).lipschitz == pytest.approx(top, rel=1e-6)

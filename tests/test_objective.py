@@ -14,16 +14,34 @@ import scipy.sparse as sp
 from numpy.testing import assert_allclose
 from scipy.optimize import minimize_scalar
 
-import onestep_sklearn._objective as objective_module
+import onestep_sklearn._kernel.objective as objective_module
 from onestep_sklearn import IterativeGDRegressor, OneStepRegressor
-from onestep_sklearn._learning_rate import cauchy_step, per_sample_lipschitz
-from onestep_sklearn._objective import (
-    DataObjective,
+from onestep_sklearn._data.memory import ArraySource
+from onestep_sklearn._kernel.objective import (
     data_pass,
+    max_row_sq_norm,
     row_blocks,
     weighted_means,
 )
-from onestep_sklearn._stats import StatsObjective, SufficientStats
+from onestep_sklearn._kernel.stats import SufficientStats
+from onestep_sklearn._solvers.objective import Objective
+from onestep_sklearn._solvers.steps import cauchy_step
+
+
+def DataObjective(X, Y, sample_weight, sw_sum, x_mean, y_mean, alpha):
+    """The objective by data passes over an in-memory source."""
+    source = ArraySource(X, Y, sample_weight, sw_sum)
+    return Objective.on_data(source, sw_sum, x_mean, y_mean, alpha)
+
+
+def StatsObjective(stats, alpha):
+    """The objective from the sufficient statistics."""
+    return Objective.on_stats(stats, alpha)
+
+
+def per_sample_lipschitz(X, sample_weight, x_mean, alpha):
+    """The mini-batch curvature bound 2·maxᵢ‖xᵢ − x̄‖² + 2·alpha."""
+    return 2.0 * max_row_sq_norm(X, sample_weight, x_mean) + 2.0 * alpha
 
 STATS_FIELDS = ("sw_sum", "x_mean", "y_mean", "xx", "xy", "yy")
 

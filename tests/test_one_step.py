@@ -356,13 +356,32 @@ def test_partial_fit_equals_fit_on_concatenation(params, n_outputs, seed):
     assert streamed.n_iter_ == 1
 
 
-def test_partial_fit_restarts_after_fit():
+def test_fit_replaces_earlier_chunks_and_partial_fit_continues_from_it():
+    # fit starts a new stream (the earlier chunks are gone); a partial_fit
+    # after it adds its chunk to the rows fit saw, as StandardScaler does.
     X, y = make_data(seed=14)
     model = OneStepRegressor().partial_fit(X[:20], y[:20])
     model.fit(X[20:], y[20:])
+    assert_same_model(model, OneStepRegressor().fit(X[20:], y[20:]))
     model.partial_fit(X[:20], y[:20])
-    reference = OneStepRegressor().fit(X[:20], y[:20])
-    assert_same_model(model, reference)
+    assert_same_model(model, OneStepRegressor().fit(X, y))
+
+
+@pytest.mark.parametrize(
+    "params, shape",
+    [({"solver": "gradient"}, (60, 4)), ({}, (5, 12))],
+    ids=["gradient-step", "wide-dual"],
+)
+def test_partial_fit_after_a_fit_without_statistics_warns_and_restarts(params, shape):
+    # These fits keep no sufficient statistics of their rows (two passes, or
+    # the n × n dual): a partial_fit after them cannot include those rows
+    # and says so instead of silently forgetting them.
+    rng = np.random.default_rng(3)
+    X, y = rng.normal(size=shape), rng.normal(size=shape[0])
+    model = OneStepRegressor(**params).fit(X, y)
+    with pytest.warns(UserWarning, match="rows are not part of the model"):
+        model.partial_fit(X[:3], y[:3])
+    assert_same_model(model, OneStepRegressor(**params).partial_fit(X[:3], y[:3]))
 
 
 def test_partial_fit_rejects_changed_number_of_features():

@@ -20,14 +20,16 @@ Two interchangeable evaluations of that one objective live here:
   pass, merged exactly (Chan, Golub & LeVeque). Afterwards every loss,
   gradient or Hessian costs O(d²), independent of ``n_samples``.
 
+The objective is evaluated on top of these kernels by
+``onestep_sklearn._solvers.objective.Objective``, on any data source of
+``onestep_sklearn._data``.
+
 Everything here is a pure function of arrays: no estimator state and no
 scikit-learn import. ``X`` (dense, CSR or CSC, float32 or float64) is never
 copied or modified; only row blocks of a few hundred KiB are ever
 materialised. Shapes: ``X`` (n, d), ``Y`` (n, k), ``coef`` (d, k),
 ``sample_weight`` (n,).
 """
-
-from dataclasses import dataclass
 
 import numpy as np
 import scipy.sparse as sp
@@ -94,77 +96,19 @@ def data_pass(X, Y, coef, intercept, sample_weight, *, gradient=True):
     return sq, xtr, rsum
 
 
-@dataclass(frozen=True)
-class DataObjective:
-    """The objective evaluated by data passes over ``X``.
-
-    ``x_mean``/``y_mean`` fix the profiled intercept ``b = ȳ − x̄ᵀw`` (zeros
-    without an intercept). ``l2_reg_strength`` is ``alpha``.
-    """
-
-    X: object
-    Y: np.ndarray
-    sample_weight: np.ndarray
-    sw_sum: float
-    x_mean: np.ndarray
-    y_mean: np.ndarray
-    l2_reg_strength: float
-
-    def intercept(self, coef):
-        return self.y_mean - self.x_mean @ coef
-
-    def loss_per_output(self, coef):
-        sq, _, _ = data_pass(
-            self.X,
-            self.Y,
-            coef,
-            self.intercept(coef),
-            self.sample_weight,
-            gradient=False,
-        )
-        return sq / self.sw_sum + self.l2_reg_strength * np.sum(coef**2, axis=0)
-
-    def loss(self, coef):
-        return float(self.loss_per_output(coef).sum())
-
-    def loss_gradient(self, coef):
-        """Objective (summed over outputs) and its gradient at ``coef``.
-
-        The gradient is that of the profiled objective, ``XcᵀSr`` with
-        ``Xc = X − x̄``, obtained as ``XᵀSr − x̄·Σsr``: on the full data
-        ``Σsr`` is zero up to rounding (the term removes that rounding), on a
-        mini-batch it is not.
-        """
-        sq, xtr, rsum = data_pass(
-            self.X, self.Y, coef, self.intercept(coef), self.sample_weight
-        )
-        xtr -= np.outer(self.x_mean, rsum)
-        drop_rounding(xtr, self.x_mean, sq, self.sw_sum, self.X)
-        l2 = self.l2_reg_strength
-        loss = float(sq.sum() / self.sw_sum + l2 * np.sum(coef**2))
-        return loss, (2.0 / self.sw_sum) * xtr + (2.0 * l2) * coef
-
-    def hessp(self, vec):
-        """Hessian-vector product ``H v``: a data pass with ``y = 0``."""
-        sq, xtr, rsum = data_pass(
-            self.X, None, vec, -(self.x_mean @ vec), self.sample_weight
-        )
-        xtr -= np.outer(self.x_mean, rsum)
-        drop_rounding(xtr, self.x_mean, sq, self.sw_sum, self.X)
-        return (2.0 / self.sw_sum) * xtr + (2.0 * self.l2_reg_strength) * vec
-
-
-def drop_rounding(xtr, x_mean, sq, sw_sum, X):
+def drop_rounding(xtr, x_mean, sq, sw_sum, n_samples, dtype):
     """Zero the entries of ``XcᵀSr = XᵀSr − x̄·Σsr`` that are rounding noise.
 
     Both terms carry an error of about eps·|x̄ⱼ|·Σs|r| (at most
     eps·|x̄ⱼ|·√(Σs·Σsr²)); a column that is constant up to rounding gives an
     entry no larger than that, and a step along it would be a step along
     noise. Entries below √n times that bound carry no information: zero.
+    ``dtype`` is that of ``X`` (its products carry its rounding).
     """
-    eps = np.finfo(X.dtype).eps
-    bound = 4 * eps * np.sqrt(X.shape[0]) * np.abs(x_mean)[:, None]
-    xtr[np.abs(xtr) <= bound * np.sqrt(sw_sum * sq)[None, :]] = 0.0
+    eps = np.finfo(dtype).eps
+    with np.errstate(all="ignore"):
+        bound = 4 * eps * np.sqrt(n_samples) * np.abs(x_mean)[:, None]
+        xtr[np.abs(xtr) <= bound * np.sqrt(sw_sum * sq)[None, :]] = 0.0
     return xtr
 
 
@@ -221,3 +165,61 @@ def cross_moments(X, columns):
         total += X[rows].T @ columns[rows]
     return total
 
+
+@np.errstate(all="ignore")
+def moments_at_zero(X, Y, sample_weight, y_mean):
+    """The sums behind the gradient at w = 0, from one pass over ``X``.
+
+    At w = 0 the profiled residual is ``−(y − ȳ)``, so ``∇f = −(2/Σs)·XcᵀS(y −
+    ȳ)`` and ``x̄ = Xᵀs/Σs`` are the two columns of one product ``Xᵀ[S(y −
+    ȳ), s]``. Returns ``(moments, weighted_sum, sq)``: that product (d, k+1),
+    ``Σ s(y − ȳ)`` and ``Σ s (y − ȳ)²`` (k,). Sums over row blocks add up, so
+    a distributed pass sums them; :func:`gradient_terms_at_zero` finishes.
+    """
+    n_outputs = Y.shape[1]
+    # The columns [s·(y − ȳ), s], built in place (no other n-sized copies).
+    columns = np.empty((X.shape[0], n_outputs + 1), dtype=X.dtype)
+    np.subtract(Y, y_mean, out=columns[:, :n_outputs], casting="unsafe")
+    columns[:, :n_outputs] *= sample_weight[:, None]
+    columns[:, n_outputs] = sample_weight
+    moments = cross_moments(X, columns)
+    weighted = columns[:, :n_outputs]
+    weighted_sum = weighted.sum(axis=0, dtype=np.float64)
+    # Σ s (y − ȳ)² = Σ s(y − ȳ)·y − ȳ·Σ s(y − ȳ), without a temporary.
+    sq = np.einsum("ij,ij->j", weighted, Y, dtype=np.float64) - y_mean * weighted_sum
+    return moments, weighted_sum, sq
+
+
+def gradient_terms_at_zero(
+    moments, weighted_sum, sq, sw_sum, fit_intercept, n_samples, dtype
+):
+    """``(x_mean, xty)`` from the sums of :func:`moments_at_zero`.
+
+    ``xty = XcᵀS(y − ȳ)``, rounding-level entries of constant columns dropped
+    (see :func:`drop_rounding`).
+    """
+    n_features = moments.shape[0]
+    x_mean = moments[:, -1] / sw_sum if fit_intercept else np.zeros(n_features)
+    with np.errstate(all="ignore"):
+        xty = moments[:, :-1] - np.outer(x_mean, weighted_sum)
+    drop_rounding(xty, x_mean, sq, sw_sum, n_samples, dtype)
+    return x_mean, xty
+
+
+def max_row_sq_norm(X, sample_weight, x_mean):
+    """``maxᵢ ‖xᵢ − x̄‖²`` over the rows of positive weight (0 if none).
+
+    The per-sample curvature bound of mini-batch gradient descent.
+    """
+    largest = 0.0
+    for rows in row_blocks(X):
+        block = X[rows]
+        if sp.issparse(block):
+            sq_norms = np.asarray(block.multiply(block).sum(axis=1)).ravel()
+            sq_norms = sq_norms - 2.0 * (block @ x_mean) + x_mean @ x_mean
+        else:
+            sq_norms = np.sum((block - x_mean) ** 2, axis=1, dtype=np.float64)
+        sq_norms = sq_norms[sample_weight[rows] > 0]
+        if sq_norms.size:
+            largest = max(largest, float(sq_norms.max()))
+    return largest

@@ -1,6 +1,6 @@
 """Sufficient statistics of the weighted least-squares objective.
 
-Part of the kernel of ``_objective`` (the objective is defined there): Σs,
+Part of the kernel (the objective is defined in ``_kernel.objective``): Σs,
 weighted means, centred ``XᵀSX``, ``XᵀS(y − ȳ)`` and ``Σ s (y − ȳ)²``. One
 streaming pass forms them; :meth:`SufficientStats.merge` combines the
 statistics of separate chunks exactly (Chan, Golub & LeVeque), which serves
@@ -12,11 +12,10 @@ or Hessian costs O(d²), independent of ``n_samples``. No scikit-learn import;
 from dataclasses import dataclass, replace
 
 import numpy as np
-import scipy.linalg as la
 import scipy.sparse as sp
 
-from . import _objective
-from ._objective import row_blocks
+from .factor import merge_factors, qr_factor
+from .objective import row_blocks
 
 
 @dataclass(frozen=True)
@@ -112,7 +111,7 @@ class SufficientStats:
     def with_factor(self, X, Y, sample_weight):
         """These statistics with the triangular factor of the same rows.
 
-        The factor (see ``_newton.qr_factor``) merges exactly like the
+        The factor (see ``factor.qr_factor``) merges exactly like the
         moments, and keeps the digits the Gram loses on ill-conditioned
         data: ``partial_fit`` solves from it when the Gram is not good enough.
         """
@@ -175,41 +174,6 @@ class SufficientStats:
         centred = self.yy - 2.0 * np.sum(coef * self.xy, axis=0) + quad
         offset = self.y_mean - self.x_mean @ coef - intercept
         return np.maximum(centred, 0.0) + self.sw_sum * offset**2
-
-
-@dataclass(frozen=True)
-class StatsObjective:
-    """The objective evaluated from :class:`SufficientStats`: O(d²) per call.
-
-    Same methods as :class:`DataObjective`, so solvers need not know which
-    one they iterate on; the iterates agree up to rounding.
-    """
-
-    stats: SufficientStats
-    l2_reg_strength: float
-
-    @property
-    def x_mean(self):
-        return self.stats.x_mean
-
-    @property
-    def y_mean(self):
-        return self.stats.y_mean
-
-    def intercept(self, coef):
-        return self.stats.intercept(coef)
-
-    def loss_per_output(self, coef):
-        return self.stats.loss_per_output(coef, self.l2_reg_strength)
-
-    def loss(self, coef):
-        return float(self.loss_per_output(coef).sum())
-
-    def loss_gradient(self, coef):
-        return self.stats.loss_gradient(coef, self.l2_reg_strength)
-
-    def hessp(self, vec):
-        return self.stats.hessp(vec, self.l2_reg_strength)
 
 
 def stream_moments(X, Y, sample_weight, fit_intercept):
@@ -353,7 +317,7 @@ def _sparse_moments(X, Y, sw, y_mean, unit):
         X = X.tocsr()  # row blocks need CSR; copies the sparse arrays only
     dense_cols = np.empty((0, n_outputs + 1))
     with np.errstate(over="ignore", invalid="ignore"):
-        for rows in _objective.row_blocks(X):
+        for rows in row_blocks(X):
             block = X[rows].astype(np.float64)
             s = sw[rows]
             dense_cols = np.column_stack([Y[rows] - y_mean, np.ones(s.size)])
@@ -374,7 +338,7 @@ def _pilot_mean(X, sw):
     against a large shift.
     Returns it with the pilot's weighted standard deviation per column.
     """
-    for rows in _objective.row_blocks(X):
+    for rows in row_blocks(X):
         weights = sw[rows]
         total = weights.sum()
         if total > 0:
@@ -383,51 +347,3 @@ def _pilot_mean(X, sw):
             spread = np.sqrt(np.maximum((weights @ block**2) / total - mean**2, 0))
             return mean, spread
     return np.zeros(X.shape[1]), np.zeros(X.shape[1])
-
-
-def merge_factors(first, second, first_sw, second_sw, mean_shift):
-    """The factor of two chunks' rows together: exact, like the Chan merge.
-
-    ``Σ(v − v̄)(v − v̄)ᵀ`` over the union is both chunks' centred sums plus
-    ``(s₁s₂/(s₁+s₂))·δδᵀ`` with δ the difference of their means: stacking
-    both factors and the row ``√(s₁s₂/(s₁+s₂))·δ`` gives a matrix with
-    exactly that Gram, whose R factor is the union's (``mean_shift`` None
-    without an intercept: raw rows, nothing to correct).
-    """
-    rows = [first, second]
-    if mean_shift is not None and first_sw > 0 and second_sw > 0:
-        weight = np.sqrt(first_sw * second_sw / (first_sw + second_sw))
-        rows.append(weight * np.asarray(mean_shift)[None, :])
-    return _qr_r(np.vstack(rows))
-
-
-def qr_factor(X, Y, sample_weight, x_mean, y_mean):
-    """R of the weighted, centred augmented data ``[Xc·√s | yc·√s]``.
-
-    Streamed block by block (a QR of the previous R stacked on each block),
-    so only one block is ever copied; ``RᵀR`` is the augmented Gram, with the
-    conditioning of the data rather than its square.
-    """
-    n_features = X.shape[1]
-    n_outputs = Y.shape[1]
-    width = n_features + n_outputs
-    factor = np.zeros((0, width))
-    block_rows = max(width, _objective.BLOCK_BYTES // (8 * width))
-    root_sw = np.sqrt(sample_weight.astype(np.float64))
-    if sp.issparse(X) and X.format != "csr":
-        X = X.tocsr()  # row blocks need CSR; copies the sparse arrays only
-    for outer in row_blocks(X, block_bytes=8 * width * block_rows):
-        X_block = X[outer]
-        X_block = X_block.toarray() if sp.issparse(X_block) else X_block
-        block = np.empty((X_block.shape[0], width))
-        np.subtract(X_block, x_mean, out=block[:, :n_features])
-        np.subtract(Y[outer], y_mean, out=block[:, n_features:])
-        block *= root_sw[outer, None]
-        factor = _qr_r(np.vstack([factor, block]))
-    return factor
-
-
-def _qr_r(matrix):
-    return la.qr(matrix, mode="r", overwrite_a=True, check_finite=False)[0][
-        : min(matrix.shape)
-    ]

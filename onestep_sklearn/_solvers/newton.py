@@ -1,4 +1,4 @@
-"""The exact minimiser of the objective in ``_objective`` (the Newton target).
+"""The exact minimiser of the objective in ``_kernel.objective`` (the Newton target).
 
 For squared error one Newton step from any point lands on the minimiser
 ``w* = (XcᵀSXc + alpha·Σs·I)⁻¹ XcᵀS(y − ȳ)``. Two routes compute it:
@@ -15,10 +15,8 @@ For squared error one Newton step from any point lands on the minimiser
 
 import numpy as np
 import scipy.linalg as la
-import scipy.sparse as sp
 
-from ._objective import centred_gradient
-from ._stats import _qr_r, qr_factor
+from .._kernel.factor import qr_r
 
 # Cholesky on the normal equations loses about cond(Gram)·eps relative
 # accuracy: above this reciprocal condition the result keeps >= 10 digits.
@@ -78,7 +76,62 @@ def solve_from_stats(stats, l2_reg_strength):
     return inverse(stats.xy), float(rcond), inverse
 
 
-def refine(X, Y, sample_weight, stats, l2_reg_strength, coef, inverse):
+def newton_target(source, stats, l2_reg_strength):
+    """The exact minimiser ``w*`` for ``source`` with statistics ``stats``.
+
+    Cholesky of the equilibrated Gram; one refinement pass on the data when
+    it may have lost digits; the streaming QR of the data when the Gram is
+    too ill-conditioned. The same route on every data source.
+    """
+    target, rcond, inverse = solve_from_stats(stats, l2_reg_strength)
+    if target is not None and needs_refinement(source, stats, rcond):
+        target = refine(source, stats, l2_reg_strength, target, inverse)
+    if target is None:
+        factor = source.qr_factor(stats.x_mean, stats.y_mean)
+        target = solve_from_factor(
+            factor, stats.xy.shape[0], stats.n_samples, stats.sw_sum, l2_reg_strength
+        )
+    return target
+
+
+def target_from_stats(stats, l2_reg_strength):
+    """The minimiser from statistics alone, with no data to revisit.
+
+    Cholesky of the Gram, or, when it is ill-conditioned, the merged
+    triangular factor (which keeps the digits a refinement pass would) or,
+    without one, the Gram's pseudo-inverse.
+    """
+    target, rcond, _ = solve_from_stats(stats, l2_reg_strength)
+    if stats.factor is not None and (target is None or rcond < REFINE_RCOND):
+        return solve_from_factor(
+            stats.factor,
+            stats.xy.shape[0],
+            stats.n_samples,
+            stats.sw_sum,
+            l2_reg_strength,
+        )
+    if target is None:
+        return solve_from_stats_pinv(stats, l2_reg_strength)
+    return target
+
+
+def needs_refinement(source, stats, rcond):
+    """Whether the Cholesky solution may have lost digits worth a pass.
+
+    Its error grows like eps/rcond; sparse statistics are not centred
+    before accumulation, so columns whose mean dwarfs their spread lose
+    (mean/std)² more. float32 data cannot give a more accurate residual.
+    """
+    if source.dtype != np.float64:
+        return False
+    if source.sparse:
+        spread = np.sqrt(np.maximum(np.diag(stats.xx), 0) / stats.sw_sum)
+        if np.any(np.abs(stats.x_mean) > spread):
+            return True
+    return rcond < REFINE_RCOND
+
+
+def refine(source, stats, l2_reg_strength, coef, inverse):
     """One more Newton step, its gradient computed on the raw data.
 
     Iterative refinement of the normal equations: the residual of the data
@@ -87,15 +140,9 @@ def refine(X, Y, sample_weight, stats, l2_reg_strength, coef, inverse):
     into the correction. The error of the Gram route (about cond(X)²·eps)
     shrinks towards that of a QR solve (cond(X)·eps).
     """
-    grad = centred_gradient(X, Y, sample_weight, stats.x_mean, stats.y_mean, coef)
+    grad = source.centred_gradient(stats.x_mean, stats.y_mean, coef)
     grad += l2_reg_strength * stats.sw_sum * coef
     return coef - inverse(grad)
-
-
-def solve_by_qr(X, Y, sample_weight, x_mean, y_mean, sw_sum, l2_reg_strength):
-    """Minimum-norm minimiser from a streaming QR of the centred data."""
-    factor = qr_factor(X, Y, sample_weight, x_mean, y_mean)
-    return solve_from_factor(factor, X.shape[1], X.shape[0], sw_sum, l2_reg_strength)
 
 
 def solve_from_factor(factor, n_features, n_samples, sw_sum, l2_reg_strength):
@@ -104,7 +151,7 @@ def solve_from_factor(factor, n_features, n_samples, sw_sum, l2_reg_strength):
     if l2_reg_strength > 0:
         ridge = np.zeros((n_features, width))
         ridge[:, :n_features] = np.sqrt(l2_reg_strength * sw_sum) * np.eye(n_features)
-        factor = _qr_r(np.vstack([factor, ridge]))
+        factor = qr_r(np.vstack([factor, ridge]))
     return min_norm_solve(factor[:, :n_features], factor[:, n_features:], n_samples)
 
 
@@ -154,26 +201,19 @@ def solve_from_stats_pinv(stats, l2_reg_strength):
     return evecs @ ((evecs.T @ stats.xy) / evals[keep, None])
 
 
-def solve_dual(X, Y, sample_weight, x_mean, y_mean, sw_sum, l2_reg_strength):
+def solve_dual(source, x_mean, y_mean, sw_sum, l2_reg_strength):
     """Minimum-norm minimiser for wide data (n < d) in the n × n dual.
 
     ``w = Xcᵀ√S·a`` with ``(K + alpha·Σs·I)·a = √S(y − ȳ)`` and
     ``K = √S·Xc·Xcᵀ·√S``; with ``alpha = 0`` the pseudo-inverse of ``K``
     (eigenvalues below eps·n of the largest dropped) gives the minimum-norm
-    solution, as ``lstsq``. ``Xc`` is never formed: ``XcXcᵀ = XXᵀ − m1ᵀ − 1mᵀ
-    + (x̄ᵀx̄)·11ᵀ`` with ``m = X·x̄``. One step of iterative refinement, its
-    residual recomputed on the raw data, recovers digits lost in forming K.
+    solution, as ``lstsq``. ``Xc`` is never formed (``source.row_gram``).
+    One step of iterative refinement, its residual recomputed on the raw
+    data, recovers digits lost in forming K.
     """
-    n_samples = X.shape[0]
-    root = np.sqrt(sample_weight.astype(np.float64))
-    gram = X @ X.T
-    gram = gram.toarray() if sp.issparse(gram) else np.asarray(gram)
-    gram = gram.astype(np.float64)
-    shifted = np.asarray(X @ x_mean, dtype=np.float64)
-    gram -= shifted[:, None]
-    gram -= shifted[None, :]
-    gram += x_mean @ x_mean
-    gram *= np.outer(root, root)
+    n_samples = source.n_samples
+    root = np.sqrt(source.weights())
+    gram = source.row_gram(x_mean)
     gram[np.diag_indices_from(gram)] += l2_reg_strength * sw_sum
     evals, evecs = la.eigh(gram, check_finite=False)
     keep = evals > np.finfo(np.float64).eps * n_samples * max(evals[-1], 0.0)
@@ -184,11 +224,11 @@ def solve_dual(X, Y, sample_weight, x_mean, y_mean, sw_sum, l2_reg_strength):
 
     def primal(dual):
         weighted = root[:, None] * dual
-        return np.asarray(X.T @ weighted) - np.outer(x_mean, weighted.sum(axis=0))
+        return source.rmatvec(weighted) - np.outer(x_mean, weighted.sum(axis=0))
 
-    rhs = root[:, None] * (Y.astype(np.float64) - y_mean)
+    rhs = root[:, None] * (source.targets() - y_mean)
     dual = pinv(rhs)
     coef = primal(dual)
-    fitted = np.asarray(X @ coef.astype(X.dtype), dtype=np.float64) - x_mean @ coef
+    fitted = source.matvec(coef) - x_mean @ coef
     residual = rhs - root[:, None] * fitted - l2_reg_strength * sw_sum * dual
     return primal(dual + pinv(residual))

@@ -1,6 +1,6 @@
 """Full-batch gradient descent on the sufficient statistics, many steps at once.
 
-With ``H = Q·diag(λ)·Qᵀ`` the Hessian of the objective in ``_objective``, the
+With ``H = Q·diag(λ)·Qᵀ`` the Hessian of the objective in ``_kernel.objective``, the
 gradient in the eigenbasis, ``γ = Qᵀ∇f``, and the velocity ``v`` evolve
 direction by direction. One update (``μ`` the momentum, ``η`` the step)::
 
@@ -21,28 +21,43 @@ iterates of the data-pass loop, up to rounding. The objective is
 import numpy as np
 import scipy.linalg as la
 
+from .newton import varying_columns
+from .objective import Objective
+from .validation import r2_from_sse
+
+
+def statistics_objective(stats, l2_reg_strength):
+    """The objective on the statistics, as the spectral engine needs it.
+
+    Returns ``(objective, frozen, spectrum)``: constant columns (rounding
+    noise only) are flattened and reported in ``frozen`` so that their
+    coefficients stay put; ``spectrum`` is the Hessian's eigendecomposition,
+    which gives L and drives the engine.
+    """
+    frozen = ~varying_columns(stats, l2_reg_strength)
+    objective = Objective.on_stats(stats.restricted(~frozen), l2_reg_strength)
+    spectrum = la.eigh(objective.hessian(), check_finite=False)
+    return objective, frozen, spectrum
+
+
 CHUNKS = (16, 64, 256, 512)
 # Closed-form chunks cost little per iteration: fewer, longer ones.
 PLAIN_CHUNKS = (256, 2048)
 
 
 class SpectralEngine:
-    """Chunks of full-batch GD iterates from :class:`StatsObjective`."""
+    """Chunks of full-batch GD iterates from an ``Objective`` on statistics.
+
+    Implements ``gd.Engine``. ``spectrum`` is ``eigh`` of the Hessian
+    (computed here when not given); ``val_stats`` the validation rows'
+    statistics for early stopping.
+    """
 
     def __init__(
-        self,
-        objective,
-        coef,
-        learning_rate,
-        schedule,
-        power_t,
-        momentum,
-        nesterov,
-        val_stats=None,
-        spectrum=None,
+        self, objective, coef, schedule, moves, *, spectrum=None, val_stats=None
     ):
         if spectrum is None:
-            spectrum = la.eigh(objective.stats.hessian(objective.l2_reg_strength))
+            spectrum = la.eigh(objective.hessian())
         evals, self.basis = spectrum
         top = max(evals[-1], 0.0)
         self.lipschitz = float(top)
@@ -55,8 +70,8 @@ class SpectralEngine:
         self.velocity = np.zeros_like(self.gamma)
         self.shift = np.zeros_like(self.gamma)  # z − z_start in the eigenbasis
         self.f_star = max(loss - self._excess(self.gamma[None])[0], 0.0)
-        self.rate = (learning_rate, schedule, power_t)
-        self.momentum, self.nesterov = momentum, nesterov
+        self.schedule = schedule
+        self.momentum, self.nesterov = moves.momentum, moves.nesterov
         self.val_stats = val_stats
         self.t, self.rate_scale, self.chunk_index = 0, 1.0, 0
         self.best = self.best_val = (self.gamma, self.shift)
@@ -65,15 +80,11 @@ class SpectralEngine:
         return 0.5 * np.einsum("cij,i->c", gammas**2, self.inv_evals)
 
     def step_sizes(self, count):
-        learning_rate, schedule, power_t = self.rate
-        steps = learning_rate * self.rate_scale * np.ones(count)
-        if schedule == "invscaling":
-            steps /= (self.t + 1 + np.arange(count)) ** power_t
-        return steps
+        return self.schedule.steps(self.t, count, self.rate_scale)
 
     def advance(self, limit):
         """Compute the next chunk; returns its objective values (and scores)."""
-        plain = self.momentum == 0 and self.rate[1] != "invscaling"
+        plain = self.momentum == 0 and self.schedule.schedule != "invscaling"
         chunks = PLAIN_CHUNKS if plain else CHUNKS
         size = min(chunks[min(self.chunk_index, len(chunks) - 1)], limit)
         self.chunk_index += 1
@@ -112,7 +123,7 @@ class SpectralEngine:
         iterations the run keeps (``expm1`` keeps ``1 − ρ^t`` accurate when
         ηλ is tiny).
         """
-        eta = self.rate[0] * self.rate_scale
+        eta = self.schedule.learning_rate * self.rate_scale
         self.pending_steps = np.full(size, eta)
         decay = -eta * self.evals
         steps = np.arange(1, size + 1)[:, None]
@@ -148,8 +159,6 @@ class SpectralEngine:
         return self.start + self.basis @ shift
 
     def _scores(self, shifts):
-        from ._gd import r2_from_sse
-
         coefs = self.start[None] + np.einsum("ij,cjk->cik", self.basis, shifts)
         stats = self.val_stats
         with np.errstate(over="ignore", invalid="ignore"):

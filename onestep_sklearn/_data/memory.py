@@ -1,0 +1,198 @@
+"""In-memory training data: numpy arrays, CSR/CSC matrices, memory maps.
+
+Implements the data seam of ``_data.protocol`` on the kernels of
+``_kernel`` directly. ``X`` is never copied or modified, except when its
+units change (extreme magnitudes, see ``_kernel.units``).
+"""
+
+from dataclasses import dataclass
+
+import numpy as np
+import scipy.sparse as sp
+from sklearn.utils import check_array
+
+from .._kernel import objective as kernel
+from .._kernel.factor import qr_factor
+from .._kernel.stats import SufficientStats
+from .._kernel.units import Units, pilot_magnitude, powers_of_two, target_magnitude
+
+ACCEPT_SPARSE = ["csr", "csc"]
+
+
+def raise_for_nonfinite(X):
+    """Raise the right error once a result on finite-looking ``X`` is not.
+
+    The kernel's results are finite exactly when ``X`` is (and its moments
+    fit in float64): scikit-learn's own check raises its usual message for
+    NaN or infinity; otherwise the moments overflowed.
+    """
+    check_array(X, accept_sparse=ACCEPT_SPARSE, dtype=None, input_name="X")
+    raise ValueError(
+        "X is finite but its moments overflow float64: rescale X (for "
+        "example with StandardScaler) before fitting."
+    )
+
+
+@dataclass(frozen=True)
+class ArraySource:
+    """Validated in-memory data: ``X`` (n, d), ``Y`` (n, k) in X's dtype,
+    ``sample_weight`` (n,) and ``sw_sum`` = Σs > 0."""
+
+    X: object
+    Y: np.ndarray
+    sample_weight: np.ndarray
+    sw_sum: float
+    row_access = True
+
+    @property
+    def n_samples(self):
+        return self.X.shape[0]
+
+    @property
+    def n_features(self):
+        return self.X.shape[1]
+
+    @property
+    def n_outputs(self):
+        return self.Y.shape[1]
+
+    @property
+    def dtype(self):
+        return self.X.dtype
+
+    @property
+    def sparse(self):
+        return sp.issparse(self.X)
+
+    def _check(self, finite):
+        if not finite:
+            raise_for_nonfinite(self.X)
+
+    def means(self, fit_intercept):
+        x_mean, y_mean = kernel.weighted_means(
+            self.X, self.Y, self.sample_weight, self.sw_sum
+        )
+        # The pass Xᵀs runs even without an intercept: it is the cheapest
+        # result on X to test for NaN and infinity.
+        self._check(np.isfinite(x_mean).all())
+        if not fit_intercept:
+            return self.sw_sum, np.zeros_like(x_mean), np.zeros_like(y_mean)
+        return self.sw_sum, x_mean, y_mean
+
+    def statistics(self, fit_intercept, *, with_factor=False):
+        stats = SufficientStats.from_data(
+            self.X, self.Y, self.sample_weight, fit_intercept
+        )
+        self._check(stats.finite)
+        if with_factor:
+            stats = stats.with_factor(self.X, self.Y, self.sample_weight)
+        return stats
+
+    def data_pass(self, coef, intercept, *, with_y=True, gradient=True):
+        Y = self.Y if with_y else None
+        return kernel.data_pass(
+            self.X, Y, coef, intercept, self.sample_weight, gradient=gradient
+        )
+
+    def sq_norms(self, vec, offset):
+        return kernel.weighted_sq_norms(self.X, vec, offset, self.sample_weight)
+
+    def moments_at_zero(self, fit_intercept):
+        y_mean = np.zeros(self.n_outputs)
+        if fit_intercept:
+            y_mean = np.asarray(self.sample_weight @ self.Y, np.float64) / self.sw_sum
+        moments, weighted_sum, sq = kernel.moments_at_zero(
+            self.X, self.Y, self.sample_weight, y_mean
+        )
+        self._check(np.isfinite(moments).all())
+        return self.sw_sum, y_mean, moments, weighted_sum, sq
+
+    def centred_gradient(self, x_mean, y_mean, coef):
+        return kernel.centred_gradient(
+            self.X, self.Y, self.sample_weight, x_mean, y_mean, coef
+        )
+
+    def qr_factor(self, x_mean, y_mean):
+        return qr_factor(self.X, self.Y, self.sample_weight, x_mean, y_mean)
+
+    def max_row_sq_norm(self, x_mean):
+        return kernel.max_row_sq_norm(self.X, self.sample_weight, x_mean)
+
+    def column_magnitudes(self):
+        return pilot_magnitude(self.X, self.sample_weight)
+
+    def extreme_units(self, *, scale_x=True):
+        """Powers of two for extreme magnitudes, read off the first rows (a
+        pilot): a later extreme row shows up as an overflow, which the
+        validation of the results reports."""
+        y_max = target_magnitude(self.Y, self.sample_weight)
+        x_scale = 1.0
+        if scale_x:
+            x_scale = float(powers_of_two(self.column_magnitudes().max(initial=0.0)))
+        return Units(x_scale, float(powers_of_two(y_max)))
+
+    def rescaled(self, units):
+        if units.identity:
+            return self
+        X, Y = self.X, self.Y
+        if units.x_scale != 1.0:
+            X = X * units.x_scale
+        if units.y_scale != 1.0:
+            Y = Y * units.y_scale
+        return ArraySource(X, Y, self.sample_weight, self.sw_sum)
+
+    def column_scaled(self, columns):
+        X = self.X @ sp.diags(columns) if sp.issparse(self.X) else self.X * columns
+        return ArraySource(X, self.Y, self.sample_weight, self.sw_sum)
+
+    def with_weights(self, sample_weight):
+        """The same rows with other weights (validation splits: no copy of X)."""
+        sw_sum = float(sample_weight.sum(dtype=np.float64))
+        return ArraySource(self.X, self.Y, sample_weight, sw_sum)
+
+    def batches(self, batch_size, rng):
+        """Mini-batch sources over the rows of positive weight (shuffled when
+        ``rng`` is given). Contiguous batches are views of ``X``; shuffled
+        ones copy only the batch. Batches of zero weight are skipped."""
+        indices = np.flatnonzero(self.sample_weight > 0)
+        if rng is not None:
+            indices = rng.permutation(indices)
+        contiguous = rng is None and np.all(np.diff(indices) == 1)
+        for start in range(0, indices.size, batch_size):
+            rows = indices[start : start + batch_size]
+            if contiguous:
+                rows = slice(rows[0], rows[-1] + 1)
+            weights = self.sample_weight[rows]
+            sw_sum = float(weights.sum(dtype=np.float64))
+            if sw_sum > 0:
+                yield ArraySource(self.X[rows], self.Y[rows], weights, sw_sum)
+
+    def row_gram(self, x_mean):
+        X = self.X
+        root = np.sqrt(self.sample_weight.astype(np.float64))
+        gram = X @ X.T
+        gram = gram.toarray() if sp.issparse(gram) else np.asarray(gram)
+        return centre_row_gram(gram, self.matvec(x_mean[:, None])[:, 0], x_mean, root)
+
+    def matvec(self, coef):
+        return np.asarray(self.X @ coef.astype(self.X.dtype), dtype=np.float64)
+
+    def rmatvec(self, columns):
+        return np.asarray(self.X.T @ columns, dtype=np.float64)
+
+    def weights(self):
+        return self.sample_weight.astype(np.float64)
+
+    def targets(self):
+        return self.Y.astype(np.float64)
+
+
+def centre_row_gram(gram, shifted, x_mean, root):
+    """``√S·Xc·Xcᵀ·√S`` from ``XXᵀ`` and ``m = X·x̄``, without forming ``Xc``:
+    ``XcXcᵀ = XXᵀ − m1ᵀ − 1mᵀ + (x̄ᵀx̄)·11ᵀ``."""
+    gram = gram.astype(np.float64)
+    gram -= shifted[:, None]
+    gram -= shifted[None, :]
+    gram += x_mean @ x_mean
+    gram *= np.outer(root, root)
+    return gram

@@ -1,0 +1,97 @@
+"""Units for data of extreme magnitude: exact powers of two.
+
+Squares of values past about 1e±120 under- or overflow float64 (the Gram,
+the curvature L). Such data are fitted as ``(cₓ·X, c_y·y)`` with exact powers
+of two ``cₓ``, ``c_y`` (no rounding), which is the same problem in other
+units: ``w = (cₓ/c_y)·w'``, ``b = b'/c_y``, ``alpha' = alpha·cₓ²``,
+``η' = η/cₓ²``, ``f = f'/c_y²``. Pure functions of arrays.
+"""
+
+from dataclasses import dataclass
+
+import numpy as np
+import scipy.sparse as sp
+
+# Values whose squares stay well inside float64 (about 1e±120).
+TAME_LOW, TAME_HIGH = 2.0**-400, 2.0**400
+
+
+@dataclass(frozen=True)
+class Units:
+    """The scales of one fit: data are fitted as ``(x_scale·X, y_scale·y)``."""
+
+    x_scale: float = 1.0
+    y_scale: float = 1.0
+
+    @property
+    def identity(self):
+        return self.x_scale == 1.0 and self.y_scale == 1.0
+
+    def coef_to_data(self, coef):
+        """Coefficients of the rescaled problem in the units of the data."""
+        with np.errstate(over="ignore", invalid="ignore"):
+            return coef * (self.x_scale / self.y_scale)
+
+    def coef_from_data(self, coef):
+        return coef * (self.y_scale / self.x_scale)
+
+    def intercept_to_data(self, intercept):
+        with np.errstate(over="ignore", invalid="ignore"):
+            return intercept / self.y_scale
+
+    def alpha(self, alpha):
+        """``alpha`` in the rescaled units."""
+        return in_units(alpha, self.x_scale, 2)
+
+    def rate_from_data(self, rate):
+        """A learning rate given in the data's units, in the rescaled ones."""
+        return in_units(rate, self.x_scale, -2)
+
+    def rate_to_data(self, rate):
+        return in_units(rate, self.x_scale, 2)
+
+    def curvature_to_data(self, lipschitz):
+        return in_units(lipschitz, self.x_scale, -2)
+
+    def loss_to_data(self, loss):
+        return in_units(loss, self.y_scale, -2)
+
+
+def powers_of_two(magnitudes):
+    """1, or the power of two bringing an extreme magnitude near 1 (each)."""
+    magnitudes = np.asarray(magnitudes, dtype=np.float64)
+    nonzero = magnitudes[magnitudes != 0]
+    if nonzero.size == 0 or (nonzero.min() >= TAME_LOW and nonzero.max() <= TAME_HIGH):
+        return np.ones_like(magnitudes)  # the common case, decided at once
+    exponents = np.clip(np.frexp(magnitudes)[1], -1000, 1000)
+    tame = (magnitudes >= TAME_LOW) & (magnitudes <= TAME_HIGH)
+    tame |= ~np.isfinite(magnitudes) | (magnitudes <= 0)
+    return np.where(tame, 1.0, np.ldexp(1.0, -exponents))
+
+
+def in_units(value, scale, power):
+    """``value·scale^power`` without overflow errors: 0 stays 0, extremes
+    saturate to 0 or infinity."""
+    if value == 0:
+        return 0.0
+    with np.errstate(over="ignore", under="ignore"):
+        return float(np.float64(value) * np.float64(scale) ** power)
+
+
+def pilot_magnitude(X, sample_weight):
+    """Largest |x| per column over the first 1024 rows of positive weight
+    (rows of zero weight do not enter the fit, so they do not set its units)."""
+    positive = sample_weight[:1024] > 0
+    if not positive.any():
+        return np.zeros(X.shape[1])
+    rows = slice(0, positive.size) if positive.all() else np.flatnonzero(positive)
+    pilot = abs(X[rows])  # the first rows only: a small copy
+    if sp.issparse(pilot):
+        return np.asarray(pilot.max(axis=0).todense()).ravel()
+    return pilot.max(axis=0)
+
+
+def target_magnitude(Y, sample_weight):
+    """Largest |y| over the rows of positive weight."""
+    counted = Y if sample_weight.min() > 0 else Y[sample_weight > 0]
+    return max(np.max(counted, initial=0.0), -np.min(counted, initial=0.0))

@@ -1,0 +1,165 @@
+"""A gradient-descent run under the stopping rule, and one ``partial_fit``
+iteration, as result objects.
+
+``run_descent`` drives any ``gd.Engine`` with ``stopping.StopRule``;
+``chunk_iteration`` runs the iteration ``fit`` loops over once, on a chunk,
+from a carried ``GDState``. Values are in the units of the data source.
+"""
+
+from dataclasses import dataclass, replace
+
+import numpy as np
+
+from .gd import GDState, descend, run_epoch
+from .stopping import EPS, StopRule
+
+
+@dataclass(frozen=True)
+class DescentSettings:
+    """How a run stops: the estimator's parameters, checked already."""
+
+    max_iter: int
+    tol: float | None
+    n_iter_no_change: int
+    adaptive: bool
+    monotone: bool
+    stochastic: bool
+    verbose: int = 0
+
+
+@dataclass(frozen=True)
+class DescentResult:
+    """The outcome of one run.
+
+    ``coef`` is the iterate kept (the last one, the best finite one after a
+    divergence, or the best-scoring one with early stopping); ``stop`` is
+    "converged", "diverged", "rate" (adaptive gave up), "callback" or None
+    (max_iter); ``rule`` is the stopping rule's final state (the numbers of
+    the warning).
+    """
+
+    coef: np.ndarray
+    loss_curve: list
+    validation_scores: list | None
+    best_validation_score: float | None
+    stop: str | None
+    n_iter: int
+    t: int
+    rate_scale: float
+    rule: StopRule
+
+
+def run_descent(
+    engine, objective, coef0, settings, *, dtype, scorer=None, on_iteration=None
+):
+    """Run ``engine`` from ``coef0`` until ``settings`` stop it."""
+    loss = objective.loss(coef0)
+    # The natural size of the objective: its value at θ₀ and at 0, and the
+    # size of y itself (centring y leaves rounding of that order).
+    y_size = float(np.sum(objective.y_mean**2))
+    scale = max(loss, objective.loss(np.zeros_like(coef0)), y_size)
+    rule = StopRule(
+        tol=settings.tol,
+        n_iter_no_change=settings.n_iter_no_change,
+        scale=max(scale, np.finfo(np.float64).tiny),
+        monotone=settings.monotone,
+        stochastic=settings.stochastic,
+        previous=loss,
+        eps=max(np.finfo(dtype).eps, EPS),
+        use_scores=scorer is not None,
+    )
+    if scorer is not None:
+        rule.best_score = scorer(coef0, objective.intercept(coef0))
+    curve, scores, stop = descend(
+        engine,
+        rule,
+        settings.max_iter,
+        settings.adaptive,
+        settings.verbose,
+        on_iteration,
+    )
+    which = "best" if stop in ("diverged", "rate") else "current"
+    if scorer is not None:
+        which = "best_val"
+    if settings.verbose:
+        print(f"stopped after {rule.iteration} iterations ({stop or 'max_iter'})")
+    return DescentResult(
+        coef=engine.coef(which).copy(),
+        loss_curve=curve,
+        validation_scores=scores if scorer is not None else None,
+        best_validation_score=float(rule.best_score) if scorer is not None else None,
+        stop=stop,
+        n_iter=rule.iteration,
+        t=int(engine.t),
+        rate_scale=float(engine.rate_scale),
+        rule=rule,
+    )
+
+
+@dataclass(frozen=True)
+class RunningMeans:
+    """The weighted means of all chunks seen (``partial_fit``'s intercept)."""
+
+    sw_sum: float
+    x_mean: np.ndarray
+    y_mean: np.ndarray
+
+    @classmethod
+    def empty(cls, n_features, n_outputs):
+        return cls(0.0, np.zeros(n_features), np.zeros(n_outputs))
+
+    def merge(self, sw_sum, x_mean, y_mean):
+        total = self.sw_sum + sw_sum
+        share = sw_sum / total
+        return RunningMeans(
+            total,
+            self.x_mean + (x_mean - self.x_mean) * share,
+            self.y_mean + (y_mean - self.y_mean) * share,
+        )
+
+
+@dataclass(frozen=True)
+class ChunkResult:
+    """One ``partial_fit`` iteration: the new state, the objective after it
+    on the chunk and the warnings it raised (texts)."""
+
+    state: GDState
+    loss: float
+    warnings: tuple
+
+
+def chunk_iteration(state, objective, batches, schedule, moves, lipschitz):
+    """One iteration of ``partial_fit`` on a chunk's objective, guarded.
+
+    The iteration ``fit`` loops over (``run_epoch``), from a copy of
+    ``state``. A step that overflows is undone and the chunk skipped; one
+    that raises the chunk's objective (full batch, no momentum: past 2/L) is
+    kept; both are reported with the numbers.
+    """
+    state = replace(state, coef=state.coef.copy(), velocity=state.velocity.copy())
+    if batches is None:
+        before, state.grad = objective.loss_gradient(state.coef)
+    else:
+        before, state.grad = objective.loss(state.coef), None
+    previous = (state.coef.copy(), state.velocity.copy(), state.t)
+    loss = run_epoch(state, objective, batches, schedule, moves)
+    state.grad = None  # the next chunk has its own gradient
+    rate = schedule.learning_rate
+    limit = 2.0 / lipschitz if lipschitz > 0 else np.inf
+    messages = []
+    if not (np.isfinite(loss) and np.all(np.isfinite(state.coef))):
+        state.coef, state.velocity, state.t = previous
+        loss = before
+        messages.append(
+            f"partial_fit: the step with learning_rate={rate:.4g} overflowed on "
+            f"this chunk (2/L = {limit:.4g}); the chunk was skipped. Use "
+            "learning_rate='auto' or a smaller value."
+        )
+    grew = loss > before * (1 + np.sqrt(EPS))
+    if grew and moves.momentum == 0 and batches is None:
+        messages.append(
+            f"partial_fit: the objective on this chunk grew from {before:.4g} to "
+            f"{loss:.4g}: learning_rate={rate:.4g} is past the stability limit "
+            f"2/L = {limit:.4g} for this chunk. Use learning_rate='auto'."
+        )
+    return ChunkResult(state, float(loss), tuple(messages))

@@ -1,0 +1,240 @@
+"""The data-pass engine of gradient descent and the loop that drives engines.
+
+One iteration (:func:`run_epoch`) is either one full-batch step or one pass of
+mini-batch steps; ``fit`` loops over it (:func:`descend`) and ``partial_fit``
+calls it once per chunk (:func:`chunk_iteration`). Objectives are
+``_solvers.objective.Objective`` (data passes on any source, or statistics).
+Engines implement :class:`Engine`; nothing here sees an estimator.
+"""
+
+from dataclasses import dataclass
+from typing import Protocol
+
+import numpy as np
+
+
+@dataclass
+class GDState:
+    """Mutable iterate of one run: parameters, velocity, cached gradient.
+
+    ``coef`` holds the look-ahead point with Nesterov momentum (the
+    Sutskever/Bengio form), so the objective is always evaluated where the
+    gradient is.
+    """
+
+    coef: np.ndarray
+    velocity: np.ndarray
+    grad: np.ndarray | None = None
+    t: int = 0
+    rate_scale: float = 1.0
+
+
+def apply_step(state, grad, eta, moves):
+    """θ ← θ + v with v ← μ·v − η·∇f (heavy ball) or its Nesterov form."""
+    momentum = moves.momentum
+    velocity = momentum * state.velocity - eta * grad
+    if moves.nesterov:
+        state.coef += momentum * velocity - eta * grad
+    else:
+        state.coef += velocity
+    state.velocity = velocity
+    state.t += 1
+
+
+def run_epoch(state, objective, batches, schedule, moves):
+    """One iteration; returns the objective after it.
+
+    ``batches`` is ``None`` (full batch) or an iterable of mini-batch
+    objectives; ``schedule`` gives the step size of each update.
+    Full batch, the fused data pass that yields the objective at the new point
+    also yields the next gradient, so each iteration costs one pass.
+    """
+    with np.errstate(over="ignore", invalid="ignore"):
+        if batches is None:
+            if state.grad is None:
+                _, state.grad = objective.loss_gradient(state.coef)
+            eta = schedule.step(state.t, state.rate_scale)
+            apply_step(state, state.grad, eta, moves)
+            loss, state.grad = objective.loss_gradient(state.coef)
+            return loss
+        for batch in batches:
+            _, grad = batch.loss_gradient(state.coef)
+            apply_step(state, grad, schedule.step(state.t, state.rate_scale), moves)
+        state.grad = None
+        return objective.loss(state.coef)
+
+
+def minibatch_objectives(source, objective, batch_size, rng):
+    """Mini-batch objectives of ``source`` (shuffled when ``rng`` is given),
+    each normalised by its own weight sum, the intercept profiled with the
+    full training means of ``objective``."""
+    for batch in source.batches(batch_size, rng):
+        yield objective.__class__.on_data(
+            batch,
+            batch.sw_sum,
+            objective.x_mean,
+            objective.y_mean,
+            objective.l2_reg_strength,
+        )
+
+
+class Engine(Protocol):
+    """What :func:`descend` drives: chunks of iterations of one run.
+
+    ``advance(limit)`` computes up to ``limit`` iterations and returns their
+    objective values (and validation scores, or None); ``commit`` keeps the
+    first ``consumed`` of them (noting the positions of a new best);
+    ``coef(which)`` is the "current", "best" or "best_val" iterate.
+    """
+
+    t: int
+    rate_scale: float
+    pending_steps: np.ndarray
+
+    def step_sizes(self, count: int) -> np.ndarray: ...
+
+    def advance(self, limit: int) -> tuple[np.ndarray, object]: ...
+
+    def commit(self, consumed: int, best_at, best_score_at) -> None: ...
+
+    def revert_to_best(self) -> None: ...
+
+    def current_score(self) -> float: ...
+
+    def coef(self, which: str = "current") -> np.ndarray: ...
+
+
+class DataEngine:
+    """Iterations of the data-pass loop, one per :meth:`advance` call.
+
+    Implements :class:`Engine`, as ``spectral.SpectralEngine`` does; this one
+    serves mini-batches, ``precompute=False`` and data whose statistics are
+    not formed. ``batches()`` (or None: full batch) gives each epoch's
+    mini-batch objectives; ``scorer(coef, intercept)`` the validation score.
+    """
+
+    def __init__(self, objective, coef, schedule, moves, *, batches=None, scorer=None):
+        self.state = GDState(coef=coef.copy(), velocity=np.zeros_like(coef))
+        self.objective, self.batches, self.scorer = objective, batches, scorer
+        self.schedule, self.moves = schedule, moves
+        self.best = self.best_val = self.state.coef.copy()
+        self.pending_steps = self.step_sizes(1)
+
+    @property
+    def t(self):
+        return self.state.t
+
+    @property
+    def rate_scale(self):
+        return self.state.rate_scale
+
+    def step_sizes(self, count):
+        """The step of the next update (mini-batch epochs take several)."""
+        return np.full(count, self.schedule.step(self.state.t, self.state.rate_scale))
+
+    def advance(self, limit):
+        self.pending_steps = self.step_sizes(1)
+        batches = None if self.batches is None else self.batches()
+        loss = run_epoch(self.state, self.objective, batches, self.schedule, self.moves)
+        if not np.all(np.isfinite(self.state.coef)):
+            loss = np.nan
+        scores = None
+        if self.scorer is not None:
+            scores = [self.current_score()]
+        return np.array([loss]), scores
+
+    def current_score(self):
+        coef = self.state.coef
+        with np.errstate(over="ignore", invalid="ignore"):
+            return self.scorer(coef, self.objective.intercept(coef))
+
+    def commit(self, consumed, best_at, best_score_at):
+        if best_at is not None:
+            self.best = self.state.coef.copy()
+        if best_score_at is not None:
+            self.best_val = self.state.coef.copy()
+
+    def revert_to_best(self):
+        state = self.state
+        state.coef, state.velocity = self.best.copy(), np.zeros_like(self.best)
+        state.grad, state.rate_scale = None, state.rate_scale / 5
+
+    def coef(self, which="current"):
+        return {
+            "current": self.state.coef,
+            "best": self.best,
+            "best_val": self.best_val,
+        }[which]
+
+
+# The adaptive schedule gives up once the rate has been divided this much.
+MIN_RATE_SCALE = 1e-6
+
+
+def descend(engine, rule, max_iter, adaptive, verbose, on_iteration=None):
+    """Drive an engine until the rule stops it or ``max_iter`` is reached.
+
+    Returns ``(loss_curve, validation_scores, stop)``, ``stop`` one of
+    "converged", "diverged", "rate" (adaptive gave up) or ``None``
+    (max_iter). An undone step of the adaptive schedule records the
+    objective of the iterate the run continues from. ``on_iteration(before,
+    after)``, if given, sees every iteration's iterates (the engine then runs
+    one iteration per call) and stops the run ("callback") by returning True.
+    """
+    curve, scores, stop = [], [], None
+    stride = max(1, -(-max_iter // 50))
+    while rule.iteration < max_iter:
+        first, previous = rule.iteration + 1, rule.previous
+        steps = engine.step_sizes(1)  # the step of the chunk's first update
+        limit = max_iter - rule.iteration
+        if on_iteration is not None:
+            before, limit = engine.coef("current").copy(), 1
+        losses, chunk_scores = engine.advance(limit)
+        consumed, event, best_at, best_score_at = rule.scan(losses, chunk_scores)
+        engine.commit(consumed, best_at, best_score_at)
+        kept = consumed - (event == "diverged")
+        curve.extend(losses[:kept].tolist())
+        if chunk_scores is not None:
+            scores.extend(np.asarray(chunk_scores[:kept], dtype=float).tolist())
+        if verbose:
+            if len(losses) > 1:  # a spectral chunk: one update per iteration
+                steps = engine.pending_steps
+            _print_progress(losses[:consumed], first, stride, steps, previous)
+        if event == "diverged" and adaptive and engine.rate_scale > MIN_RATE_SCALE:
+            engine.revert_to_best()
+            rule.restart_from_best()
+            curve.append(rule.best_loss)
+            if chunk_scores is not None:
+                scores.append(float(engine.current_score()))
+            continue
+        if event == "diverged":
+            stop = "rate" if adaptive else "diverged"
+            finite = losses[kept]
+            if np.isfinite(finite):
+                curve.append(float(finite))
+            break
+        if event == "converged":
+            stop = event
+            break
+        if on_iteration is not None and on_iteration(before, engine.coef("current")):
+            stop = "callback"
+            break
+    return curve, scores, stop
+
+
+def _print_progress(losses, first, stride, steps, previous):
+    """Progress lines for the iterations ``first, first + 1, …``.
+
+    ``steps[k]`` is the step size used in the k-th of them (the last one
+    repeats), ``previous`` the objective before the first.
+    """
+    for offset, loss in enumerate(losses):
+        iteration = first + offset
+        if iteration % stride == 0 or iteration == 1:
+            change = abs(previous - loss) / abs(previous) if previous else np.inf
+            step = steps[min(offset, len(steps) - 1)]
+            print(
+                f"iter {iteration:>6}  objective {loss:.6e}  "
+                f"rel. change {change:.2e}  step {step:.3e}"
+            )
+        previous = loss

@@ -1,0 +1,37 @@
+"""Step sizes and moves of gradient descent: the settings every engine takes.
+
+Rates here are in the units of the data source the engine runs on.
+"""
+
+from dataclasses import dataclass
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class StepSchedule:
+    """``η_t``: the base ``learning_rate``, constant or ``η/(t+1)^power_t``
+    ("invscaling"); "adaptive" is constant, divided by 5 on every undone
+    step (the engine's ``rate_scale``)."""
+
+    learning_rate: float
+    schedule: str = "constant"
+    power_t: float = 0.25
+
+    def steps(self, t, count, rate_scale=1.0):
+        """The step sizes of updates ``t, t + 1, …, t + count − 1``."""
+        steps = np.full(count, self.learning_rate * rate_scale)
+        if self.schedule == "invscaling":
+            steps /= (t + 1 + np.arange(count)) ** self.power_t
+        return steps
+
+    def step(self, t, rate_scale=1.0):
+        return float(self.steps(t, 1, rate_scale)[0])
+
+
+@dataclass(frozen=True)
+class Momentum:
+    """Heavy-ball momentum ``μ`` (``nesterov``: the look-ahead form)."""
+
+    momentum: float = 0.0
+    nesterov: bool = False

@@ -1,0 +1,162 @@
+"""One parameter update ``θ₁ = θ₀ − η·d(θ₀)`` on the objective of
+``_kernel.objective``: the gradient step (fixed or exact line search) and
+the Newton step, on a data source or on sufficient statistics alone.
+
+Everything is in the units of the data source (see ``_kernel.units``); the
+result is a :class:`StepResult`.
+"""
+
+from dataclasses import dataclass, replace
+
+import numpy as np
+
+from .._kernel.objective import gradient_terms_at_zero
+from .._kernel.stats import SufficientStats
+from .._kernel.units import powers_of_two
+from .newton import newton_target, solve_dual, target_from_stats
+from .objective import Objective
+
+
+@dataclass(frozen=True)
+class StepResult:
+    """The outcome of one update.
+
+    ``coef`` (d, k) and ``intercept`` (k,) after the step, the step size
+    ``learning_rate`` taken, the objective ``loss`` after it and
+    ``loss_before`` at θ₀; for a gradient step ``grad_sq`` = ‖g‖² and
+    ``curvature`` = gᵀHg (the step helps only while η < 2‖g‖²/(gᵀHg)).
+    ``stats``: the statistics of the rows, when the route formed them (what
+    ``partial_fit`` continues from).
+    """
+
+    coef: np.ndarray
+    intercept: np.ndarray
+    learning_rate: float
+    loss: float
+    loss_before: float = np.nan
+    grad_sq: float = np.nan
+    curvature: float = np.nan
+    stats: SufficientStats | None = None
+
+
+def cauchy_step(grad_sq, curvature):
+    """Exact line-search step ``‖g‖²/(gᵀHg)`` along ``−g`` (0 when g = 0).
+
+    ``grad_sq`` is ``‖g‖²`` and ``curvature`` is ``gᵀHg``.
+    """
+    return grad_sq / curvature if curvature > 0 else 0.0
+
+
+def take_gradient_step(coef0, loss0, grad, curvature, learning_rate):
+    """θ₁ = θ₀ − η·∇f(θ₀); ``learning_rate`` None means the Cauchy step.
+
+    Returns ``(coef, η, loss)``. The objective is quadratic, so its value
+    along −g is exact: f(θ₀ − ηg) = f(θ₀) − η‖g‖² + ½η²·gᵀHg.
+    """
+    grad_sq = float(np.sum(grad**2))
+    eta = cauchy_step(grad_sq, curvature) if learning_rate is None else learning_rate
+    with np.errstate(over="ignore", invalid="ignore"):
+        coef = coef0 - eta * grad
+        loss = loss0 - eta * grad_sq + 0.5 * eta**2 * curvature
+    loss = max(loss, 0.0) if np.isfinite(loss) else loss
+    return coef, eta, loss
+
+
+def newton_update(coef0, target, learning_rate):
+    """θ₁ = θ₀ − η·H⁻¹∇f(θ₀) = θ₀ + η·(w* − θ₀); None means the full step."""
+    if learning_rate is None or learning_rate == 1:
+        return target, 1.0
+    return coef0 + learning_rate * (target - coef0), float(learning_rate)
+
+
+def gradient_step(source, coef0, *, fit_intercept, l2_reg_strength, learning_rate):
+    """One gradient step on ``source`` from ``coef0``: two passes over X.
+
+    From θ₀ = 0 the residual is −(y − ȳ): one pass gives the gradient and the
+    means together; the curvature gᵀHg is one more pass with no Xᵀ product.
+    """
+    if np.any(coef0):
+        sw_sum, x_mean, y_mean = source.means(fit_intercept)
+        objective = Objective.on_data(source, sw_sum, x_mean, y_mean, l2_reg_strength)
+        loss0, grad = objective.loss_gradient(coef0)
+    else:
+        sw_sum, y_mean, moments, weighted_sum, sq = source.moments_at_zero(
+            fit_intercept
+        )
+        x_mean, xty = gradient_terms_at_zero(
+            moments,
+            weighted_sum,
+            sq,
+            sw_sum,
+            fit_intercept,
+            source.n_samples,
+            source.dtype,
+        )
+        objective = Objective.on_data(source, sw_sum, x_mean, y_mean, l2_reg_strength)
+        loss0, grad = float(sq.sum()) / sw_sum, -(2.0 / sw_sum) * xty
+    if not np.isfinite(grad).all():
+        return StepResult(coef0, objective.intercept(coef0), 0.0, np.inf, loss0)
+    curvature = objective.curvature(grad)
+    coef, eta, loss = take_gradient_step(coef0, loss0, grad, curvature, learning_rate)
+    return StepResult(
+        coef,
+        objective.intercept(coef),
+        eta,
+        loss,
+        loss0,
+        float(np.sum(grad**2)),
+        curvature,
+    )
+
+
+def newton_step(source, coef0, *, fit_intercept, l2_reg_strength, learning_rate):
+    """One Newton step on ``source`` from ``coef0`` (lands on the minimiser).
+
+    Wide data (n < d) are solved in the n × n dual, never the d × d Gram.
+    Without a penalty, Newton is invariant under column scaling: columns of
+    extreme and unequal magnitude (1e-160 beside 1e150) are brought near 1 by
+    exact powers of two (a copy, for such data only).
+    """
+    if source.n_samples < source.n_features:
+        sw_sum, x_mean, y_mean = source.means(fit_intercept)
+        target = solve_dual(source, x_mean, y_mean, sw_sum, l2_reg_strength)
+        coef, eta = newton_update(coef0, target, learning_rate)
+        objective = Objective.on_data(source, sw_sum, x_mean, y_mean, l2_reg_strength)
+        return StepResult(coef, objective.intercept(coef), eta, objective.loss(coef))
+    magnitudes = source.column_magnitudes() if l2_reg_strength == 0 else None
+    columns = None if magnitudes is None else powers_of_two(magnitudes)
+    if columns is not None and np.any(columns != 1.0):
+        inner = newton_step(
+            source.column_scaled(columns),
+            coef0 / columns[:, None],
+            fit_intercept=fit_intercept,
+            l2_reg_strength=0.0,
+            learning_rate=learning_rate,
+        )
+        # Statistics in per-column units cannot be merged with later chunks.
+        return replace(inner, coef=inner.coef * columns[:, None], stats=None)
+    stats = source.statistics(fit_intercept)
+    target = newton_target(source, stats, l2_reg_strength)
+    coef, eta = newton_update(coef0, target, learning_rate)
+    loss = float(stats.loss_per_output(coef, l2_reg_strength).sum())
+    return StepResult(coef, stats.intercept(coef), eta, loss, stats=stats)
+
+
+def step_from_stats(stats, *, solver, l2_reg_strength, learning_rate):
+    """The one update from θ₀ = 0 on statistics alone (``partial_fit``)."""
+    coef0 = np.zeros_like(stats.xy)
+    if solver == "gradient":
+        objective = Objective.on_stats(stats, l2_reg_strength)
+        loss0, grad = objective.loss_gradient(coef0)
+        curvature = objective.curvature(grad)
+        coef, eta, loss = take_gradient_step(
+            coef0, loss0, grad, curvature, learning_rate
+        )
+        grad_sq = float(np.sum(grad**2))
+        return StepResult(
+            coef, stats.intercept(coef), eta, loss, loss0, grad_sq, curvature, stats
+        )
+    target = target_from_stats(stats, l2_reg_strength)
+    coef, eta = newton_update(coef0, target, learning_rate)
+    loss = float(stats.loss_per_output(coef, l2_reg_strength).sum())
+    return StepResult(coef, stats.intercept(coef), eta, loss, stats=stats)
