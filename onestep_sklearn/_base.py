@@ -15,6 +15,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from ._compat import Interval, StrOptions
 from ._data.dask_checks import is_dask_collection
+from ._fitted import public_coef
 from ._stream import lock_for
 from ._validation import check_X_values, validate_predict_X
 
@@ -59,11 +60,13 @@ class BaseMSERegressor(RegressorMixin, BaseEstimator):
 
     def _public(self, coef, intercept, y_ndim, dtype):
         """``coef_`` and ``intercept_`` in scikit-learn's layout and dtype."""
-        if not self.fit_intercept:
-            intercept = np.zeros_like(intercept)
-        if y_ndim == 1:
-            return coef[:, 0].astype(dtype), dtype.type(intercept[0])
-        return np.ascontiguousarray(coef.T, dtype=dtype), intercept.astype(dtype)
+        return public_coef(
+            coef,
+            intercept,
+            fit_intercept=self.fit_intercept,
+            y_ndim=y_ndim,
+            dtype=dtype,
+        )
 
     def _assign(self, attributes):
         """Set the fitted attributes of one fit at once, under the lock.

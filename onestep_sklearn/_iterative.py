@@ -3,25 +3,17 @@
 import warnings
 from numbers import Integral, Real
 
-import numpy as np
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_random_state
 
 from ._base import BaseMSERegressor
 from ._callbacks import CallbackSupportMixin, FitHooks
 from ._compat import Interval, StrOptions, _fit_context
-from ._kernel.spectrum import largest_eigenvalue
+from ._fitted import chunk_attributes, descent_attributes
 from ._kernel.units import Units
-from ._solvers.descent import (
-    DescentSettings,
-    RunningMeans,
-    chunk_iteration,
-    run_descent,
-)
-from ._solvers.gd import GDState, minibatch_objectives
-from ._solvers.objective import Objective
-from ._solvers.plan import base_rate, plan_descent
-from ._solvers.schedule import Momentum, StepSchedule
+from ._solvers.descent import DescentSettings, chunk_step, run_descent
+from ._solvers.plan import plan_descent
+from ._solvers.schedule import Momentum
 from ._solvers.stopping import stop_message
 from ._solvers.validation import validation_split
 from ._stream import StreamState, lock_for
@@ -30,14 +22,6 @@ from ._validation import require_row_access, validate_fit_data
 # precompute="auto" iterates on the statistics when forming the d×d Gram is
 # cheap next to the data passes it replaces.
 PRECOMPUTE_MAX_FEATURES = 1000
-# stop_reason_ for the internal stop events of ``gd.descend``.
-_STOP_REASONS = {
-    None: "max_iter",
-    "converged": "converged",
-    "diverged": "diverged",
-    "rate": "rate_floor",
-    "callback": "callback",
-}
 
 
 class IterativeGDRegressor(CallbackSupportMixin, BaseMSERegressor):
@@ -292,17 +276,21 @@ class IterativeGDRegressor(CallbackSupportMixin, BaseMSERegressor):
             scorer=plan.scorer,
             on_iteration=on_iteration,
         )
-        coef = result.coef
-        if plan.frozen is not None:
-            # Constant columns never move; the eigenbasis would add rounding.
-            coef[plan.frozen] = coef0[plan.frozen]
-        lipschitz_ = units.curvature_to_data(plan.lipschitz)
-        learning_rate_ = units.rate_to_data(plan.learning_rate)
+        attributes = descent_attributes(
+            result,
+            plan,
+            units,
+            coef0,
+            fit_intercept=self.fit_intercept,
+            early_stopping=self.early_stopping,
+            y_ndim=data.y_ndim,
+            dtype=source.dtype,
+        )
         message = stop_message(
             result.stop,
             result.rule,
-            learning_rate=learning_rate_,
-            lipschitz=lipschitz_,
+            learning_rate=attributes["learning_rate_"],
+            lipschitz=attributes["lipschitz_"],
             momentum=self.momentum,
             max_iter=self.max_iter,
             tol=self.tol,
@@ -311,40 +299,6 @@ class IterativeGDRegressor(CallbackSupportMixin, BaseMSERegressor):
         )
         if message:
             warnings.warn(f"{type(self).__name__} {message}", ConvergenceWarning)
-        with np.errstate(over="ignore", under="ignore"):
-            curve = np.asarray(result.loss_curve) * np.float64(units.y_scale) ** -2
-        intercept = units.intercept_to_data(objective.intercept(coef))
-        coef = units.coef_to_data(coef)
-        coef_, intercept_ = self._public(coef, intercept, data.y_ndim, source.dtype)
-        stop = _STOP_REASONS[result.stop]
-        if self.early_stopping and stop == "converged":
-            stop = "early_stopping"
-        attributes = {
-            "coef_": coef_,
-            "intercept_": intercept_,
-            "n_iter_": result.n_iter,
-            "t_": result.t,
-            "loss_curve_": curve.tolist(),
-            "lipschitz_": lipschitz_,
-            "learning_rate_": learning_rate_,
-            "stop_reason_": stop,
-            # partial_fit continues from here, with these running means.
-            "_stream": StreamState(
-                Units(),
-                self.fit_intercept,
-                gd=GDState(coef=coef.copy(), velocity=np.zeros_like(coef), t=result.t),
-                means=RunningMeans(
-                    objective.sw_sum,
-                    objective.x_mean / units.x_scale,
-                    objective.y_mean / units.y_scale,
-                ),
-                loss_curve=tuple(curve.tolist()),
-                n_iter=result.n_iter,
-            ),
-        }
-        if plan.scorer is not None:
-            attributes["validation_scores_"] = result.validation_scores
-            attributes["best_validation_score_"] = result.best_validation_score
         self._assign(attributes)
         if hooks is not None:
             hooks.finish()
@@ -403,60 +357,32 @@ class IterativeGDRegressor(CallbackSupportMixin, BaseMSERegressor):
             source = data.source
             self._check_backend(source)
             if stream is None:
-                coef0 = np.zeros((source.n_features, source.n_outputs))
-                stream = StreamState(
-                    Units(),
-                    self.fit_intercept,
-                    gd=GDState(coef=coef0, velocity=np.zeros_like(coef0)),
-                    means=RunningMeans.empty(source.n_features, source.n_outputs),
+                stream = StreamState.for_descent(
+                    source.n_features, source.n_outputs, self.fit_intercept
                 )
-            sw_sum, x_mean, y_mean = source.means(self.fit_intercept)
-            means = stream.means.merge(sw_sum, x_mean, y_mean)
-            objective = Objective.on_data(
-                source, sw_sum, means.x_mean, means.y_mean, self.alpha
-            )
-            lipschitz = largest_eigenvalue(objective.hessp, source.n_features)
-            rate = base_rate(
-                source, objective, lipschitz, self._rate_in(Units()), self.batch_size
-            )
-            batches = None
-            if self.batch_size is not None:
-                rng = check_random_state(self.random_state) if self.shuffle else None
-                batches = minibatch_objectives(source, objective, self.batch_size, rng)
-            result = chunk_iteration(
+            result = chunk_step(
+                source,
                 stream.gd,
-                objective,
-                batches,
-                StepSchedule(rate, self.schedule, self.power_t),
-                Momentum(self.momentum, self.nesterov),
-                lipschitz,
+                stream.means,
+                fit_intercept=self.fit_intercept,
+                l2_reg_strength=self.alpha,
+                learning_rate=self._rate_in(Units()),
+                schedule=self.schedule,
+                power_t=self.power_t,
+                moves=Momentum(self.momentum, self.nesterov),
+                batch_size=self.batch_size,
+                rng=check_random_state(self.random_state) if self.shuffle else None,
             )
             for message in result.warnings:
                 warnings.warn(message, ConvergenceWarning)
-            coef = result.state.coef
-            coef_, intercept_ = self._public(
-                coef, objective.intercept(coef), data.y_ndim, source.dtype
-            )
-            curve = stream.loss_curve + (result.loss,)
             self._assign(
-                {
-                    "coef_": coef_,
-                    "intercept_": intercept_,
-                    "n_iter_": stream.n_iter + 1,
-                    "t_": result.state.t,
-                    "loss_curve_": list(curve),
-                    "lipschitz_": float(lipschitz),
-                    "learning_rate_": float(rate),
-                    "stop_reason_": "partial_fit",
-                    "_stream": StreamState(
-                        stream.units,
-                        stream.fit_intercept,
-                        gd=result.state,
-                        means=means,
-                        loss_curve=curve,
-                        n_iter=stream.n_iter + 1,
-                    ),
-                }
+                chunk_attributes(
+                    result,
+                    stream,
+                    fit_intercept=self.fit_intercept,
+                    y_ndim=data.y_ndim,
+                    dtype=source.dtype,
+                )
             )
         return self
 

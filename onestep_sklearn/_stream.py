@@ -10,6 +10,8 @@ import threading
 import weakref
 from dataclasses import dataclass
 
+import numpy as np
+
 from ._kernel.stats import SufficientStats
 from ._kernel.units import Units
 from ._solvers.descent import RunningMeans
@@ -50,3 +52,14 @@ class StreamState:
     n_iter: int = 0
     #: Why a later partial_fit cannot continue from these rows (or None).
     not_resumable: str | None = None
+
+    @classmethod
+    def for_descent(cls, n_features, n_outputs, fit_intercept):
+        """The state before the first chunk of gradient descent: θ = 0."""
+        coef = np.zeros((n_features, n_outputs))
+        return cls(
+            Units(),
+            fit_intercept,
+            gd=GDState(coef=coef, velocity=np.zeros_like(coef)),
+            means=RunningMeans.empty(n_features, n_outputs),
+        )

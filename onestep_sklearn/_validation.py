@@ -18,7 +18,12 @@ from ._compat import (
     _check_sample_weight,
     validate_data,
 )
-from ._data.dask_checks import as_dask_array, dask_weights, is_dask_collection
+from ._data.dask_checks import (
+    as_dask_array,
+    dask_weights,
+    is_dask_collection,
+    raise_for_weights,
+)
 from ._data.memory import ACCEPT_SPARSE, ArraySource
 
 DTYPES = [np.float64, np.float32]
@@ -84,10 +89,7 @@ def validate_fit_data(estimator, X, y, sample_weight, *, reset):
             "sum overflows float64. Divide them by a common factor (the fit "
             "only depends on their ratios)."
         )
-    if not sw_sum > 0:
-        raise ValueError(
-            "sample_weight sums to zero: at least one weight must be positive."
-        )
+    raise_for_weights(0.0, sw_sum)
     source = ArraySource(X_checked, Y, sample_weight, sw_sum)
     return FitData(source, y_checked.ndim, X, y)
 

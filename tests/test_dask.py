@@ -44,6 +44,7 @@ LAYOUTS = {
 # On the "uneven" layout the rows 101:500 are exactly one chunk.
 ZERO_ROWS = slice(101, 500)
 
+
 @pytest.fixture(scope="module")
 def client():
     with (

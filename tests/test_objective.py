@@ -43,6 +43,7 @@ def per_sample_lipschitz(X, sample_weight, x_mean, alpha):
     """The mini-batch curvature bound 2·maxᵢ‖xᵢ − x̄‖² + 2·alpha."""
     return 2.0 * max_row_sq_norm(X, sample_weight, x_mean) + 2.0 * alpha
 
+
 STATS_FIELDS = ("sw_sum", "x_mean", "y_mean", "xx", "xy", "yy")
 
 

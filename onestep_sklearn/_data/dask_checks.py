@@ -11,6 +11,9 @@ import sys
 from dataclasses import dataclass
 
 import numpy as np
+from sklearn.utils import check_array
+
+from .._compat import _check_sample_weight
 
 # Past these magnitudes (below TINY, above 1/TINY) the in-memory estimators
 # fit in rescaled units (``_kernel.units``); on Dask such data raise an
@@ -77,14 +80,42 @@ def dask_weights(sample_weight, X):
 
 
 def nonfinite_message(name, values):
-    """scikit-learn's message for NaN or infinity in ``values`` (or None)."""
+    """scikit-learn's own message for NaN or infinity in ``values`` (or None).
+
+    Its check runs on one offending value in the dtype of ``values``, so the
+    words are those of the installed scikit-learn, as in memory.
+    """
+    values = np.asarray(values)
     if np.isnan(values).any():
-        return f"Input {name} contains NaN."
-    if np.isinf(values).any():
-        return (
-            f"Input {name} contains infinity or a value too large for {values.dtype!r}."
+        probe = np.full(1, np.nan, dtype=values.dtype)
+    elif np.isinf(values).any():
+        probe = np.full(1, np.inf, dtype=values.dtype)
+    else:
+        return None
+    try:
+        check_array(probe, ensure_2d=False, dtype=None, input_name=name)
+    except ValueError as error:
+        return str(error)
+    return f"Input {name} contains NaN or infinity."  # pragma: no cover
+
+
+ZERO_WEIGHTS = "Sample weights must contain at least one non-zero number."
+
+
+def raise_for_weights(min_weight, sw_sum):
+    """Raise scikit-learn's errors for negative or all-zero sample weights.
+
+    Its own check runs on the offending values, so the words are those of
+    the installed scikit-learn; a version that accepts all-zero weights
+    gets the same words from here (the fit would divide by zero).
+    """
+    if min_weight < 0:
+        _check_sample_weight(
+            np.array([min_weight]), np.zeros((1, 1)), ensure_non_negative=True
         )
-    return None
+    if not sw_sum > 0:
+        _check_sample_weight(np.zeros(1), np.zeros((1, 1)))
+        raise ValueError(ZERO_WEIGHTS)
 
 
 def _extremes(X, columns=None):
@@ -139,13 +170,7 @@ class InputCheck:
         for name in _INPUTS[:2]:
             if name in problems:
                 raise ValueError(problems[name])
-        if self.min_weight < 0:
-            raise ValueError("Negative values in data passed to `sample_weight`")
-        if not sw_sum > 0:
-            raise ValueError(
-                "Sample weights must contain at least one non-zero number: "
-                "sample_weight sums to zero."
-            )
+        raise_for_weights(self.min_weight, sw_sum)
         if "X" in problems:
             raise ValueError(problems["X"])
         if self.huge:

@@ -10,7 +10,11 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from .gd import GDState, descend, run_epoch
+from .._kernel.spectrum import largest_eigenvalue
+from .gd import GDState, descend, minibatch_objectives, run_epoch
+from .objective import Objective
+from .plan import base_rate
+from .schedule import StepSchedule
 from .stopping import EPS, StopRule
 
 
@@ -121,11 +125,58 @@ class RunningMeans:
 @dataclass(frozen=True)
 class ChunkResult:
     """One ``partial_fit`` iteration: the new state, the objective after it
-    on the chunk and the warnings it raised (texts)."""
+    on the chunk and the warnings it raised (texts); with :func:`chunk_step`
+    also the running means, the intercept, the chunk's L and the rate."""
 
     state: GDState
     loss: float
     warnings: tuple
+    means: RunningMeans | None = None
+    intercept: np.ndarray | None = None
+    lipschitz: float = np.nan
+    learning_rate: float = np.nan
+
+
+def chunk_step(
+    source,
+    state,
+    means,
+    *,
+    fit_intercept,
+    l2_reg_strength,
+    learning_rate,
+    schedule,
+    power_t,
+    moves,
+    batch_size=None,
+    rng=None,
+):
+    """``partial_fit``'s iteration on the chunk ``source`` from ``state``.
+
+    The intercept is profiled with the running means of all rows seen
+    (``means`` merged with the chunk's); "auto" (``learning_rate`` None) is
+    the chunk's own 1/L (or 1/Lₘₐₓ), so every step is stable for the chunk
+    it is taken on.
+    """
+    sw_sum, x_mean, y_mean = source.means(fit_intercept)
+    means = means.merge(sw_sum, x_mean, y_mean)
+    objective = Objective.on_data(
+        source, sw_sum, means.x_mean, means.y_mean, l2_reg_strength
+    )
+    lipschitz = largest_eigenvalue(objective.hessp, source.n_features)
+    rate = base_rate(source, objective, lipschitz, learning_rate, batch_size)
+    batches = None
+    if batch_size is not None:
+        batches = minibatch_objectives(source, objective, batch_size, rng)
+    steps = StepSchedule(rate, schedule, power_t)
+    result = chunk_iteration(state, objective, batches, steps, moves, lipschitz)
+    return replace(
+        result,
+        means=means,
+        intercept=objective.intercept(result.state.coef),
+        lipschitz=float(lipschitz),
+        learning_rate=float(rate),
+    )
 
 
 def chunk_iteration(state, objective, batches, schedule, moves, lipschitz):

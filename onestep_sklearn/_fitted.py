@@ -1,0 +1,113 @@
+"""Solver results turned into fitted attributes (the estimators' last step).
+
+Results are in the units of the data source the solver ran on; here they go
+back to the units of the data (``_kernel.units``) and into scikit-learn's
+coefficient layout.
+"""
+
+import numpy as np
+
+from ._kernel.units import Units
+from ._solvers.descent import RunningMeans
+from ._solvers.gd import GDState
+from ._stream import StreamState
+
+# stop_reason_ for the internal stop events of ``_solvers.gd.descend``.
+STOP_REASONS = {
+    None: "max_iter",
+    "converged": "converged",
+    "diverged": "diverged",
+    "rate": "rate_floor",
+    "callback": "callback",
+}
+
+
+def public_coef(coef, intercept, *, fit_intercept, y_ndim, dtype):
+    """``coef_`` and ``intercept_`` in scikit-learn's layout and dtype from a
+    (d, k) ``coef`` and a (k,) ``intercept``."""
+    if not fit_intercept:
+        intercept = np.zeros_like(intercept)
+    if y_ndim == 1:
+        return coef[:, 0].astype(dtype), dtype.type(intercept[0])
+    return np.ascontiguousarray(coef.T, dtype=dtype), intercept.astype(dtype)
+
+
+def descent_attributes(
+    result, plan, units, coef0, *, fit_intercept, early_stopping, y_ndim, dtype
+):
+    """The fitted attributes of ``IterativeGDRegressor.fit`` (and the stream
+    state ``partial_fit`` continues from) for a ``DescentResult``."""
+    coef = result.coef
+    objective = plan.objective
+    if plan.frozen is not None:
+        # Constant columns never move; the eigenbasis would add rounding.
+        coef[plan.frozen] = coef0[plan.frozen]
+    with np.errstate(over="ignore", under="ignore"):
+        curve = np.asarray(result.loss_curve) * np.float64(units.y_scale) ** -2
+    intercept = units.intercept_to_data(objective.intercept(coef))
+    coef = units.coef_to_data(coef)
+    coef_, intercept_ = public_coef(
+        coef, intercept, fit_intercept=fit_intercept, y_ndim=y_ndim, dtype=dtype
+    )
+    stop = STOP_REASONS[result.stop]
+    if early_stopping and stop == "converged":
+        stop = "early_stopping"
+    attributes = {
+        "coef_": coef_,
+        "intercept_": intercept_,
+        "n_iter_": result.n_iter,
+        "t_": result.t,
+        "loss_curve_": curve.tolist(),
+        "lipschitz_": units.curvature_to_data(plan.lipschitz),
+        "learning_rate_": units.rate_to_data(plan.learning_rate),
+        "stop_reason_": stop,
+        # partial_fit continues from here (in the units of the data), with
+        # these running means.
+        "_stream": StreamState(
+            Units(),
+            fit_intercept,
+            gd=GDState(coef=coef.copy(), velocity=np.zeros_like(coef), t=result.t),
+            means=RunningMeans(
+                objective.sw_sum,
+                objective.x_mean / units.x_scale,
+                objective.y_mean / units.y_scale,
+            ),
+            loss_curve=tuple(curve.tolist()),
+            n_iter=result.n_iter,
+        ),
+    }
+    if plan.scorer is not None:
+        attributes["validation_scores_"] = result.validation_scores
+        attributes["best_validation_score_"] = result.best_validation_score
+    return attributes
+
+
+def chunk_attributes(result, stream, *, fit_intercept, y_ndim, dtype):
+    """The fitted attributes of ``IterativeGDRegressor.partial_fit`` (and the
+    next stream state) for a ``ChunkResult`` in the units of the data."""
+    coef_, intercept_ = public_coef(
+        result.state.coef,
+        result.intercept,
+        fit_intercept=fit_intercept,
+        y_ndim=y_ndim,
+        dtype=dtype,
+    )
+    curve = stream.loss_curve + (result.loss,)
+    return {
+        "coef_": coef_,
+        "intercept_": intercept_,
+        "n_iter_": stream.n_iter + 1,
+        "t_": result.state.t,
+        "loss_curve_": list(curve),
+        "lipschitz_": result.lipschitz,
+        "learning_rate_": result.learning_rate,
+        "stop_reason_": "partial_fit",
+        "_stream": StreamState(
+            stream.units,
+            stream.fit_intercept,
+            gd=result.state,
+            means=result.means,
+            loss_curve=curve,
+            n_iter=stream.n_iter + 1,
+        ),
+    }
