@@ -18,6 +18,8 @@ da = pytest.importorskip("dask.array")
 dask = pytest.importorskip("dask")
 distributed = pytest.importorskip("distributed")
 
+from conftest import StopAfterFive, local_cluster_client  # noqa: E402
+
 from onestep_sklearn import IterativeGDRegressor, OneStepRegressor  # noqa: E402
 
 try:  # scikit-learn >= 1.9
@@ -37,16 +39,7 @@ def synchronous():
 
 @pytest.fixture(scope="module")
 def cluster_client():
-    with (
-        distributed.LocalCluster(
-            n_workers=2,
-            threads_per_worker=1,
-            processes=True,
-            host="127.0.0.1",
-            dashboard_address=None,
-        ) as cluster,
-        distributed.Client(cluster, set_as_default=False) as client,
-    ):
+    with local_cluster_client(set_as_default=False) as client:
         yield client
 
 
@@ -240,25 +233,6 @@ def test_partial_fit_keeps_the_digits_on_dask_too():
 
 @pytest.mark.skipif(callback is None, reason="this scikit-learn has no callback API")
 def test_a_callback_stops_the_run_on_both():
-    class StopAfterFive:
-        def __init__(self):
-            self.ends = 0
-
-        def setup(self, estimator, context):
-            pass
-
-        def on_fit_task_begin(self, estimator, context):
-            pass
-
-        def on_fit_task_end(self, estimator, context):
-            if context.task_name == "iteration":
-                self.ends += 1
-                return self.ends >= 5
-            return False
-
-        def teardown(self, estimator, context):
-            pass
-
     X, y, _ = make_case("plain")
     models = []
     for data in ((X, y), to_dask(X, y)[:2]):

@@ -28,6 +28,8 @@ dask = pytest.importorskip("dask")
 da = pytest.importorskip("dask.array")
 distributed = pytest.importorskip("distributed")
 
+from conftest import local_cluster_client  # noqa: E402
+
 from onestep_sklearn import IterativeGDRegressor, OneStepRegressor  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -47,16 +49,7 @@ ZERO_ROWS = slice(101, 500)
 
 @pytest.fixture(scope="module")
 def client():
-    with (
-        distributed.LocalCluster(
-            n_workers=2,
-            threads_per_worker=1,
-            processes=True,
-            host="127.0.0.1",
-            dashboard_address=None,
-        ) as cluster,
-        distributed.Client(cluster) as client,
-    ):
+    with local_cluster_client() as client:
         yield client
 
 

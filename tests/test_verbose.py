@@ -5,6 +5,7 @@ import warnings
 
 import numpy as np
 import pytest
+from conftest import StopAfterFive
 from sklearn.datasets import load_diabetes
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.pipeline import make_pipeline
@@ -196,25 +197,6 @@ def test_progress_bar_runs_directly_and_in_a_pipeline(scaled):
 @needs_callbacks
 def test_a_callback_can_stop_the_run(scaled):
     X, y = scaled
-
-    class StopAfterFive:
-        def __init__(self):
-            self.ends = 0
-
-        def setup(self, estimator, context):
-            pass
-
-        def on_fit_task_begin(self, estimator, context):
-            pass
-
-        def on_fit_task_end(self, estimator, context):
-            if context.task_name == "iteration":
-                self.ends += 1
-                return self.ends >= 5
-            return False
-
-        def teardown(self, estimator, context):
-            pass
 
     est = IterativeGDRegressor(max_iter=100, tol=None).set_callbacks(StopAfterFive())
     est.fit(X, y)

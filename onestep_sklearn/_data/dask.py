@@ -23,6 +23,7 @@ from .._kernel.stats import SufficientStats
 from .._kernel.units import Units
 from .dask_checks import InputCheck, _extremes, nonfinite_message, raise_overflow
 from .memory import centre_row_gram
+from .protocol import RowArrays
 
 # --------------------------------------------------------------------------
 # Block kernels (run on the workers) and their combination.
@@ -110,7 +111,7 @@ def reduce_blocks(source, block_function, combine, *args):
 
 
 @dataclass(frozen=True)
-class DaskSource:
+class DaskSource(RowArrays):
     """Validated Dask data: ``X`` (n, d) in one column chunk, ``Y`` (n, k) and
     ``sample_weight`` (n,) in the dtype and row chunks of ``X``.
 
@@ -124,22 +125,6 @@ class DaskSource:
     sample_weight: object
     row_access = False
     sparse = False
-
-    @property
-    def n_samples(self):
-        return self.X.shape[0]
-
-    @property
-    def n_features(self):
-        return self.X.shape[1]
-
-    @property
-    def n_outputs(self):
-        return self.Y.shape[1]
-
-    @property
-    def dtype(self):
-        return self.X.dtype
 
     def blocks(self):
         """Row-aligned ``(X, Y, sample_weight)`` blocks as Delayed objects."""

@@ -15,6 +15,7 @@ from .._kernel import objective as kernel
 from .._kernel.factor import qr_factor
 from .._kernel.stats import SufficientStats
 from .._kernel.units import Units, pilot_magnitude, powers_of_two, target_magnitude
+from .protocol import RowArrays
 
 ACCEPT_SPARSE = ["csr", "csc"]
 
@@ -34,7 +35,7 @@ def raise_for_nonfinite(X):
 
 
 @dataclass(frozen=True)
-class ArraySource:
+class ArraySource(RowArrays):
     """Validated in-memory data: ``X`` (n, d), ``Y`` (n, k) in X's dtype,
     ``sample_weight`` (n,) and ``sw_sum`` = Σs > 0."""
 
@@ -43,22 +44,6 @@ class ArraySource:
     sample_weight: np.ndarray
     sw_sum: float
     row_access = True
-
-    @property
-    def n_samples(self):
-        return self.X.shape[0]
-
-    @property
-    def n_features(self):
-        return self.X.shape[1]
-
-    @property
-    def n_outputs(self):
-        return self.Y.shape[1]
-
-    @property
-    def dtype(self):
-        return self.X.dtype
 
     @property
     def sparse(self):

@@ -87,3 +87,24 @@ class DataSource(Protocol):
 
     def targets(self) -> np.ndarray:
         """``Y`` as a float64 array (wide data only)."""
+
+
+class RowArrays:
+    """Shape and dtype of a source holding ``X``, ``Y`` and ``sample_weight``
+    as arrays with rows (shared by the implementations)."""
+
+    @property
+    def n_samples(self):
+        return self.X.shape[0]
+
+    @property
+    def n_features(self):
+        return self.X.shape[1]
+
+    @property
+    def n_outputs(self):
+        return self.Y.shape[1]
+
+    @property
+    def dtype(self):
+        return self.X.dtype
