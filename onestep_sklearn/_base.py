@@ -58,6 +58,12 @@ class BaseMSERegressor(RegressorMixin, BaseEstimator):
             raise ValueError(f"{name} contains NaN or infinity.")
         return coef_init.reshape(n_outputs, n_features).T.copy()
 
+    def _rate_in(self, units):
+        """The user's rate in the units of the data source (None: "auto")."""
+        if self.learning_rate == "auto":
+            return None
+        return units.rate_from_data(float(self.learning_rate))
+
     def _public(self, coef, intercept, y_ndim, dtype):
         """``coef_`` and ``intercept_`` in scikit-learn's layout and dtype."""
         return public_coef(

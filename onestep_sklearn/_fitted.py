@@ -10,12 +10,14 @@ import numpy as np
 from ._kernel.units import Units
 from ._solvers.descent import RunningMeans
 from ._solvers.gd import GDState
+from ._solvers.messages import RunFacts, stop_message
 from ._stream import StreamState
 
 # stop_reason_ for the internal stop events of ``_solvers.gd.descend``.
 STOP_REASONS = {
     None: "max_iter",
     "converged": "converged",
+    "early_stopping": "early_stopping",
     "diverged": "diverged",
     "rate": "rate_floor",
     "callback": "callback",
@@ -50,8 +52,6 @@ def descent_attributes(
         coef, intercept, fit_intercept=fit_intercept, y_ndim=y_ndim, dtype=dtype
     )
     stop = STOP_REASONS[result.stop]
-    if early_stopping and stop == "converged":
-        stop = "early_stopping"
     attributes = {
         "coef_": coef_,
         "intercept_": intercept_,
@@ -111,3 +111,18 @@ def chunk_attributes(result, stream, *, fit_intercept, y_ndim, dtype):
             n_iter=stream.n_iter + 1,
         ),
     }
+
+
+def descent_message(result, plan, units, **settings):
+    """The ``ConvergenceWarning`` text of a run (None if it converged);
+    ``settings`` are the estimator's momentum, nesterov, max_iter, tol,
+    n_iter_no_change, batch_size and schedule."""
+    facts = RunFacts(
+        learning_rate=plan.learning_rate,
+        lipschitz=plan.curvature.lipschitz,
+        smallest=plan.curvature.smallest,
+        units=units,
+        column_spread=plan.curvature.column_spread,
+        **settings,
+    )
+    return stop_message(result.stop, result.rule, facts, result.rate_scale)

@@ -9,12 +9,11 @@ from sklearn.utils import check_random_state
 from ._base import BaseMSERegressor
 from ._callbacks import CallbackSupportMixin, FitHooks
 from ._compat import Interval, StrOptions, _fit_context
-from ._fitted import chunk_attributes, descent_attributes
+from ._fitted import chunk_attributes, descent_attributes, descent_message
 from ._kernel.units import Units
 from ._solvers.descent import DescentSettings, chunk_step, run_descent
 from ._solvers.plan import plan_descent
 from ._solvers.schedule import Momentum
-from ._solvers.stopping import stop_message
 from ._solvers.validation import validation_split
 from ._stream import StreamState, lock_for
 from ._validation import require_row_access, validate_fit_data
@@ -32,12 +31,17 @@ class IterativeGDRegressor(CallbackSupportMixin, BaseMSERegressor):
         f(w, b) = (1/Σsᵢ) Σ sᵢ (yᵢ − xᵢᵀw − b)²  +  alpha·‖w‖²
 
     by ``θₜ₊₁ = θₜ − ηₜ·∇f(θₜ)`` (optionally with momentum and mini-batches)
-    until the objective stops changing. The intercept is profiled out (set to
-    its best value ``ȳ − x̄ᵀw`` for every ``w``). ``learning_rate="auto"`` is
-    ``1/L`` with ``L`` the largest Hessian eigenvalue: always stable; ``2/L``
-    is the exact stability limit. A rate past it never gives non-finite
-    coefficients: the run stops at its best iterate with a
-    ``ConvergenceWarning`` naming the limit.
+    until the iterate is certified to be within ``tol`` of the exact
+    solution. The intercept is profiled out (set to its best value
+    ``ȳ − x̄ᵀw`` for every ``w``). ``learning_rate="auto"`` is ``1/L`` with
+    ``L`` the largest Hessian eigenvalue: always stable; ``2/L`` is the exact
+    stability limit (``2(1+μ)/L`` with heavy-ball momentum ``μ``,
+    ``2(1+μ)/((1+2μ)L)`` with Nesterov's). A rate past it never gives
+    non-finite coefficients: the run stops at its best iterate with a
+    ``ConvergenceWarning`` naming the limit. Every fit records why it ended
+    in ``stop_reason_``; it is "converged" if and only if no
+    ``ConvergenceWarning`` was raised (``tol=None`` asks for exactly
+    ``max_iter`` iterations and does not warn when it gets them).
 
     Parameters
     ----------
@@ -52,12 +56,19 @@ class IterativeGDRegressor(CallbackSupportMixin, BaseMSERegressor):
         reset) and the rate divided by 5.
     power_t : float >= 0, default=0.25
         Exponent of the "invscaling" schedule.
-    max_iter : int >= 1, default=1000
-        Maximum number of iterations (epochs with mini-batches).
-    tol : float >= 0 or None, default=1e-6
-        Stop when the relative change of the objective (or, with early
-        stopping, the validation R² improvement) stays below ``tol`` for
-        ``n_iter_no_change`` iterations. ``None`` runs exactly ``max_iter``.
+    max_iter : int >= 1, default=10_000
+        Maximum number of iterations (epochs with mini-batches). The
+        closed-form engine (``precompute``) makes thousands cheap.
+    tol : float >= 0 or None, default=1e-4
+        Stop once ``coef_`` is certified to be within ``tol`` of the exact
+        solution ``w*`` (``OneStepRegressor()``): ``‖coef_ − w*‖ ≤
+        tol·‖w*‖`` in the Euclidean norm, by the bound
+        ``‖w − w*‖ ≤ ‖∇f(w)‖/ℓ`` (``ℓ`` the smallest positive Hessian
+        eigenvalue). It never depends on the units of X or y, nor on an
+        offset of y; a stalled objective never counts as convergence. With
+        mini-batches it is judged on the full gradient after each epoch.
+        With early stopping it is also the least improvement of the
+        validation R² that counts. ``None`` runs exactly ``max_iter``.
     alpha : float >= 0, default=0.0
         L2 penalty strength. Converged, equals ``Ridge(alpha=alpha*n_samples)``.
     fit_intercept : bool, default=True
@@ -78,7 +89,8 @@ class IterativeGDRegressor(CallbackSupportMixin, BaseMSERegressor):
     validation_fraction : float in (0, 1), default=0.1
         Share of the samples held out for early stopping.
     n_iter_no_change : int >= 1, default=5
-        Iterations without improvement before stopping.
+        With early stopping: iterations without a validation improvement
+        before stopping.
     precompute : "auto" or bool, default="auto"
         Iterate on the sufficient statistics (O(d²) per iteration after one
         pass) instead of data passes. "auto" does so when
@@ -161,8 +173,8 @@ class IterativeGDRegressor(CallbackSupportMixin, BaseMSERegressor):
         learning_rate="auto",
         schedule="constant",
         power_t=0.25,
-        max_iter=1000,
-        tol=1e-6,
+        max_iter=10_000,
+        tol=1e-4,
         alpha=0.0,
         fit_intercept=True,
         momentum=0.0,
@@ -272,6 +284,7 @@ class IterativeGDRegressor(CallbackSupportMixin, BaseMSERegressor):
             objective,
             coef0,
             self._settings(),
+            curvature=plan.curvature,
             dtype=source.dtype,
             scorer=plan.scorer,
             on_iteration=on_iteration,
@@ -286,16 +299,17 @@ class IterativeGDRegressor(CallbackSupportMixin, BaseMSERegressor):
             y_ndim=data.y_ndim,
             dtype=source.dtype,
         )
-        message = stop_message(
-            result.stop,
-            result.rule,
-            learning_rate=attributes["learning_rate_"],
-            lipschitz=attributes["lipschitz_"],
+        message = descent_message(
+            result,
+            plan,
+            units,
             momentum=self.momentum,
+            nesterov=self.nesterov,
             max_iter=self.max_iter,
             tol=self.tol,
             n_iter_no_change=self.n_iter_no_change,
-            rate_scale=result.rate_scale,
+            batch_size=self.batch_size,
+            schedule=self.schedule,
         )
         if message:
             warnings.warn(f"{type(self).__name__} {message}", ConvergenceWarning)
@@ -311,7 +325,6 @@ class IterativeGDRegressor(CallbackSupportMixin, BaseMSERegressor):
             n_iter_no_change=self.n_iter_no_change,
             adaptive=self.schedule == "adaptive",
             monotone=self.momentum == 0 and self.batch_size is None,
-            stochastic=self.batch_size is not None,
             verbose=self.verbose,
         )
 
@@ -319,12 +332,6 @@ class IterativeGDRegressor(CallbackSupportMixin, BaseMSERegressor):
         require_row_access(
             self, source, batch_size=self.batch_size, early_stopping=self.early_stopping
         )
-
-    def _rate_in(self, units):
-        """The user's rate in the units of the data source (None: "auto")."""
-        if self.learning_rate == "auto":
-            return None
-        return units.rate_from_data(float(self.learning_rate))
 
     @_fit_context(prefer_skip_nested_validation=True)
     def partial_fit(self, X, y, sample_weight=None):

@@ -7,15 +7,25 @@ everything about a fixed step size ``η`` in full-batch gradient descent:
 ``η ≥ 2/L`` diverges along the top eigenvector.
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
+from numbers import Real
 
 import numpy as np
+import scipy.linalg as la
 import scipy.sparse as sp
-from sklearn.utils import check_array
+from sklearn.utils import check_array, check_consistent_length
 
-from ._compat import _check_sample_weight
+from ._compat import Interval, _check_sample_weight, validate_params
+from ._data.dask_checks import raise_for_weights
 from ._data.memory import ArraySource
-from ._kernel.spectrum import hessian_extremes, lanczos_extreme
+from ._kernel.rates import (
+    iterations_to_shrink,
+    optimal_heavy_ball,
+    optimal_plain_rate,
+    stability_limit,
+)
+from ._kernel.spectrum import lanczos_extreme
+from ._solvers.newton import target_from_stats
 from ._solvers.objective import Objective
 
 # suggest_learning_rate forms the exact Hessian up to this many features
@@ -31,48 +41,138 @@ class LearningRateSuggestion:
     ----------
     lipschitz : float
         ``L``, the largest eigenvalue of the Hessian.
+    smallest_curvature : float
+        ``ℓ``, the smallest positive eigenvalue (0 when not found).
     auto : float
         ``1/L``: always stable, the objective decreases monotonically.
     max_stable : float
-        ``2/L``: the exact stability limit; any step at or past it diverges.
+        The exact stability limit for the given momentum: ``2/L``,
+        ``2(1+μ)/L`` (heavy ball) or ``2(1+μ)/((1+2μ)L)`` (Nesterov); any
+        constant rate at or past it does not converge.
     condition_number : float
         Largest over smallest Hessian eigenvalue (``inf`` when singular).
+    optimal_rate : float
+        ``2/(L + ℓ)``: the constant rate of plain gradient descent whose
+        slowest direction shrinks fastest.
+    optimal_momentum : tuple of float
+        Polyak's heavy-ball pair ``(η, μ) = (4/(√L+√ℓ)², ((√κ−1)/(√κ+1))²)``.
+    momentum, nesterov : float, bool
+        The momentum these facts are for.
+    optimum : float or None
+        ``f*``, the least value of the objective (when ``y`` was given).
+    eigenvalues : ndarray or None
+        The Hessian's eigenvalues when formed exactly (else None).
     """
 
     lipschitz: float
+    smallest_curvature: float
     auto: float
     max_stable: float
     condition_number: float
+    optimal_rate: float
+    optimal_momentum: tuple
+    momentum: float = 0.0
+    nesterov: bool = False
+    optimum: float | None = None
+    eigenvalues: np.ndarray | None = field(default=None, repr=False)
+
+    def iterations_needed(self, learning_rate=None, *, tol=1e-4, momentum=None):
+        """About how many iterations from 0 a constant rate needs before the
+        error is within ``tol`` of the optimum in every eigen-direction
+        (transients of momentum included); inf when it does not converge.
+
+        ``IterativeGDRegressor`` stops when its certificate ``‖∇f‖/ℓ`` says
+        so: about this many iterations without momentum, up to half as many
+        again with it (the certificate is pessimistic when the error is
+        spread over many directions).
+
+        ``learning_rate`` defaults to ``auto`` and ``momentum`` to the one
+        these facts are for.
+        """
+        rate = self.auto if learning_rate is None else float(learning_rate)
+        momentum = self.momentum if momentum is None else float(momentum)
+        curves = self.eigenvalues
+        if curves is None or not curves.size:
+            curves = np.array([self.smallest_curvature, self.lipschitz])
+        curves = curves[curves > 0] if np.any(curves > 0) else curves
+        return iterations_to_shrink(rate, curves, tol, momentum, self.nesterov)
 
 
-def suggestion_from_extremes(top, bottom):
+def suggestion_from_extremes(
+    top, bottom, smallest, *, momentum=0.0, nesterov=False, eigenvalues=None
+):
+    """The suggestion from ``L`` (``top``), the smallest eigenvalue
+    (``bottom``, 0 when singular) and the smallest positive one."""
     if not top > 0:
         # A flat objective (constant features): any step is stable.
-        return LearningRateSuggestion(0.0, np.inf, np.inf, 1.0)
+        return LearningRateSuggestion(
+            0.0, 0.0, np.inf, np.inf, 1.0, np.inf, (np.inf, 0.0), momentum, nesterov
+        )
     condition = top / bottom if bottom > 0 else np.inf
-    return LearningRateSuggestion(top, 1.0 / top, 2.0 / top, condition)
+    return LearningRateSuggestion(
+        lipschitz=top,
+        smallest_curvature=smallest,
+        auto=1.0 / top,
+        max_stable=stability_limit(top, momentum, nesterov)[0],
+        condition_number=condition,
+        optimal_rate=optimal_plain_rate(top, smallest),
+        optimal_momentum=optimal_heavy_ball(top, smallest),
+        momentum=momentum,
+        nesterov=nesterov,
+        eigenvalues=eigenvalues,
+    )
 
 
-def suggest_learning_rate(X, sample_weight=None, *, alpha=0.0, fit_intercept=True):
-    """Lipschitz constant and safe step sizes for ``X``, before any fit.
+@validate_params(
+    {
+        "X": ["array-like", "sparse matrix"],
+        "y": ["array-like", None],
+        "sample_weight": ["array-like", None],
+        "alpha": [Interval(Real, 0, None, closed="left")],
+        "fit_intercept": ["boolean"],
+        "momentum": [Interval(Real, 0, 1, closed="left")],
+        "nesterov": ["boolean"],
+    },
+    prefer_skip_nested_validation=True,
+)
+def suggest_learning_rate(
+    X,
+    y=None,
+    *,
+    sample_weight=None,
+    alpha=0.0,
+    fit_intercept=True,
+    momentum=0.0,
+    nesterov=False,
+):
+    """Lipschitz constant, stability limit and optimal step sizes, before any fit.
 
     Parameters
     ----------
     X : {array-like, sparse matrix} of shape (n_samples, n_features)
         Training data.
+    y : array-like of shape (n_samples,) or (n_samples, n_targets), default=None
+        Target values: optional, the rates depend on ``X`` only; given, the
+        least objective value ``optimum`` is reported too (exact route).
     sample_weight : array-like of shape (n_samples,), default=None
-        Sample weights (the objective is normalised by their sum).
+        Sample weights (the objective is normalised by their sum). Keyword
+        only, so that ``suggest_learning_rate(X, y)`` never takes y for them.
     alpha : float, default=0.0
         L2 strength of the objective (adds ``2·alpha`` to every eigenvalue).
     fit_intercept : bool, default=True
         Whether the intercept is fitted (the Hessian is then that of the
         centred data).
+    momentum : float in [0, 1), default=0.0
+        Heavy-ball momentum: ``max_stable`` is then ``2(1+μ)/L``.
+    nesterov : bool, default=False
+        Nesterov's momentum: ``max_stable`` is then ``2(1+μ)/((1+2μ)L)``.
 
     Returns
     -------
     suggestion : LearningRateSuggestion
-        With attributes ``lipschitz``, ``auto``, ``max_stable`` and
-        ``condition_number``.
+        With ``lipschitz``, ``smallest_curvature``, ``auto``, ``max_stable``,
+        ``condition_number``, ``optimal_rate``, ``optimal_momentum``,
+        ``optimum`` and the method ``iterations_needed(learning_rate, tol)``.
 
     Examples
     --------
@@ -82,28 +182,43 @@ def suggest_learning_rate(X, sample_weight=None, *, alpha=0.0, fit_intercept=Tru
     >>> s = suggest_learning_rate(X)
     >>> float(s.lipschitz), float(s.max_stable), float(s.condition_number)
     (9.0, 0.2222222222222222, 9.0)
+    >>> float(s.optimal_rate), s.iterations_needed(tol=1e-4)
+    (0.2, 79)
     """
     X = check_array(X, accept_sparse=["csr", "csc"], dtype=[np.float64, np.float32])
     sample_weight = _check_sample_weight(
         sample_weight, X, dtype=X.dtype, ensure_non_negative=True
     )
-    if not sample_weight.sum() > 0:
-        raise ValueError("sample_weight sums to zero: at least one must be > 0.")
-    if alpha < 0:
-        raise ValueError(f"alpha must be >= 0, got {alpha!r}.")
-    Y = np.zeros((X.shape[0], 1), dtype=X.dtype)
     sw_sum = float(sample_weight.sum(dtype=np.float64))
+    raise_for_weights(0.0, sw_sum)
+    if y is None:
+        Y = np.zeros((X.shape[0], 1), dtype=X.dtype)
+    else:
+        y = check_array(y, ensure_2d=False, dtype=np.float64, input_name="y")
+        check_consistent_length(X, y)
+        Y = y.reshape(X.shape[0], -1).astype(X.dtype)
     source = ArraySource(X, Y, sample_weight, sw_sum)
     n_features = X.shape[1]
+    options = {"momentum": momentum, "nesterov": nesterov}
     if n_features <= EXACT_MAX_FEATURES[sp.issparse(X)]:
         stats = source.statistics(fit_intercept)
-        return suggestion_from_extremes(*hessian_extremes(stats.hessian(alpha)))
+        evals = la.eigvalsh(stats.hessian(alpha), check_finite=False)
+        top = float(max(evals[-1], 0.0))
+        active = evals[evals > np.finfo(np.float64).eps * evals.size * top]
+        smallest = float(active.min()) if active.size else 0.0
+        facts = suggestion_from_extremes(
+            top, float(max(evals[0], 0.0)), smallest, eigenvalues=evals, **options
+        )
+        if y is not None:
+            target = target_from_stats(stats, alpha)
+            optimum = float(stats.loss_per_output(target, alpha).sum())
+            facts = replace(facts, optimum=optimum)
+        return facts
     # Large or sparse d: Lanczos on Hessian-vector products (data passes),
     # the d × d Gram never formed.
     objective = Objective.on_data(source, *source.means(fit_intercept), alpha)
     top = lanczos_extreme(objective.hessp, n_features, "LA")
     if n_features == 1 or top == 0:
-        return suggestion_from_extremes(top, top)
-    return suggestion_from_extremes(
-        top, lanczos_extreme(objective.hessp, n_features, "SA")
-    )
+        return suggestion_from_extremes(top, top, top, **options)
+    bottom = lanczos_extreme(objective.hessp, n_features, "SA")
+    return suggestion_from_extremes(top, bottom, bottom, **options)

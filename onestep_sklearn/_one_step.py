@@ -56,8 +56,10 @@ class OneStepRegressor(BaseMSERegressor):
     loss_ : float
         The objective after the step (summed over targets).
     stop_reason_ : str
-        "step": the one update was taken (a gradient step that raised the
-        objective warns with a ``ConvergenceWarning``).
+        "converged" for the full Newton step (it lands on the minimiser);
+        "step" otherwise: one update was taken, which is not a fit to
+        convergence by design (a gradient step that raised the objective
+        warns with a ``ConvergenceWarning``).
     n_features_in_ : int
         Number of features seen during ``fit``.
     feature_names_in_ : ndarray of shape (n_features_in_,)
@@ -170,12 +172,9 @@ class OneStepRegressor(BaseMSERegressor):
         return self
 
     def _rate_in(self, units):
-        """The user's rate in the units of the data source (None: "auto")."""
-        if self.learning_rate == "auto":
-            return None
-        if self.solver == "newton":
+        if self.solver == "newton" and self.learning_rate != "auto":
             return float(self.learning_rate)  # a fraction of the Newton step
-        return units.rate_from_data(float(self.learning_rate))
+        return super()._rate_in(units)
 
     def _why_not(self, source):
         if self.solver == "gradient":
@@ -287,7 +286,9 @@ class OneStepRegressor(BaseMSERegressor):
             "n_iter_": 1,
             "learning_rate_": float(eta),
             "loss_": loss,
-            "stop_reason_": "step",
+            "stop_reason_": (
+                "converged" if self.solver == "newton" and eta == 1.0 else "step"
+            ),
         }
 
     def _warn_if_worse(self, result, units, eta):

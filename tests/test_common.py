@@ -16,7 +16,7 @@ ESTIMATORS = [
     IterativeGDRegressor(),
     IterativeGDRegressor(precompute=False),
     IterativeGDRegressor(momentum=0.9, nesterov=True),
-    IterativeGDRegressor(batch_size=8, random_state=0),
+    IterativeGDRegressor(batch_size=8, random_state=0, max_iter=200),
 ]
 
 _MINIBATCH_REASON = (

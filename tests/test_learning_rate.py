@@ -43,7 +43,9 @@ def test_matches_eigvalsh(monkeypatch, route, fmt, weighted, alpha, fit_intercep
     X = make_X(fmt)
     weights = np.random.default_rng(1).uniform(0, 3, X.shape[0]) if weighted else None
     top, bottom = reference_extremes(X, weights, alpha, fit_intercept)
-    facts = suggest_learning_rate(X, weights, alpha=alpha, fit_intercept=fit_intercept)
+    facts = suggest_learning_rate(
+        X, sample_weight=weights, alpha=alpha, fit_intercept=fit_intercept
+    )
     assert facts.lipschitz == pytest.approx(top, rel=1e-6)
     assert facts.auto == pytest.approx(1 / top, rel=1e-6)
     assert facts.max_stable == pytest.approx(2 / top, rel=1e-6)
@@ -84,7 +86,7 @@ def test_invalid_alpha(bad):
 def test_zero_weights_rejected():
     X = make_X("dense")
     with pytest.raises(ValueError, match="[Ss]ample.weight"):
-        suggest_learning_rate(X, np.zeros(X.shape[0]))
+        suggest_learning_rate(X, sample_weight=np.zeros(X.shape[0]))
 
 
 def test_lanczos_route_never_forms_the_gram(monkeypatch):

@@ -15,7 +15,7 @@ from onestep_sklearn import IterativeGDRegressor
 
 LINE = re.compile(
     r"^iter +(?P<iter>\d+)  objective (?P<objective>\S+)  "
-    r"rel\. change (?P<change>\S+)  step (?P<step>\S+)$"
+    r"distance <= (?P<distance>\S+)  step (?P<step>\S+)$"
 )
 FINAL = re.compile(r"^stopped after (\d+) iterations \((\w+)\)$")
 
@@ -66,13 +66,18 @@ def test_line_content_matches_the_run(capsys, scaled):
     # Short runs print every iteration.
     assert [int(m["iter"]) for m in parsed] == list(range(1, 8))
     curve = est.loss_curve_
+    exact = np.linalg.lstsq(X - X.mean(axis=0), y - y.mean(), rcond=None)[0]
+    distances = []
     for m in parsed:
         k = int(m["iter"])
         assert float(m["objective"]) == pytest.approx(curve[k - 1], rel=1e-6)
         assert float(m["step"]) == pytest.approx(est.learning_rate_, rel=1e-3)
-        if k > 1:
-            change = abs(curve[k - 2] - curve[k - 1]) / curve[k - 2]
-            assert float(m["change"]) == pytest.approx(change, rel=1e-2)
+        # The printed distance certifies the true one of iterate k.
+        at_k = IterativeGDRegressor(max_iter=k, tol=None).fit(X, y).coef_
+        true = np.linalg.norm(at_k - exact) / np.linalg.norm(exact)
+        assert true <= float(m["distance"]) * (1 + 1e-2)
+        distances.append(float(m["distance"]))
+    assert np.all(np.isfinite(distances))
     assert final.groups() == ("7", "max_iter")
 
 

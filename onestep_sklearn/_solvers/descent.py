@@ -11,11 +11,11 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from .._kernel.spectrum import largest_eigenvalue
-from .gd import GDState, descend, minibatch_objectives, run_epoch
+from .gd import GDState, descend, minibatch_objectives, norm, run_epoch
 from .objective import Objective
 from .plan import base_rate
 from .schedule import StepSchedule
-from .stopping import EPS, StopRule
+from .stopping import EPS, StopRule, certified_distance
 
 
 @dataclass(frozen=True)
@@ -27,7 +27,6 @@ class DescentSettings:
     n_iter_no_change: int
     adaptive: bool
     monotone: bool
-    stochastic: bool
     verbose: int = 0
 
 
@@ -54,10 +53,25 @@ class DescentResult:
 
 
 def run_descent(
-    engine, objective, coef0, settings, *, dtype, scorer=None, on_iteration=None
+    engine,
+    objective,
+    coef0,
+    settings,
+    *,
+    curvature,
+    dtype,
+    scorer=None,
+    on_iteration=None,
 ):
-    """Run ``engine`` from ``coef0`` until ``settings`` stop it."""
-    loss = objective.loss(coef0)
+    """Run ``engine`` from ``coef0`` until ``settings`` stop it.
+
+    ``curvature`` (``plan.Curvatures``) gives L and ℓ, which certify the
+    distance to the optimum (``stopping``).
+    """
+    loss, grad = objective.loss_gradient(coef0)
+    at_zero = grad if not np.any(coef0) else objective.loss_gradient(0 * coef0)[1]
+    top = curvature.lipschitz
+    reference = norm(at_zero) / top if top > 0 else 0.0
     # The natural size of the objective: its value at θ₀ and at 0, and the
     # size of y itself (centring y leaves rounding of that order).
     y_size = float(np.sum(objective.y_mean**2))
@@ -67,11 +81,16 @@ def run_descent(
         n_iter_no_change=settings.n_iter_no_change,
         scale=max(scale, np.finfo(np.float64).tiny),
         monotone=settings.monotone,
-        stochastic=settings.stochastic,
         previous=loss,
+        smallest=curvature.smallest,
+        reference=reference,
         eps=max(np.finfo(dtype).eps, EPS),
         use_scores=scorer is not None,
     )
+    start = certified_distance(
+        [norm(grad)], [norm(coef0)], curvature.smallest, reference
+    )[0]
+    rule.distance = rule.best_distance = float(start)
     if scorer is not None:
         rule.best_score = scorer(coef0, objective.intercept(coef0))
     curve, scores, stop = descend(
@@ -193,7 +212,7 @@ def chunk_iteration(state, objective, batches, schedule, moves, lipschitz):
     else:
         before, state.grad = objective.loss(state.coef), None
     previous = (state.coef.copy(), state.velocity.copy(), state.t)
-    loss = run_epoch(state, objective, batches, schedule, moves)
+    loss, _ = run_epoch(state, objective, batches, schedule, moves)
     state.grad = None  # the next chunk has its own gradient
     rate = schedule.learning_rate
     limit = 2.0 / lipschitz if lipschitz > 0 else np.inf

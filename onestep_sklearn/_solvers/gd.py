@@ -12,6 +12,13 @@ from typing import Protocol
 
 import numpy as np
 
+from .stopping import certified_distance
+
+
+def norm(coef):
+    """Euclidean (Frobenius) norm of a (d, k) coefficient array."""
+    return float(np.linalg.norm(coef))
+
 
 @dataclass
 class GDState:
@@ -42,12 +49,14 @@ def apply_step(state, grad, eta, moves):
 
 
 def run_epoch(state, objective, batches, schedule, moves):
-    """One iteration; returns the objective after it.
+    """One iteration; returns the objective and its gradient after it.
 
     ``batches`` is ``None`` (full batch) or an iterable of mini-batch
     objectives; ``schedule`` gives the step size of each update.
     Full batch, the fused data pass that yields the objective at the new point
-    also yields the next gradient, so each iteration costs one pass.
+    also yields the next gradient, so each iteration costs one pass; after a
+    mini-batch epoch one full pass (or the statistics) gives the full
+    objective and gradient, on which convergence is judged.
     """
     with np.errstate(over="ignore", invalid="ignore"):
         if batches is None:
@@ -56,12 +65,25 @@ def run_epoch(state, objective, batches, schedule, moves):
             eta = schedule.step(state.t, state.rate_scale)
             apply_step(state, state.grad, eta, moves)
             loss, state.grad = objective.loss_gradient(state.coef)
-            return loss
+            return loss, state.grad
         for batch in batches:
             _, grad = batch.loss_gradient(state.coef)
             apply_step(state, grad, schedule.step(state.t, state.rate_scale), moves)
         state.grad = None
-        return objective.loss(state.coef)
+        return objective.loss_gradient(state.coef)
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """Consecutive iterations of one run, as an engine computed them: the
+    objective after each, the norms of its gradient and of the iterate
+    (which certify the distance to the optimum, see ``stopping``), and the
+    validation scores (or None)."""
+
+    losses: np.ndarray
+    grad_norms: np.ndarray
+    coef_norms: np.ndarray
+    scores: np.ndarray | None = None
 
 
 def minibatch_objectives(source, objective, batch_size, rng):
@@ -81,8 +103,8 @@ def minibatch_objectives(source, objective, batch_size, rng):
 class Engine(Protocol):
     """What :func:`descend` drives: chunks of iterations of one run.
 
-    ``advance(limit)`` computes up to ``limit`` iterations and returns their
-    objective values (and validation scores, or None); ``commit`` keeps the
+    ``advance(limit)`` computes up to ``limit`` iterations (a :class:`Chunk`);
+    ``commit`` keeps the
     first ``consumed`` of them (noting the positions of a new best);
     ``coef(which)`` is the "current", "best" or "best_val" iterate.
     """
@@ -93,7 +115,7 @@ class Engine(Protocol):
 
     def step_sizes(self, count: int) -> np.ndarray: ...
 
-    def advance(self, limit: int) -> tuple[np.ndarray, object]: ...
+    def advance(self, limit: int) -> Chunk: ...
 
     def commit(self, consumed: int, best_at, best_score_at) -> None: ...
 
@@ -135,13 +157,17 @@ class DataEngine:
     def advance(self, limit):
         self.pending_steps = self.step_sizes(1)
         batches = None if self.batches is None else self.batches()
-        loss = run_epoch(self.state, self.objective, batches, self.schedule, self.moves)
+        loss, grad = run_epoch(
+            self.state, self.objective, batches, self.schedule, self.moves
+        )
         if not np.all(np.isfinite(self.state.coef)):
             loss = np.nan
         scores = None
         if self.scorer is not None:
-            scores = [self.current_score()]
-        return np.array([loss]), scores
+            scores = np.array([self.current_score()])
+        with np.errstate(over="ignore", invalid="ignore"):
+            norms = np.array([np.linalg.norm(grad)]), np.array([norm(self.state.coef)])
+        return Chunk(np.array([loss]), *norms, scores)
 
     def current_score(self):
         coef = self.state.coef
@@ -175,22 +201,26 @@ def descend(engine, rule, max_iter, adaptive, verbose, on_iteration=None):
     """Drive an engine until the rule stops it or ``max_iter`` is reached.
 
     Returns ``(loss_curve, validation_scores, stop)``, ``stop`` one of
-    "converged", "diverged", "rate" (adaptive gave up) or ``None``
-    (max_iter). An undone step of the adaptive schedule records the
-    objective of the iterate the run continues from. ``on_iteration(before,
-    after)``, if given, sees every iteration's iterates (the engine then runs
-    one iteration per call) and stops the run ("callback") by returning True.
+    "converged", "early_stopping", "diverged", "rate" (adaptive gave up),
+    "callback" or ``None`` (max_iter). An undone step of the adaptive
+    schedule records the objective of the iterate the run continues from.
+    ``on_iteration(before, after)``, if given, sees every iteration's
+    iterates (the engine then runs one iteration per call) and stops the run
+    ("callback") by returning True.
     """
     curve, scores, stop = [], [], None
     stride = max(1, -(-max_iter // 50))
     while rule.iteration < max_iter:
-        first, previous = rule.iteration + 1, rule.previous
+        first = rule.iteration + 1
         steps = engine.step_sizes(1)  # the step of the chunk's first update
         limit = max_iter - rule.iteration
         if on_iteration is not None:
             before, limit = engine.coef("current").copy(), 1
-        losses, chunk_scores = engine.advance(limit)
-        consumed, event, best_at, best_score_at = rule.scan(losses, chunk_scores)
+        chunk = engine.advance(limit)
+        losses, chunk_scores = chunk.losses, chunk.scores
+        consumed, event, best_at, best_score_at = rule.scan(
+            losses, chunk.grad_norms, chunk.coef_norms, chunk_scores
+        )
         engine.commit(consumed, best_at, best_score_at)
         kept = consumed - (event == "diverged")
         curve.extend(losses[:kept].tolist())
@@ -199,7 +229,13 @@ def descend(engine, rule, max_iter, adaptive, verbose, on_iteration=None):
         if verbose:
             if len(losses) > 1:  # a spectral chunk: one update per iteration
                 steps = engine.pending_steps
-            _print_progress(losses[:consumed], first, stride, steps, previous)
+            distances = certified_distance(
+                chunk.grad_norms[:consumed],
+                chunk.coef_norms[:consumed],
+                rule.smallest,
+                rule.reference,
+            )
+            _print_progress(losses[:consumed], distances, first, stride, steps)
         if event == "diverged" and adaptive and engine.rate_scale > MIN_RATE_SCALE:
             engine.revert_to_best()
             rule.restart_from_best()
@@ -213,7 +249,7 @@ def descend(engine, rule, max_iter, adaptive, verbose, on_iteration=None):
             if np.isfinite(finite):
                 curve.append(float(finite))
             break
-        if event == "converged":
+        if event in ("converged", "early_stopping"):
             stop = event
             break
         if on_iteration is not None and on_iteration(before, engine.coef("current")):
@@ -222,19 +258,17 @@ def descend(engine, rule, max_iter, adaptive, verbose, on_iteration=None):
     return curve, scores, stop
 
 
-def _print_progress(losses, first, stride, steps, previous):
+def _print_progress(losses, distances, first, stride, steps):
     """Progress lines for the iterations ``first, first + 1, …``.
 
-    ``steps[k]`` is the step size used in the k-th of them (the last one
-    repeats), ``previous`` the objective before the first.
+    ``distances`` are their certified relative distances to the optimum and
+    ``steps[k]`` the step size used in the k-th of them (the last repeats).
     """
     for offset, loss in enumerate(losses):
         iteration = first + offset
         if iteration % stride == 0 or iteration == 1:
-            change = abs(previous - loss) / abs(previous) if previous else np.inf
             step = steps[min(offset, len(steps) - 1)]
             print(
                 f"iter {iteration:>6}  objective {loss:.6e}  "
-                f"rel. change {change:.2e}  step {step:.3e}"
+                f"distance <= {distances[offset]:.2e}  step {step:.3e}"
             )
-        previous = loss

@@ -10,8 +10,13 @@ scorer for early stopping.
 from dataclasses import dataclass
 
 import numpy as np
+import scipy.linalg as la
 
-from .._kernel.spectrum import largest_eigenvalue
+from .._kernel.spectrum import (
+    DENSE_HESSIAN_MAX_FEATURES,
+    lanczos_extreme,
+    largest_eigenvalue,
+)
 from .gd import DataEngine, minibatch_objectives
 from .objective import Objective
 from .schedule import Momentum, StepSchedule
@@ -20,20 +25,80 @@ from .validation import validation_r2_data, validation_r2_stats
 
 
 @dataclass(frozen=True)
+class Curvatures:
+    """What the Hessian's spectrum says about a run.
+
+    ``lipschitz`` is L, ``smallest`` ℓ (the smallest positive eigenvalue, 0
+    when unknown), ``column_spread`` the ratio of the largest to the smallest
+    column standard deviation (None when unknown): scaling X helps when it
+    is large.
+    """
+
+    lipschitz: float
+    smallest: float
+    column_spread: float | None = None
+
+
+def _active_extremes(evals):
+    """L and ℓ of a spectrum (eigenvalues below eps·d·L count as zero)."""
+    evals = np.asarray(evals, dtype=np.float64)
+    top = float(max(evals.max(initial=0.0), 0.0))
+    active = evals[evals > np.finfo(np.float64).eps * evals.size * top]
+    return top, float(active.min()) if active.size else 0.0
+
+
+def _spread(variances):
+    positive = variances[variances > 0]
+    return float(np.sqrt(positive.max() / positive.min())) if positive.size else 1.0
+
+
+def curvatures(objective, spectrum=None):
+    """:class:`Curvatures` of ``objective``: from ``spectrum`` (statistics
+    route) or from data passes: the Hessian formed from d products for small
+    d, the n × n kernel for wide data, else Lanczos (ℓ a certified lower
+    bound, 0 when the Hessian is singular)."""
+    l2 = objective.l2_reg_strength
+    if spectrum is not None:
+        top, smallest = _active_extremes(spectrum[0])
+        spread = _spread(np.diag(objective.stats.xx) / objective.sw_sum)
+        return Curvatures(top, smallest, spread)
+    source, n_features = objective.source, objective.n_features
+    if n_features <= DENSE_HESSIAN_MAX_FEATURES:
+        hessian = objective.hessp(np.eye(n_features))
+        top, smallest = _active_extremes(la.eigvalsh((hessian + hessian.T) / 2))
+        return Curvatures(top, smallest, _spread(np.diag(hessian) - 2 * l2))
+    if source.n_samples < n_features:
+        # The nonzero eigenvalues of XcᵀSXc are those of √S·Xc·Xcᵀ·√S.
+        kernel = la.eigvalsh(source.row_gram(objective.x_mean))
+        top, smallest = _active_extremes(kernel)
+        scale = 2.0 / objective.sw_sum
+        smallest = 2 * l2 if l2 > 0 else scale * smallest
+        return Curvatures(scale * top + 2 * l2, smallest)
+    top = largest_eigenvalue(objective.hessp, n_features)
+    bottom = lanczos_extreme(objective.hessp, n_features, "SA")
+    singular = bottom <= np.finfo(np.float64).eps * n_features * top * 100
+    return Curvatures(top, 0.0 if singular else bottom)
+
+
+@dataclass(frozen=True)
 class DescentPlan:
     """The objective, the engine and its settings for one run.
 
     ``frozen`` marks constant columns (statistics route; None otherwise);
-    ``lipschitz`` is L of the training objective and ``learning_rate`` the
-    base step, both in the units of the source.
+    ``curvature`` holds L and ℓ of the training objective and
+    ``learning_rate`` is the base step, all in the units of the source.
     """
 
     objective: Objective
     engine: object
     scorer: object
     frozen: np.ndarray | None
-    lipschitz: float
+    curvature: Curvatures
     learning_rate: float
+
+    @property
+    def lipschitz(self):
+        return self.curvature.lipschitz
 
 
 def base_rate(source, objective, lipschitz, learning_rate, batch_size):
@@ -74,11 +139,11 @@ def plan_descent(
     if precompute:
         stats = train.statistics(fit_intercept)
         objective, frozen, spectrum = statistics_objective(stats, l2_reg_strength)
-        lipschitz = float(max(spectrum[0][-1], 0.0))
     else:
         sw_sum, x_mean, y_mean = train.means(fit_intercept)
         objective = Objective.on_data(train, sw_sum, x_mean, y_mean, l2_reg_strength)
-        lipschitz = largest_eigenvalue(objective.hessp, objective.n_features)
+    curvature = curvatures(objective, spectrum)
+    lipschitz = curvature.lipschitz
     rate = base_rate(train, objective, lipschitz, learning_rate, batch_size)
     steps = StepSchedule(rate, schedule, power_t)
     scorer = None
@@ -101,7 +166,14 @@ def plan_descent(
         engine = DataEngine(
             objective, coef0, steps, moves, batches=batches, scorer=scorer
         )
-    return DescentPlan(objective, engine, scorer, frozen, lipschitz, rate)
+    return DescentPlan(objective, engine, scorer, frozen, curvature, rate)
 
 
-__all__ = ["DescentPlan", "Momentum", "base_rate", "plan_descent"]
+__all__ = [
+    "Curvatures",
+    "DescentPlan",
+    "Momentum",
+    "base_rate",
+    "curvatures",
+    "plan_descent",
+]

@@ -21,6 +21,7 @@ iterates of the data-pass loop, up to rounding. The objective is
 import numpy as np
 import scipy.linalg as la
 
+from .gd import Chunk
 from .newton import varying_columns
 from .objective import Objective
 from .validation import r2_from_sse
@@ -65,6 +66,8 @@ class SpectralEngine:
         self.evals = np.where(self.active, evals, 0.0)
         self.inv_evals = np.where(self.active, 1.0 / np.where(self.active, evals, 1), 0)
         self.objective, self.start = objective, coef.copy()
+        # ‖w‖ = ‖Qᵀw‖ = ‖Qᵀ·start + shift‖ (Q orthogonal).
+        self.start_coords = self.basis.T @ self.start
         loss, grad = objective.loss_gradient(coef)
         self.gamma = (self.basis.T @ grad) * self.active[:, None]
         self.velocity = np.zeros_like(self.gamma)
@@ -111,9 +114,11 @@ class SpectralEngine:
             steps = a * prev_v + b[..., None] * prev_g
             shifts = self.shift[None] + np.cumsum(steps * self.active[:, None], axis=0)
             losses = self.f_star + self._excess(gammas)
+            grad_norms = np.sqrt(np.sum(gammas**2, axis=(1, 2)))
+            coef_norms = np.sqrt(np.sum((self.start_coords + shifts) ** 2, axis=(1, 2)))
         self._pending = lambda i: (gammas[i], velocities[i], shifts[i])
         scores = self._scores(shifts) if self.val_stats is not None else None
-        return losses, scores
+        return Chunk(losses, grad_norms, coef_norms, scores)
 
     def _advance_plain(self, size):
         """Plain GD at a fixed step, in closed form: ``γ_t = (1 − ηλ)^t·γ₀``.
@@ -139,6 +144,19 @@ class SpectralEngine:
             """``1 − ρ^t``, through expm1 where ρ ≥ 0."""
             return np.where(rho >= 0, -np.expm1(step * log_rho), 1 - power)
 
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            grad_norms = np.sqrt((powers**2) @ np.sum(gamma0**2, axis=1))
+            # ‖a − γ₀·c_t‖² with a = Qᵀstart + shift₀ and c_t = (1 − ρ^t)/λ,
+            # expanded so that no (size, d, k) array is formed.
+            coords = self.start_coords + shift0
+            factors = completed(steps, powers) * self.inv_evals
+            sq = (
+                np.sum(coords**2)
+                - 2 * factors @ np.sum(coords * gamma0, axis=1)
+                + factors**2 @ np.sum(gamma0**2, axis=1)
+            )
+            coef_norms = np.sqrt(np.maximum(sq, 0.0))
+
         def state(i):
             with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
                 gamma = powers[i][:, None] * gamma0
@@ -153,7 +171,7 @@ class SpectralEngine:
                 done = completed(steps, powers)
             shifts = shift0[None] - gamma0[None] * (done * self.inv_evals)[:, :, None]
             scores = self._scores(shifts)
-        return losses, scores
+        return Chunk(losses, grad_norms, coef_norms, scores)
 
     def coef_at(self, shift):
         return self.start + self.basis @ shift

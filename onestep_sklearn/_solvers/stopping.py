@@ -1,10 +1,25 @@
-"""When gradient descent stops: divergence, convergence, early stopping.
+"""When gradient descent stops: convergence, divergence, early stopping.
 
-:class:`StopRule` judges a run from the sequence of objective values (and,
-with early stopping, validation scores) it produces. It consumes them in
-arrays, so the spectral engine can hand it hundreds of iterations at once
-while the data-pass loop hands them one by one: both routes share the same
-rule, hence the same ``n_iter_`` and stopping point.
+Convergence is judged on optimality, never on a stalled objective. For the
+quadratic objective of ``_kernel.objective`` the distance of any iterate
+``w`` to the nearest minimiser ``w*`` is bounded by its gradient:
+``‖w − w*‖ ≤ ‖∇f(w)‖/ℓ`` (``ℓ`` the smallest positive Hessian eigenvalue),
+so ``‖w*‖ ≥ ‖w‖ − ‖∇f(w)‖/ℓ``; also ``‖w*‖ ≥ ‖∇f(0)‖/L`` (the gradient at
+0 is ``−H·w*``). With ``r`` the larger of these two lower bounds (and
+``‖w − w*‖ ≤ ‖w‖ + ‖w*‖`` for iterates still far away),
+
+    distance(w) = min(‖∇f(w)‖/ℓ, ‖w‖ + r) / r  ≥  ‖w − w*‖/‖w*‖.
+
+A run has converged once ``distance ≤ tol``: then ``coef_`` is certified to
+be within ``tol`` (relative, Euclidean norm) of the exact solution that
+``OneStepRegressor()`` computes. The bound is scale-free and offset-free:
+multiplying X or y by a constant, or adding one to y, changes neither it
+nor the number of iterations. Both engines report ``‖∇f‖`` and ``‖w‖`` for
+every iteration, so the statistics route, the data passes and Dask stop at
+the same iteration.
+
+:class:`StopRule` consumes iterations in arrays (the spectral engine hands
+it hundreds at once, the data-pass loop one by one).
 """
 
 from dataclasses import dataclass, field
@@ -19,83 +34,99 @@ EPS = np.finfo(np.float64).eps
 BLOW_UP_FACTOR = 100.0
 
 
+def certified_distance(grad_norms, coef_norms, smallest, reference=0.0):
+    """The bound on ``‖w − w*‖/‖w*‖`` above, per iteration; ``reference`` is
+    ``‖∇f(0)‖/L``. Inf when it cannot be certified (ℓ unknown, or w* = 0)."""
+    grad_norms = np.asarray(grad_norms, dtype=np.float64)
+    coef_norms = np.asarray(coef_norms, dtype=np.float64)
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        if smallest > 0:
+            radius = grad_norms / smallest
+        else:
+            radius = np.where(grad_norms > 0, np.inf, 0.0)
+        lower = np.maximum(coef_norms - radius, reference)
+        radius = np.minimum(radius, coef_norms + lower)
+        distance = np.where(lower > 0, radius / np.where(lower > 0, lower, 1), np.inf)
+    return np.where(grad_norms == 0, 0.0, distance)
+
+
 @dataclass
 class StopRule:
     """Carried state of the stopping decisions of one run.
 
-    ``scale`` is the natural size of the objective (its value at w = 0);
-    objective values below ``floor = 1e3·eps·scale`` are rounding noise.
-    ``monotone`` says the objective must not rise (plain full-batch GD);
-    ``stochastic`` measures progress against the best value so far (noisy
-    mini-batch objectives, as ``SGDRegressor`` does). ``eps`` is the machine
-    epsilon of the data (float32 objectives jitter more).
+    ``tol`` bounds the certified relative distance to the optimum (None:
+    never converge, run ``max_iter``); ``smallest`` is ℓ and ``reference``
+    ``‖∇f(0)‖/L``. ``scale`` is the
+    natural size of the objective (its value at w = 0); objective values
+    below ``floor = 1e3·eps·scale`` are rounding noise. ``monotone`` says
+    the objective must not rise (plain full-batch GD). With ``use_scores``
+    (early stopping) a run also stops when the validation score has not
+    improved by more than ``tol`` for ``n_iter_no_change`` iterations.
     """
 
     tol: float | None
     n_iter_no_change: int
     scale: float
     monotone: bool
-    stochastic: bool
     previous: float
+    smallest: float = 0.0
+    reference: float = 0.0
     eps: float = EPS
     use_scores: bool = False
     best_score: float = -np.inf
     iteration: int = 0
     no_change: int = 0
     best_loss: float = field(init=False)
-    last_change: float = np.inf
+    distance: float = np.inf
+    best_distance: float = np.inf
 
     def __post_init__(self):
         self.best_loss = self.previous
         self.floor = 1e3 * self.eps * self.scale
 
-    def scan(self, losses, scores=None):
-        """Judge the next iterations' objective values (and scores).
+    def scan(self, losses, grad_norms, coef_norms, scores=None):
+        """Judge the next iterations: their objective values, gradient and
+        coefficient norms (and validation scores).
 
         Returns ``(consumed, event, best_at, best_score_at)``: how many of the
         values belong to the run (the stopping iteration included), the event
-        ("diverged", "converged" or ``None``), and the positions in
-        ``losses`` of a new best objective / validation score (or ``None``).
+        ("converged", "early_stopping", "diverged" or ``None``), and the
+        positions of a new best objective / validation score (or ``None``).
         """
         losses = np.asarray(losses, dtype=np.float64)
         size = losses.size
         before = np.concatenate(([self.previous], losses[:-1]))
+        distances = certified_distance(
+            grad_norms, coef_norms, self.smallest, self.reference
+        )
         with np.errstate(invalid="ignore", over="ignore"):
-            finite = np.isfinite(losses)
             if self.monotone:
                 bad = losses > before * (1 + np.sqrt(self.eps)) + self.floor
             else:
                 bad = losses > BLOW_UP_FACTOR * self.scale
-            bad |= ~finite
-            first_bad = int(np.argmax(bad)) if bad.any() else size
-            ok = losses[:first_bad]
-            best_before = np.minimum.accumulate(np.concatenate(([self.best_loss], ok)))[
-                :-1
-            ]
-            change = np.abs(before[:first_bad] - ok) / np.maximum(
-                np.abs(before[:first_bad]), self.floor
-            )
-            gain = (best_before - ok) / np.maximum(best_before, self.floor)
+            bad |= ~np.isfinite(losses)
+        first_bad = int(np.argmax(bad)) if bad.any() else size
+        ok = losses[:first_bad]
+        first_stop, event = size, None
+        if self.tol is not None:
+            reached = distances[:first_bad] <= self.tol
+            if reached.any():
+                first_stop, event = int(np.argmax(reached)), "converged"
+        runs = np.zeros(first_bad, dtype=int)
         if self.use_scores:
             scores = np.asarray(scores, dtype=np.float64)[:first_bad]
             best_scores = np.maximum.accumulate(
                 np.concatenate(([self.best_score], scores))
             )
             flags = ~(scores > best_scores[:-1] + (self.tol or 0.0))
-        elif self.tol is not None:
-            progress = gain if self.stochastic else change
-            flags = (progress < self.tol) | (ok <= self.floor)
-        else:
-            flags = np.zeros(first_bad, dtype=bool)
-        steps = np.arange(1, first_bad + 1)
-        last_reset = np.maximum.accumulate(np.where(flags, 0, steps))
-        runs = np.where(last_reset == 0, self.no_change + steps, steps - last_reset)
-        stops = runs >= self.n_iter_no_change
-        if self.tol is None:
-            stops[:] = False
-        first_stop = int(np.argmax(stops)) if stops.any() else size
+            steps = np.arange(1, first_bad + 1)
+            last_reset = np.maximum.accumulate(np.where(flags, 0, steps))
+            runs = np.where(last_reset == 0, self.no_change + steps, steps - last_reset)
+            plateau = runs >= self.n_iter_no_change
+            if self.tol is not None and plateau[:first_stop].any():
+                first_stop, event = int(np.argmax(plateau)), "early_stopping"
         if first_stop < first_bad:
-            consumed, event = first_stop + 1, "converged"
+            consumed = first_stop + 1
         elif first_bad < size:
             consumed, event = first_bad + 1, "diverged"
         else:
@@ -105,11 +136,13 @@ class StopRule:
         best_at = best_score_at = None
         if kept:
             self.previous = float(losses[kept - 1])
-            self.no_change = int(runs[kept - 1])
-            self.last_change = float(change[kept - 1])
+            self.distance = float(distances[kept - 1])
+            if self.use_scores:
+                self.no_change = int(runs[kept - 1])
             local = int(np.argmin(ok[:kept]))
             if ok[local] < self.best_loss:
                 self.best_loss, best_at = float(ok[local]), local
+                self.best_distance = float(distances[local])
             if self.use_scores:
                 local = int(np.argmax(scores[:kept]))
                 if scores[local] > self.best_score:
@@ -119,57 +152,5 @@ class StopRule:
     def restart_from_best(self):
         """After an undone step (adaptive schedule): continue from the best."""
         self.previous = self.best_loss
+        self.distance = self.best_distance
         self.no_change = 0
-
-
-def stop_message(
-    stop,
-    rule,
-    *,
-    learning_rate,
-    lipschitz,
-    momentum,
-    max_iter,
-    tol,
-    n_iter_no_change,
-    rate_scale,
-):
-    """The ConvergenceWarning text for how a run stopped (``None``: no warning).
-
-    Every message carries the numbers and the fix: the rate used, the
-    stability limit 2/L of the data, and what to change.
-    """
-    limit = 2.0 / lipschitz if lipschitz > 0 else np.inf
-    facts = (
-        f"learning_rate={learning_rate:.4g} against the stability limit "
-        f"2/L = {limit:.4g} for this data (L = {lipschitz:.4g}, the "
-        "largest Hessian eigenvalue)"
-    )
-    if stop == "diverged":
-        where = "at or past" if learning_rate >= limit else "close to"
-        return (
-            f"diverged at iteration {rule.iteration}: the objective grew "
-            f"(best {rule.best_loss:.3e}). learning_rate={learning_rate:.4g}"
-            f" is {where} the stability limit 2/L = {limit:.4g} for this data "
-            f"(L = {lipschitz:.4g}, the largest Hessian eigenvalue)"
-            + (f" with momentum={momentum}" if momentum else "")
-            + ". Stopped at the best finite iterate. Fix: use "
-            f"learning_rate='auto' (1/L = {limit / 2:.4g}) or a value below "
-            "2/L, or schedule='adaptive'."
-        )
-    if stop == "rate":
-        return (
-            f"gave up at iteration {rule.iteration}: schedule='adaptive' "
-            f"divided the rate by 5 until it was {rate_scale:.1e} times "
-            f"the initial one and the objective still grew; {facts}. Returned "
-            "the best iterate. Fix: learning_rate='auto', or scale X."
-        )
-    if stop is None and tol is not None:
-        return (
-            f"reached max_iter={max_iter} before the objective stopped "
-            f"changing: last relative change {rule.last_change:.2e}, tol="
-            f"{tol} (needed for n_iter_no_change={n_iter_no_change} "
-            f"iterations in a row); objective {rule.previous:.6e}; {facts}. "
-            "Increase max_iter, add momentum, or scale X (StandardScaler)."
-        )
-    return None
