@@ -272,7 +272,9 @@ def print_summary(source, target, n_rows_read, n_rows, kinds, n_features, notes)
     n_dropped = n_rows_read - n_rows
     dropped = f", {n_dropped} dropped (no target)" if n_dropped else ""
     print(f"rows: {n_rows} used{dropped}")
-    design = "" if n_features is None else f" -> {n_features} model features"
+    design = ""
+    if n_features is not None:
+        design = f" -> {n_features} model feature{'s' * (n_features != 1)}"
     print(f"columns: {kinds.summary()}{design}")
     for note in notes:
         print(f"note: {note}")

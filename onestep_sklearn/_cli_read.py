@@ -112,6 +112,9 @@ def _read_csv(path, **kwargs):
         with warnings.catch_warnings():
             # index_col=False drops surplus fields with only a warning.
             warnings.simplefilter("error", pd.errors.ParserWarning)
+            # Mixed types (numbers in some chunks, text in others) are made
+            # text by _as_text.
+            warnings.simplefilter("ignore", pd.errors.DtypeWarning)
             return pd.read_csv(path, index_col=False, skipinitialspace=True, **kwargs)
     except pd.errors.EmptyDataError:
         raise DataError(f"{path} is empty") from None
@@ -189,6 +192,20 @@ def _check_target_present(path, names, target, separator):
     raise DataError(message)
 
 
+def _as_text(column):
+    """``column`` with every value as text, if it mixes numbers and text.
+
+    pandas parses a large file in chunks and can type a column by chunk
+    (0, 1 and "x"); the encoders need one type, and "0" and 0 are one value.
+    """
+    if column.dtype != object:
+        return None
+    types = set(column.dropna().map(type).unique())
+    if len(types) < 2 or types <= {bool, np.bool_}:
+        return None
+    return column.where(column.isna(), column.astype(str))
+
+
 def _numeric_from_thousands(column):
     """``column`` as floats if every value is a number like ``288,216.23``."""
     values = column.dropna()
@@ -251,6 +268,10 @@ def read_table(path, target, separator=None):
     if encoding == "latin-1":
         notes.append(f"{path} is not UTF-8: read as Latin-1")
     for name in frame.columns:
+        text = _as_text(frame[name])
+        if text is not None:
+            frame[name] = text
+            notes.append(f"column {name!r}: numbers and text mixed, read as text")
         numbers = _numeric_from_thousands(frame[name])
         if numbers is not None:
             frame[name] = numbers

@@ -553,6 +553,38 @@ def test_not_a_table_subprocess(tmp_path, content, message):
     assert proc.stderr == f"error: {path} {message}\n"
 
 
+def test_mixed_types_across_chunks_become_text(tmp_path):
+    from onestep_sklearn._cli_read import read_table
+
+    # pandas types a large file by chunk: here ints first, then text.
+    n_rows = 300_000
+    code = np.where(np.arange(n_rows) < 290_000, np.arange(n_rows) % 3, -1)
+    frame = pd.DataFrame({"code": code.astype(str), "y": np.arange(n_rows) % 7})
+    frame.loc[frame["code"] == "-1", "code"] = "x"
+    path = tmp_path / "mixed.csv"
+    frame.to_csv(path, index=False)
+    table = read_table(str(path), "y")
+    assert set(table.X["code"].unique()) == {"0", "1", "2", "x"}
+    assert table.notes == ["column 'code': numbers and text mixed, read as text"]
+
+
+def test_trailing_separator_gives_an_empty_column(tmp_path, capsys):
+    path = tmp_path / "trailing.csv"
+    path.write_text(
+        "a,y,\n" + "".join(f"{i},{2 * i + i % 3}," + "\n" for i in range(30))
+    )
+    code, out, _ = run_csv(capsys, path, "y")
+    assert code == 0
+    assert "columns: 1 numeric, 1 dropped -> 1 model feature\n" in out
+    assert "note: column 'Unnamed: 2' dropped: no values" in out
+
+
+def test_directory_is_not_a_file(tmp_path, capsys):
+    code, out, err = run_csv(capsys, tmp_path, "y")
+    assert code == 2 and out == ""
+    assert only_error_line(err) == f"error: {tmp_path} is a directory, not a file"
+
+
 def test_failed_row_shows_its_reason(monkeypatch, capsys):
     from onestep_sklearn import __main__ as cli
 
