@@ -230,6 +230,9 @@ def main(argv=None):
         parser.error("--csv and --target go together")
     if args.sep is not None and args.csv is None:
         parser.error("--sep needs --csv")
+    if args.sep is not None and len(parse_separator(args.sep)) != 1:
+        # pandas would fall back to its slow Python engine and read a regex.
+        parser.error(f"--sep must be one character, not {args.sep!r}")
     if args.max_categories < 1:
         parser.error("--max-categories must be at least 1")
     target = "target" if args.target is None else args.target

@@ -140,9 +140,7 @@ def classify_columns(X, max_categories=MAX_CATEGORIES):
                 )
             else:
                 kinds.categorical.append(name)
-    n_gaps = int(
-        X[kinds.numeric + kinds.categorical + kinds.boolean].isna().sum().sum()
-    )
+    n_gaps = int(X[kinds.kept].isna().sum().sum())
     if n_gaps:
         kinds.notes.append(
             f"{n_gaps} missing feature value{'s' * (n_gaps != 1)} imputed "

@@ -395,6 +395,13 @@ def test_sep_tab_escape(tmp_path, capsys):
     assert f"data: {path} (tab-separated, UTF-8)" in out
 
 
+def test_sep_must_be_one_character(regression_csv, capsys):
+    with pytest.raises(SystemExit) as exc:
+        main(["--csv", str(regression_csv), "--target", "y", "--sep", "::"])
+    assert exc.value.code == 2
+    assert "error: --sep must be one character, not '::'" in capsys.readouterr().err
+
+
 def test_decimal_commas_are_not_thousands(tmp_path, capsys):
     # "1,5" in a ';' file is one and a half, not 15: a number only when the
     # digits are grouped in threes.
