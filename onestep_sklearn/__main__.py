@@ -3,261 +3,210 @@
 Compares, by 5-fold cross-validated R² and fit time, the textbook single
 gradient step (learning rate 0.01), the best single gradient step (exact line
 search), the single Newton step and gradient descent with scikit-learn's
-``LinearRegression`` and ``SGDRegressor``. Every model is
-``make_pipeline(StandardScaler(), model)``, so the textbook step size means the
-same thing on any data set. Without arguments it runs on scikit-learn's bundled
-diabetes data (no download). ``--plot FILE.png`` also writes a figure: the
-loss curves of the gradient methods and a learning-rate sweep with the
-stability limit 2/L marked (needs matplotlib, the ``plot`` extra).
+``LinearRegression`` and ``SGDRegressor``; each row names the estimator call
+that produced it. Every model is ``make_pipeline(preprocessing, model)``, with
+what the data need (``_cli_columns``): numeric columns standardised (and
+imputed with the median where they have gaps), categorical and boolean columns
+imputed with the most frequent value and one-hot encoded, so the textbook
+step size means the same thing on any data set. Without arguments it runs on
+scikit-learn's bundled diabetes data (no download); ``--csv`` reads any
+delimited text file with a header row (pandas; the separator is sniffed
+unless ``--sep`` gives it). ``--plot FILE.png`` also writes a figure: the loss
+curves of the gradient methods and a learning-rate sweep with the stability
+limit 2/L marked (needs matplotlib, the ``plot`` extra).
 """
 
 import argparse
-import csv
-import math
-import os
 import sys
 import warnings
 
-import numpy as np
 from sklearn.base import clone
+from sklearn.compose import ColumnTransformer
 from sklearn.datasets import load_diabetes
-from sklearn.exceptions import ConvergenceWarning
-from sklearn.linear_model import LinearRegression, SGDRegressor
-from sklearn.model_selection import KFold, cross_validate
-from sklearn.pipeline import make_pipeline
-from sklearn.preprocessing import StandardScaler
+from sklearn.pipeline import Pipeline
 
-from onestep_sklearn import (
-    IterativeGDRegressor,
-    OneStepRegressor,
-    suggest_learning_rate,
+from onestep_sklearn import suggest_learning_rate
+from onestep_sklearn._cli_columns import (
+    MAX_CATEGORIES,
+    classify_columns,
+    design_input,
+    make_preprocessor,
+    rescale_target,
+)
+from onestep_sklearn._cli_plot import check_plot_path, plot_figure
+from onestep_sklearn._cli_read import (
+    SEPARATOR_NAMES,
+    DataError,
+    parse_separator,
+    read_table,
+)
+from onestep_sklearn._cli_table import (
+    N_FOLDS,
+    Progress,
+    compare,
+    demo_models,
+    format_table,
 )
 
-N_FOLDS = 5
-NEEDS_MATPLOTLIB = "--plot needs matplotlib: pip install 'onestep_sklearn[plot]'"
+# R² of a test fold needs two of its rows.
+MIN_ROWS = 2 * N_FOLDS
 
 
-class DataError(Exception):
-    """Bad user input: reported as one ``error:`` line and exit code 2."""
+def load_data(args):
+    """The data to compare on, from ``--csv`` or the bundled diabetes set.
 
+    Returns
+    -------
+    X : pandas.DataFrame of shape (n_samples, n_columns)
+    y : ndarray of shape (n_samples,)
+    source : str
+        Where the data came from, for the summary.
+    n_rows_read : int
+        Data rows before rows without a target were dropped.
+    notes : list of str
+        What the reader did to the data.
 
-def load_csv(path, target):
-    """Read a comma-separated file with a header row; ``target`` is y, the rest X.
-
-    Raises ``DataError`` if the file cannot be read, ``target`` is not a column,
-    or a cell is not a finite number.
+    Raises
+    ------
+    DataError
+        If the file cannot be used (see :func:`read_table`).
     """
-    try:
-        with open(path, newline="", encoding="utf-8-sig") as f:
-            rows = list(csv.reader(f))
-    except FileNotFoundError:
-        raise DataError(f"file not found: {path}") from None
-    except UnicodeDecodeError:
-        raise DataError(f"{path} is not a UTF-8 text file") from None
-    except (OSError, csv.Error) as exc:
-        raise DataError(f"cannot read {path}: {exc}") from None
-    rows = [row for row in rows if any(cell.strip() for cell in row)]
-    if not rows:
-        raise DataError(f"{path} is empty")
-    header = [name.strip() for name in rows[0]]
-    if target not in header:
-        raise DataError(
-            f"column {target!r} not in {path} (columns: {', '.join(header)})"
-        )
-    data = np.empty((len(rows) - 1, len(header)))
-    for i, row in enumerate(rows[1:]):
-        if len(row) != len(header):
-            raise DataError(
-                f"{path}, row {i + 2}: {len(row)} fields, header has {len(header)}"
-            )
-        for j, cell in enumerate(row):
-            try:
-                data[i, j] = float(cell)
-            except ValueError:
-                data[i, j] = math.nan
-            if not math.isfinite(data[i, j]):
-                raise DataError(
-                    f"column {header[j]!r} in {path} is not numeric "
-                    f"(row {i + 2}: {cell.strip()!r})"
-                )
-    if len(header) < 2:
-        raise DataError(f"{path} has no feature columns besides {target!r}")
-    if len(data) < N_FOLDS:
-        raise DataError(
-            f"{path} has {len(data)} data rows; {N_FOLDS}-fold CV needs {N_FOLDS}"
-        )
-    t = header.index(target)
-    return np.delete(data, t, axis=1), data[:, t]
+    if args.csv is None:
+        diabetes = load_diabetes(as_frame=True)
+        X, y = diabetes.data, diabetes.target.to_numpy()
+        return X, y, "diabetes (scikit-learn, bundled)", len(y), []
+    separator = None if args.sep is None else parse_separator(args.sep)
+    table = read_table(args.csv, args.target, separator)
+    separator_name = SEPARATOR_NAMES.get(table.separator, repr(table.separator))
+    source = f"{args.csv} ({separator_name}-separated, {table.encoding})"
+    return table.X, table.y, source, table.n_rows_read, table.notes
 
 
-def _models():
-    """Rows: (name, estimator, learning-rate cell or None for a fitted one).
+def _steps(transformer):
+    """``"A(), B()"``: a Pipeline's steps, or the one transformer, as code."""
+    if isinstance(transformer, Pipeline):
+        return ", ".join(repr(step) for _, step in transformer.steps)
+    return repr(transformer)
 
-    ``None`` marks the full-batch gradient rows: their cell is the fitted
-    ``learning_rate_`` and they also show the stability limit 2/L.
+
+def describe_preprocessing(preprocessor):
+    """``make_pipeline(<preprocessing>, model)``, in code as far as it is short.
+
+    A ColumnTransformer is described by its column groups' steps; its column
+    lists would not fit on a line.
     """
-    sgd = SGDRegressor(random_state=0)
-    return [
-        (
-            "one gradient step, eta=0.01",
-            OneStepRegressor(solver="gradient", learning_rate=0.01),
-            None,
-        ),
-        (
-            "one gradient step, exact line search",
-            OneStepRegressor(solver="gradient"),
-            None,
-        ),
-        ("one Newton step", OneStepRegressor(), "1 (Newton)"),
-        ("gradient descent (auto = 1/L)", IterativeGDRegressor(), None),
-        ("LinearRegression (sklearn)", LinearRegression(), "-"),
-        ("SGDRegressor (sklearn)", sgd, f"{sgd.eta0:g} ({sgd.learning_rate})"),
-    ]
-
-
-def compare(X, y, max_stable):
-    """Cross-validate every model on (X, y); ``max_stable`` is the 2/L to show.
-
-    Returns one row of strings per model: name (``*`` appended if a
-    ``ConvergenceWarning`` was raised), CV R², fit time (ms), learning rate, 2/L.
-    """
-    cv = KFold(n_splits=N_FOLDS, shuffle=True, random_state=0)
-    rows = []
-    for name, model, rate in _models():
-        with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always", ConvergenceWarning)
-            pipe = make_pipeline(StandardScaler(), model)
-            res = cross_validate(pipe, X, y, cv=cv, scoring="r2")
-            full_batch_gradient = rate is None
-            if full_batch_gradient:
-                rate = f"{clone(pipe).fit(X, y)[-1].learning_rate_:.4g}"
-        unconverged = False
-        for w in caught:
-            if issubclass(w.category, ConvergenceWarning):
-                unconverged = True
-            else:
-                warnings.showwarning(w.message, w.category, w.filename, w.lineno)
-        score = res["test_score"]
-        rows.append(
-            [
-                name + ("*" if unconverged else ""),
-                f"{score.mean():.4f} ± {score.std():.4f}",
-                f"{1000 * res['fit_time'].mean():.2f}",
-                rate,
-                f"{max_stable:.4g}" if full_batch_gradient else "-",
-            ]
-        )
-    return rows
-
-
-def format_table(header, rows):
-    """Plain fixed-width text table: first column left-aligned, others right."""
-    widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
-
-    def line(cells):
-        first = cells[0].ljust(widths[0])
-        rest = (c.rjust(w) for c, w in zip(cells[1:], widths[1:]))
-        return "  ".join([first, *rest]).rstrip()
-
-    rule = "  ".join("-" * w for w in widths)
-    return "\n".join([line(header), rule, *(line(r) for r in rows)])
-
-
-def check_plot_path(path):
-    """Fail early, before any fitting, if ``--plot PATH`` cannot be written.
-
-    Raises ``DataError`` without matplotlib, for an image format matplotlib
-    does not know, or when the directory of ``path`` does not exist.
-    """
-    try:
-        import matplotlib  # noqa: F401
-    except ImportError:
-        raise DataError(NEEDS_MATPLOTLIB) from None
-    from matplotlib.backend_bases import FigureCanvasBase
-
-    formats = FigureCanvasBase.get_supported_filetypes()
-    extension = os.path.splitext(path)[1].lstrip(".").lower()
-    if extension not in formats:
-        raise DataError(
-            f"--plot {path}: unknown image format {extension!r} "
-            f"(use one of: {', '.join(sorted(formats))})"
-        )
-    directory = os.path.dirname(os.path.abspath(path))
-    if not os.path.isdir(directory):
-        raise DataError(f"--plot {path}: directory {directory} does not exist")
-
-
-def plot_figure(X, y, facts, path):
-    """Write the two-panel figure to ``path``.
-
-    Left: the objective per iteration of gradient descent at 1/L (auto),
-    1.9/L and 0.2/L on the standardised data, and the objective after the
-    single step of each one-step method, at iteration 1. Right: the CV R²
-    of ``make_pipeline(StandardScaler(), IterativeGDRegressor())`` over
-    learning rates around 2/L, with 2/L marked.
-    """
-    from matplotlib.figure import Figure
-
-    from onestep_sklearn.plotting import LossCurveDisplay, plot_learning_rate_sweep
-
-    X_scaled = StandardScaler().fit_transform(X)
-    # A figure without pyplot: no GUI backend, nothing left open.
-    fig = Figure(figsize=(13, 5), layout="constrained")
-    loss_ax, sweep_ax = fig.subplots(1, 2)
-    stable = math.isfinite(facts.max_stable)
-    rates = ["auto", 1.9 * facts.auto, 0.2 * facts.auto] if stable else ["auto"]
-    curves = []
-    with warnings.catch_warnings():
-        # 0.2/L may reach max_iter; the curve shows it.
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        for rate in rates:
-            model = IterativeGDRegressor(learning_rate=rate).fit(X_scaled, y)
-            LossCurveDisplay.from_estimator(model, ax=loss_ax, name="gradient descent")
-            curves.extend(model.loss_curve_)
-    one_steps = [
-        (
-            "one gradient step, η = 0.01",
-            "o",
-            6,
-            {"solver": "gradient", "learning_rate": 0.01},
-        ),
-        ("one gradient step, exact line search", "s", 6, {"solver": "gradient"}),
-        ("one Newton step: the optimum", "*", 12, {"solver": "newton"}),
-    ]
-    losses = [OneStepRegressor(**p).fit(X_scaled, y).loss_ for *_, p in one_steps]
-    # An exact fit has objective 0: draw it at the lowest positive value shown,
-    # as LossCurveDisplay does, so that it stays on the log axis.
-    positive = [v for v in curves + losses if v > 0]
-    floor = min(positive) if positive else 1.0
-    for (label, marker, size, _), loss in zip(one_steps, losses):
-        if not loss > 0:
-            label += " (objective 0)"
-        (point,) = loss_ax.plot(
-            [1], [max(loss, floor)], marker=marker, ms=size, ls="none", label=label
-        )
-    # The optimum, which gradient descent approaches.
-    loss_ax.axhline(max(loss, floor), color=point.get_color(), ls=":", lw=1)
-    loss_ax.set_xscale("log")
-    loss_ax.legend(fontsize="small")
-    loss_ax.set_title("objective per iteration (standardised X)")
-
-    scale = facts.max_stable if stable else 1.0
-    with warnings.catch_warnings():
-        # Rates past 2/L stop at their best iterate with a warning: expected.
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        plot_learning_rate_sweep(
-            make_pipeline(StandardScaler(), IterativeGDRegressor()),
-            X,
-            y,
-            param_range=np.geomspace(1e-3, 3.0, 16) * scale,
-            cv=KFold(n_splits=N_FOLDS, shuffle=True, random_state=0),
-            ax=sweep_ax,
-        )
-    sweep_ax.set_title(
-        f"{N_FOLDS}-fold CV R² over learning_rate\n"
-        "(rates past 2/L stop at their best iterate; warnings silenced)"
+    if not isinstance(preprocessor, ColumnTransformer):
+        return f"make_pipeline({_steps(preprocessor)}, model)"
+    groups = "; ".join(
+        f"{name} columns: {_steps(transformer)}"
+        for name, transformer, _ in preprocessor.transformers
     )
-    fig.savefig(path, dpi=110)
+    return f"make_pipeline(ColumnTransformer(...), model) with {groups}"
+
+
+def prepare(X, y, data_name, max_categories):
+    """Sort the columns, check there is enough to cross-validate, build the steps.
+
+    Returns
+    -------
+    kinds : ColumnKinds
+    preprocessor : estimator
+        Unfitted; see :func:`make_preprocessor`.
+    X_input : ndarray or pandas.DataFrame
+        The kept columns, as ``preprocessor`` takes them.
+
+    Raises
+    ------
+    DataError
+        With no usable feature column, or fewer rows than the folds need.
+    """
+    kinds = classify_columns(X, max_categories)
+    if not (kinds.numeric or kinds.categorical or kinds.boolean):
+        dropped = f" (dropped: {', '.join(kinds.dropped)})" if kinds.dropped else ""
+        raise DataError(f"{data_name}: no feature columns to fit on{dropped}")
+    if len(y) < MIN_ROWS:
+        raise DataError(
+            f"{data_name}: {len(y)} rows with a target; {N_FOLDS}-fold "
+            f"cross-validation needs at least {MIN_ROWS} (2 per test fold, "
+            "for R²)"
+        )
+    return kinds, make_preprocessor(kinds), design_input(X, kinds)
+
+
+def learning_rate_facts(preprocessor, X):
+    """``suggest_learning_rate`` of the preprocessed data, or a reason it failed."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            design = clone(preprocessor).fit_transform(X)
+            return suggest_learning_rate(design), design.shape[1], None
+    except (ValueError, FloatingPointError, ArithmeticError) as exc:
+        return None, None, f"{type(exc).__name__}: {exc}"
+
+
+def print_summary(source, target, n_rows_read, n_rows, kinds, n_features, notes):
+    """Print what was read and what the preprocessing does with it.
+
+    Parameters
+    ----------
+    source : str
+        Where the data came from.
+    target : str
+        Name of the target column.
+    n_rows_read, n_rows : int
+        Data rows read, and rows used (those with a target).
+    kinds : ColumnKinds
+        The feature columns by kind.
+    n_features : int or None
+        Columns of the preprocessed design matrix, if it could be formed.
+    notes : list of str
+        What was done to the data, one line each.
+    """
+    print(f"data: {source}, target {target!r}")
+    n_dropped = n_rows_read - n_rows
+    dropped = f", {n_dropped} dropped (no target)" if n_dropped else ""
+    print(f"rows: {n_rows} used{dropped}")
+    design = ""
+    if n_features is not None:
+        design = f" -> {n_features} model feature{'s' * (n_features != 1)}"
+    print(f"columns: {kinds.summary()}{design}")
+    for note in notes:
+        print(f"note: {note}")
+
+
+def build_parser():
+    """The command line; ``main`` documents the exit codes."""
+    parser = argparse.ArgumentParser(
+        prog="python -m onestep_sklearn",
+        description="Single gradient / Newton steps against scikit-learn, "
+        "by 5-fold CV R² (default data: diabetes).",
+    )
+    parser.add_argument(
+        "--csv",
+        metavar="PATH",
+        help="delimited text file with a header row (separator sniffed)",
+    )
+    parser.add_argument("--target", metavar="COLUMN", help="column to predict")
+    parser.add_argument(
+        "--sep",
+        metavar="CHAR",
+        help="field separator of --csv, instead of sniffing it ('\\t' or tab: a tab)",
+    )
+    parser.add_argument(
+        "--max-categories",
+        metavar="N",
+        type=int,
+        default=MAX_CATEGORIES,
+        help="a text column with more distinct values is dropped as free text "
+        f"or an ID (default: {MAX_CATEGORIES})",
+    )
+    parser.add_argument(
+        "--plot",
+        metavar="FILE",
+        help="also write a figure (e.g. FILE.png): loss curves and a "
+        "learning-rate sweep with 2/L marked; needs matplotlib",
+    )
+    return parser
 
 
 def main(argv=None):
@@ -271,63 +220,67 @@ def main(argv=None):
     Returns
     -------
     int
-        Exit code: 0 on success, 2 on bad input (one ``error:`` line on stderr).
+        Exit code: 0 on success, 1 if every model failed (the table says
+        why), 2 on bad input (one ``error:`` line on stderr).
     """
-    parser = argparse.ArgumentParser(
-        prog="python -m onestep_sklearn",
-        description="Single gradient / Newton steps against scikit-learn, "
-        "by 5-fold CV R² (default data: diabetes).",
-    )
-    parser.add_argument("--csv", metavar="PATH", help="CSV file with a header row")
-    parser.add_argument("--target", metavar="COLUMN", help="column to predict")
-    parser.add_argument(
-        "--plot",
-        metavar="FILE",
-        help="also write a figure (e.g. FILE.png): loss curves and a "
-        "learning-rate sweep with 2/L marked; needs matplotlib",
-    )
+    progress = Progress()
+    parser = build_parser()
     args = parser.parse_args(argv)
     if (args.csv is None) != (args.target is None):
         parser.error("--csv and --target go together")
-    if args.plot is not None:
-        try:
+    if args.sep is not None and args.csv is None:
+        parser.error("--sep needs --csv")
+    if args.sep is not None and len(parse_separator(args.sep)) != 1:
+        # pandas would fall back to its slow Python engine and read a regex.
+        parser.error(f"--sep must be one character, not {args.sep!r}")
+    if args.max_categories < 1:
+        parser.error("--max-categories must be at least 1")
+    target = "target" if args.target is None else args.target
+    try:
+        if args.plot is not None:
             check_plot_path(args.plot)
-        except DataError as exc:
-            print(f"error: {exc}", file=sys.stderr)
-            return 2
+        X, y, source, n_rows_read, notes = load_data(args)
+        data_name = "diabetes" if args.csv is None else args.csv
+        kinds, preprocessor, X = prepare(X, y, data_name, args.max_categories)
+    except DataError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    progress.report(f"read {source}: {n_rows_read} rows")
+    y, target_note = rescale_target(y, target)
+    notes += kinds.notes + ([target_note] if target_note else [])
 
-    if args.csv is None:
-        X, y = load_diabetes(return_X_y=True)
-        data_name = "diabetes (scikit-learn, bundled)"
+    facts, n_features, facts_failure = learning_rate_facts(preprocessor, X)
+    print_summary(source, target, n_rows_read, len(y), kinds, n_features, notes)
+    if facts is None:
+        print(f"standardised: L unknown ({facts_failure})")
     else:
-        try:
-            X, y = load_csv(args.csv, args.target)
-        except DataError as exc:
-            print(f"error: {exc}", file=sys.stderr)
-            return 2
-        data_name = f"{args.csv}, target {args.target!r}"
-
-    facts = suggest_learning_rate(StandardScaler().fit_transform(X))
-    print(f"data: {data_name}, {X.shape[0]} samples, {X.shape[1]} features")
-    print(
-        f"standardised: L = {facts.lipschitz:.4g}, 1/L = {facts.auto:.4g}, "
-        f"2/L = {facts.max_stable:.4g} (stability limit), "
-        f"condition number = {facts.condition_number:.4g}"
-    )
+        print(
+            f"standardised: L = {facts.lipschitz:.4g}, 1/L = {facts.auto:.4g}, "
+            f"2/L = {facts.max_stable:.4g} (stability limit), "
+            f"condition number = {facts.condition_number:.4g}"
+        )
     print()
-    rows = compare(X, y, facts.max_stable)
-    header = ["model", "CV R² (mean ± std)", "fit time (ms)", "learning rate", "2/L"]
-    print(format_table(header, rows))
+    max_stable = None if facts is None else facts.max_stable
+    results = compare(X, y, preprocessor, demo_models(), max_stable, progress)
+    print(format_table(results))
     print()
     print(
-        f"{N_FOLDS}-fold KFold(shuffle=True, random_state=0); "
-        "every model is make_pipeline(StandardScaler(), model)."
+        f"{N_FOLDS}-fold KFold(shuffle=True, random_state=0); every model is "
+        f"{describe_preprocessing(preprocessor)}."
     )
-    if any(row[0].endswith("*") for row in rows):
+    print(
+        "learning rate: the mean learning_rate_ of the fold estimators "
+        "(cross_validate(return_estimator=True))."
+    )
+    if any(label.endswith("*") for label, _ in results.index):
         print("* did not converge (a ConvergenceWarning was raised)")
+    if results["failed"].all():
+        print("every model failed: see the note column", file=sys.stderr)
+        return 1
     if args.plot is not None:
+        progress.report(f"drawing {args.plot}")
         try:
-            plot_figure(X, y, facts, args.plot)
+            plot_figure(X, y, preprocessor, facts, args.plot)
         except OSError as exc:
             print(f"error: cannot write {args.plot}: {exc}", file=sys.stderr)
             return 2

@@ -1,0 +1,209 @@
+"""The CLI's comparison: every estimator cross-validated in one pipeline, one table.
+
+Each row names the estimator call that produced it (scikit-learn's ``repr``,
+which shows the parameters that differ from the defaults, so the cell can be
+pasted into code) beside a label in plain words. The learning rate of the
+full-batch gradient rows is read from the estimators fitted in the folds
+(``cross_validate(return_estimator=True)``), not from a refit. A row whose
+fits fail shows the reason instead of stopping the run.
+"""
+
+import sys
+import time
+import warnings
+
+import numpy as np
+import pandas as pd
+from sklearn.base import clone
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.linear_model import LinearRegression, SGDRegressor
+from sklearn.model_selection import KFold, cross_validate
+from sklearn.pipeline import make_pipeline
+
+from onestep_sklearn import IterativeGDRegressor, OneStepRegressor
+
+N_FOLDS = 5
+# Runs shorter than this print nothing but the table.
+PROGRESS_AFTER_SECONDS = 2.0
+COLUMNS = ["CV R² (mean ± std)", "fit time (ms)", "learning rate", "2/L"]
+MAX_REASON_CHARS = 200
+
+
+def demo_models():
+    """Rows: (label, estimator, learning-rate cell or None for a fitted one).
+
+    ``None`` marks the full-batch gradient rows: their cell is the mean
+    ``learning_rate_`` of the fold estimators and they also show the stability
+    limit 2/L.
+    """
+    sgd = SGDRegressor(random_state=0)
+    return [
+        (
+            "one gradient step, eta=0.01",
+            OneStepRegressor(solver="gradient", learning_rate=0.01),
+            None,
+        ),
+        (
+            "one gradient step, exact line search",
+            OneStepRegressor(solver="gradient"),
+            None,
+        ),
+        ("one Newton step", OneStepRegressor(), "1 (Newton)"),
+        ("gradient descent (auto = 1/L)", IterativeGDRegressor(), None),
+        ("LinearRegression (sklearn)", LinearRegression(), "-"),
+        ("SGDRegressor (sklearn)", sgd, f"{sgd.eta0:g} ({sgd.learning_rate})"),
+    ]
+
+
+def demo_cv():
+    """The folds every row is scored on."""
+    return KFold(n_splits=N_FOLDS, shuffle=True, random_state=0)
+
+
+class Progress:
+    """Progress lines on stderr, once a run has taken a couple of seconds.
+
+    Parameters
+    ----------
+    start : float, default=None
+        ``time.perf_counter()`` when the run began; ``None`` means now.
+    """
+
+    def __init__(self, start=None):
+        self.start = time.perf_counter() if start is None else start
+
+    def elapsed(self):
+        """Seconds since the run began."""
+        return time.perf_counter() - self.start
+
+    def report(self, message):
+        """Print ``message`` with the elapsed time, if the run is a slow one."""
+        elapsed = self.elapsed()
+        if elapsed >= PROGRESS_AFTER_SECONDS:
+            print(f"{message} ({elapsed:.1f} s elapsed)", file=sys.stderr, flush=True)
+
+
+def _failure_reason(exc):
+    lines = str(exc).strip().splitlines() or [""]
+    reason = f"{type(exc).__name__}: {lines[0]}"
+    if len(reason) > MAX_REASON_CHARS:
+        reason = reason[: MAX_REASON_CHARS - 1] + "…"
+    return reason
+
+
+def _show_warnings(warned):
+    """Print each warning the fits raised once, with the models that raised it."""
+    for (category, message), calls in warned.items():
+        print(
+            f"warning: {category.__name__}: {message} (in {', '.join(calls)})",
+            file=sys.stderr,
+        )
+
+
+def _scored_cells(pipeline, X, y, rate, max_stable):
+    """The cells of one row, from ``cross_validate``; raises what a fit raises.
+
+    ``rate`` is the learning-rate cell, or ``None`` for a full-batch gradient
+    row (its rate is read from the fold estimators, and it shows 2/L).
+    """
+    result = cross_validate(
+        pipeline,
+        X,
+        y,
+        cv=demo_cv(),
+        scoring="r2",
+        error_score="raise",
+        return_estimator=True,
+    )
+    score = result["test_score"]
+    full_batch_gradient = rate is None
+    if full_batch_gradient:
+        fold_rates = [fitted[-1].learning_rate_ for fitted in result["estimator"]]
+        rate = f"{np.mean(fold_rates):.4g}"
+    show_limit = full_batch_gradient and max_stable is not None
+    n_undefined = int(np.count_nonzero(~np.isfinite(score)))
+    return {
+        "CV R² (mean ± std)": f"{score.mean():.4f} ± {score.std():.4f}",
+        "fit time (ms)": f"{1000 * result['fit_time'].mean():.2f}",
+        "learning rate": rate,
+        "2/L": f"{max_stable:.4g}" if show_limit else "-",
+        "note": (
+            f"R² not finite in {n_undefined} of {len(score)} test folds"
+            if n_undefined
+            else ""
+        ),
+        "failed": False,
+    }
+
+
+def _failed_cells(exc):
+    """The cells of a row whose fits raised ``exc``."""
+    cells = dict.fromkeys(COLUMNS, "-")
+    cells.update(
+        {"CV R² (mean ± std)": "failed", "note": _failure_reason(exc), "failed": True}
+    )
+    return cells
+
+
+def compare(X, y, preprocessor, models, max_stable, progress=None):
+    """Cross-validate ``make_pipeline(preprocessor, model)`` for every model.
+
+    Parameters
+    ----------
+    X : {ndarray, pandas.DataFrame} of shape (n_samples, n_columns)
+        The feature columns, as ``preprocessor`` takes them.
+    y : ndarray of shape (n_samples,)
+        The target.
+    preprocessor : estimator
+        Transformer fitted in each fold before the model (cloned per row).
+    models : list of tuple
+        Rows as returned by :func:`demo_models`.
+    max_stable : float or None
+        The 2/L to show on the full-batch gradient rows; ``None`` if unknown.
+    progress : Progress, default=None
+        Where to report each row as it starts.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per model, indexed by (label, estimator call), with the
+        columns of ``COLUMNS`` as strings, a ``note`` column (why a row failed
+        or scored a non-finite R²) and a boolean ``failed`` column. The label
+        ends in ``*`` when a ``ConvergenceWarning`` was raised.
+    """
+    progress = Progress() if progress is None else progress
+    records = []
+    # ConvergenceWarnings mark their row; others are printed once at the end.
+    warned = {}
+    for i, (label, model, rate) in enumerate(models, start=1):
+        call = repr(model)
+        progress.report(f"[{i}/{len(models)}] cross-validating {call}")
+        pipeline = make_pipeline(clone(preprocessor), model)
+        record = {"model": label, "estimator": call}
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            try:
+                record.update(_scored_cells(pipeline, X, y, rate, max_stable))
+            except Exception as exc:  # any fit failure: reported in its row
+                record.update(_failed_cells(exc))
+        for w in caught:
+            if issubclass(w.category, ConvergenceWarning):
+                record["model"] = label + "*"
+            else:
+                calls = warned.setdefault((w.category, str(w.message)), [])
+                if call not in calls:
+                    calls.append(call)
+        records.append(record)
+    _show_warnings(warned)
+    return pd.DataFrame.from_records(records).set_index(["model", "estimator"])
+
+
+def format_table(results):
+    """The table as text: ``results`` of :func:`compare`, columns padded apart."""
+    shown = results[COLUMNS + (["note"] if results["note"].any() else [])]
+    # to_string separates columns (and index levels) by one space; two keep
+    # the cells apart for the eye and for a split on runs of spaces.
+    shown = shown.rename(index=lambda label: label + " ", level="model")
+    widths = {name: 2 + max(len(name), shown[name].str.len().max()) for name in shown}
+    text = shown.to_string(col_space=widths)
+    return "\n".join(line.rstrip() for line in text.splitlines())
