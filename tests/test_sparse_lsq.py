@@ -1,0 +1,180 @@
+"""The Krylov route for sparse, wide designs (``_sparse_lsq``, ``_sparse_ops``).
+
+References are dense: ``numpy.linalg.lstsq`` on the densified, weighted,
+centred data at small sizes, ``LinearRegression(tol=1e-14)`` at the sizes of
+``benchmarks/bench_sparse.py``.
+"""
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+from numpy.testing import assert_allclose
+
+from onestep_sklearn import (
+    _sparse_lsq,
+    _sparse_ops,
+)
+
+
+def one_hot(n_samples, n_levels, n_numeric, seed=0):
+    """A one-hot block (every level used) beside numeric columns, and y."""
+    rng = np.random.default_rng(seed)
+    levels = rng.integers(0, n_levels, n_samples)
+    levels[:n_levels] = np.arange(n_levels)
+    block = sp.csr_matrix(
+        (np.ones(n_samples), (np.arange(n_samples), levels)),
+        shape=(n_samples, n_levels),
+    )
+    numeric = rng.standard_normal((n_samples, n_numeric))
+    X = sp.hstack([block, sp.csr_matrix(numeric)]).tocsr()
+    y = rng.standard_normal(n_levels)[levels] + numeric @ rng.standard_normal(n_numeric)
+    return X, y + 0.1 * rng.standard_normal(n_samples) + 3.0
+
+
+def centred_dense(X, y, weights):
+    """``√S·(X − x̄)``, ``√S·(y − ȳ)`` and the means, densified."""
+    dense = X.toarray()
+    x_mean = weights @ dense / weights.sum()
+    y_mean = weights @ y / weights.sum()
+    root = np.sqrt(weights)[:, None]
+    return root * (dense - x_mean), root * (y - y_mean).reshape(len(y), -1), x_mean
+
+
+def solve(X, y, weights=None, alpha=0.0, **kwargs):
+    weights = np.ones(X.shape[0]) if weights is None else weights
+    Y = y.reshape(len(y), -1)
+    x_mean = np.asarray(X.T @ weights).ravel() / weights.sum()
+    y_mean = weights @ Y / weights.sum()
+    return _sparse_lsq.solve_lsq(
+        X, Y, weights, x_mean, y_mean, float(weights.sum()), alpha, **kwargs
+    )
+
+
+@pytest.mark.parametrize("first_atol", [None, 1e-3])
+@pytest.mark.parametrize("weighted", [False, True])
+def test_dummy_trap_gives_lstsq_predictions_and_scaled_minimum_norm(
+    monkeypatch, weighted, first_atol
+):
+    # A one-hot block with an intercept is rank-deficient: the centred
+    # dummies sum to zero. The fit is unique, the coefficients are not.
+    # (first_atol=1e-3: restarts from a non-zero iterate keep the property.)
+    if first_atol is not None:
+        monkeypatch.setattr(_sparse_lsq, "FIRST_ATOL", first_atol)
+    X, y = one_hot(400, 30, 3)
+    weights = np.random.default_rng(1).uniform(0.5, 2, 400) if weighted else None
+    solution = solve(X, y, weights)
+    w = np.ones(400) if weights is None else weights
+    Xc, yc, _ = centred_dense(X, y, w)
+    assert np.linalg.matrix_rank(Xc) == X.shape[1] - 1
+    plain = np.linalg.lstsq(Xc, yc, rcond=None)[0]
+    assert solution.converged
+    # The promise: fitted values within PREDICTION_RTOL of lstsq's.
+    exact_fit = Xc @ plain
+    fit_error = np.linalg.norm(Xc @ solution.coef - exact_fit)
+    assert fit_error <= _sparse_lsq.PREDICTION_RTOL * np.linalg.norm(exact_fit)
+    # coef_ is the minimum-norm solution in the column-scaled variables, the
+    # ones LSQR iterates in: the scaling is the inverse centred column norm.
+    scale = 1 / np.linalg.norm(Xc, axis=0)
+    scaled = np.linalg.lstsq(Xc * scale, yc, rcond=None)[0] * scale[:, None]
+    assert_allclose(solution.coef, scaled, rtol=1e-7, atol=1e-8)
+    # ... which is not lstsq's: they differ along the null space (the
+    # dummies) by far more than the accuracy, and not elsewhere.
+    difference = solution.coef - plain
+    assert np.abs(difference[:30]).max() > 1e-3
+    assert_allclose(difference[30:], 0, atol=1e-8)
+
+
+def test_wide_data_interpolate_with_the_scaled_minimum_norm():
+    # n < d: a consistent system (the fit interpolates y), rank n − 1.
+    rng = np.random.default_rng(13)
+    X = sp.random(60, 300, density=0.2, format="csr", random_state=rng)
+    y = rng.standard_normal(60)
+    solution = solve(X, y)
+    Xc, yc, _ = centred_dense(X, y, np.ones(60))
+    scale = 1 / np.linalg.norm(Xc, axis=0)
+    scaled = np.linalg.lstsq(Xc * scale, yc, rcond=None)[0] * scale[:, None]
+    assert solution.converged
+    assert_allclose(Xc @ solution.coef, yc, atol=1e-9 * abs(yc).max())
+    assert_allclose(solution.coef, scaled, rtol=1e-7, atol=1e-9 * abs(scaled).max())
+
+
+def test_full_rank_weighted_ridge_and_several_targets_equal_the_exact_solution():
+    rng = np.random.default_rng(2)
+    X = sp.random(600, 80, density=0.1, format="csc", random_state=rng) * 5.0
+    Y = np.column_stack([X @ rng.standard_normal(80), rng.standard_normal(600)])
+    weights = rng.uniform(0.0, 3.0, 600)
+    for alpha in (0.0, 0.05):
+        solution = solve(X, Y, weights, alpha)
+        Xc, Yc, _ = centred_dense(X, Y, weights)
+        gram = Xc.T @ Xc + alpha * weights.sum() * np.eye(80)
+        exact = np.linalg.solve(gram, Xc.T @ Yc)
+        assert solution.converged
+        # The guarantee is on the fitted values; coefficients follow.
+        fitted, exact_fit = Xc @ solution.coef, Xc @ exact
+        assert np.linalg.norm(fitted - exact_fit) <= 1e-9 * np.linalg.norm(exact_fit)
+        assert_allclose(solution.coef, exact, rtol=1e-7, atol=1e-9 * abs(exact).max())
+
+
+def test_bound_covers_the_actual_error_and_restarts_tighten_it(monkeypatch):
+    X, y = one_hot(3000, 300, 5, seed=3)
+    Xc, yc, _ = centred_dense(X, y, np.ones(3000))
+    exact_fit = Xc @ np.linalg.lstsq(Xc, yc, rcond=None)[0]
+    real_lsqr, tolerances = _sparse_lsq.lsqr, []
+
+    def recording(*args, **kwargs):
+        tolerances.append(kwargs["atol"])
+        return real_lsqr(*args, **kwargs)
+
+    monkeypatch.setattr(_sparse_lsq, "lsqr", recording)
+    for first_atol in (1e-3, 1e-6, _sparse_lsq.FIRST_ATOL):
+        # A loose first tolerance misses PREDICTION_RTOL: the solve continues
+        # from where it stopped, with a tighter one.
+        monkeypatch.setattr(_sparse_lsq, "FIRST_ATOL", first_atol)
+        tolerances.clear()
+        solution = solve(X, y)
+        error = np.linalg.norm(Xc @ solution.coef - exact_fit)
+        relative = error / np.linalg.norm(exact_fit)
+        assert solution.converged
+        assert relative <= solution.bound[0] <= _sparse_lsq.PREDICTION_RTOL
+        assert tolerances == sorted(tolerances, reverse=True)
+        if first_atol == 1e-3:
+            assert len(tolerances) >= 2
+
+
+@pytest.mark.parametrize("fmt", ["csr", "csc"])
+@pytest.mark.parametrize("weighted", [False, True])
+def test_centred_column_norms_are_exact(monkeypatch, fmt, weighted):
+    monkeypatch.setattr(_sparse_ops, "CHUNK_ENTRIES", 50)  # many chunks
+    rng = np.random.default_rng(8)
+    dense = sp.random(300, 40, density=0.3, random_state=rng).toarray()
+    dense[:, 3] = 1e8  # constant and stored in every row
+    dense[:, 4] = 0.0
+    dense[::2, 5] = 1e8 + 1.0  # a large mean, small spread
+    weights = rng.uniform(0, 2, 300) if weighted else np.ones(300)
+    x_mean = weights @ dense / weights.sum()
+    got = _sparse_ops.centred_sq_norms(
+        sp.csr_matrix(dense).asformat(fmt), weights, x_mean
+    )
+    expected = weights @ (dense - x_mean) ** 2
+    assert_allclose(got, expected, rtol=1e-12, atol=1e-12)
+    assert got[3] <= (16 * np.finfo(float).eps * 1e8) ** 2 * weights.sum()
+    assert got[4] == 0.0
+
+
+def test_hessian_operator_and_zero_hessian():
+    rng = np.random.default_rng(10)
+    X = sp.random(200, 30, density=0.2, format="csr", random_state=rng)
+    weights = rng.uniform(0, 2, 200)
+    dense = X.toarray()
+    x_mean = weights @ dense / weights.sum()
+    hessian = _sparse_ops.hessian_operator(X, weights, x_mean, weights.sum(), 0.3)
+    Xc = dense - x_mean
+    expected = 2 * (Xc.T * weights) @ Xc / weights.sum() + 0.6 * np.eye(30)
+    assert_allclose(hessian @ np.eye(30), expected, rtol=1e-12, atol=1e-14)
+    top = np.linalg.eigvalsh(expected)[-1]
+    assert _sparse_ops.extreme_eigenvalue(hessian, "LA") == pytest.approx(top, rel=1e-9)
+    # All columns constant, no penalty: H = 0, which ARPACK would reject.
+    constant = sp.csr_matrix(np.full((50, 3), 2.0))
+    zero = _sparse_ops.hessian_operator(constant, np.ones(50), np.full(3, 2.0), 50.0, 0)
+    assert _sparse_ops.extreme_eigenvalue(zero, "LA") == 0.0
+    assert _sparse_ops.extreme_eigenvalue(zero, "SA") == 0.0
