@@ -3,9 +3,10 @@
 import numpy as np
 import scipy.sparse as sp
 from sklearn.base import _fit_context
+from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils._param_validation import StrOptions
 
-from . import _dask
+from . import _dask, _sparse_lsq
 from ._base import BaseMSERegressor, column_scales, in_units
 from ._learning_rate import cauchy_step
 from ._newton import (
@@ -161,6 +162,23 @@ class OneStepRegressor(BaseMSERegressor):
 
     def _fit_newton(self, X, Y, sample_weight, sw_sum, coef0):
         n_samples, n_features = X.shape
+        # Sparse and wide: LSQR, no d × d matrix (columns of extreme magnitude
+        # are first rescaled below, then come back here). None: LSQR hit its
+        # cap, and the exact route below can afford the d × d matrix.
+        if _sparse_lsq.use_krylov(X) and (
+            self.alpha > 0 or column_scales(X, sample_weight) is None
+        ):
+            x_mean, y_mean = self._means(X, Y, sample_weight, sw_sum)
+            target = _sparse_lsq.newton_target(
+                X, Y, sample_weight, x_mean, y_mean, sw_sum, self._alpha,
+                warning=ConvergenceWarning,
+            )  # fmt: skip
+            if target is not None:
+                coef, eta = self._newton_update(coef0, target)
+                objective = DataObjective(
+                    X, Y, sample_weight, sw_sum, x_mean, y_mean, self._alpha
+                )
+                return coef, objective.intercept(coef), eta, objective.loss(coef)
         if n_samples < n_features:
             # Wide data: the n × n dual, never the d × d Gram.
             x_mean, y_mean = self._means(X, Y, sample_weight, sw_sum)

@@ -5,12 +5,18 @@ centred data at small sizes, ``LinearRegression(tol=1e-14)`` at the sizes of
 ``benchmarks/bench_sparse.py``.
 """
 
+import functools
+import warnings
+
 import numpy as np
 import pytest
 import scipy.sparse as sp
 from numpy.testing import assert_allclose
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.linear_model import LinearRegression
 
 from onestep_sklearn import (
+    OneStepRegressor,
     _sparse_lsq,
     _sparse_ops,
 )
@@ -139,6 +145,78 @@ def test_bound_covers_the_actual_error_and_restarts_tighten_it(monkeypatch):
         assert tolerances == sorted(tolerances, reverse=True)
         if first_atol == 1e-3:
             assert len(tolerances) >= 2
+
+
+def test_iteration_cap_is_never_a_silent_stop(monkeypatch):
+    X, y = one_hot(1000, 300, 5, seed=4)
+    capped = solve(X, y, max_iter=2)
+    assert not capped.converged and capped.bound[0] > _sparse_lsq.PREDICTION_RTOL
+    monkeypatch.setattr(
+        _sparse_lsq, "solve_lsq", functools.partial(_sparse_lsq.solve_lsq, max_iter=2)
+    )
+    # Up to EXACT_FALLBACK_MAX_FEATURES columns: the exact route, same fit.
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        model = OneStepRegressor().fit(X, y)
+    reference = LinearRegression(tol=1e-14).fit(X, y).predict(X)
+    assert_allclose(model.predict(X), reference, rtol=1e-9)
+    # Beyond: the iterate, with a warning.
+    monkeypatch.setattr(_sparse_lsq, "EXACT_FALLBACK_MAX_FEATURES", 0)
+    with pytest.warns(ConvergenceWarning, match="LSQR stopped after 2 iterations"):
+        OneStepRegressor().fit(X, y)
+
+
+@pytest.mark.parametrize(
+    "design",
+    [
+        (20_000, 2000, 5),  # the one-hot design of benchmarks/bench_sparse.py
+        "random",  # CSR 50,000 × 2,000 at 1% density
+    ],
+)
+def test_benchmark_designs_match_linear_regression(monkeypatch, design):
+    if design == "random":
+        rng = np.random.default_rng(5)
+        X = sp.random(50_000, 2000, density=0.01, format="csr", random_state=rng)
+        y = X @ rng.standard_normal(2000) + 0.1 * rng.standard_normal(50_000)
+    else:
+        X, y = one_hot(*design)
+
+    def forbidden(*args, **kwargs):
+        raise AssertionError("the d × d statistics were formed")
+
+    reference = LinearRegression(tol=1e-14).fit(X, y).predict(X)
+    monkeypatch.setattr("onestep_sklearn._stats.stream_moments", forbidden)
+    model = OneStepRegressor().fit(X, y)
+    error = np.linalg.norm(model.predict(X) - reference) / np.linalg.norm(reference)
+    assert error <= 1e-9
+    assert model.n_iter_ == 1 and model.learning_rate_ == 1.0
+    # loss_ is the objective at the solution: the mean squared residual.
+    assert model.loss_ == pytest.approx(np.mean((y - reference) ** 2), rel=1e-8)
+
+
+def test_sparse_and_dense_fits_agree_when_the_solution_is_unique():
+    rng = np.random.default_rng(6)
+    X = sp.random(3000, 300, density=0.05, format="csr", random_state=rng)
+    y = X @ rng.standard_normal(300) + rng.standard_normal(3000)
+    weights = rng.uniform(0.5, 2.0, 3000)
+    for alpha in (0.0, 1e-3):
+        sparse = OneStepRegressor(alpha=alpha).fit(X, y, sample_weight=weights)
+        dense = OneStepRegressor(alpha=alpha).fit(X.toarray(), y, sample_weight=weights)
+        assert_allclose(sparse.coef_, dense.coef_, rtol=1e-7, atol=1e-9)
+        assert_allclose(sparse.intercept_, dense.intercept_, rtol=1e-8)
+
+
+def test_float32_and_constant_columns():
+    X, y = one_hot(3000, 300, 2, seed=7)
+    X = sp.hstack([X, np.full((3000, 1), 7.0), np.zeros((3000, 1))]).tocsr()
+    model = OneStepRegressor().fit(X.astype(np.float32), y)
+    assert model.coef_.dtype == np.float32
+    # Constant columns do not change the fit: their coefficient is 0.
+    assert model.coef_[-2] == 0.0 and model.coef_[-1] == 0.0
+    reference = LinearRegression(tol=1e-14).fit(X, y).predict(X)
+    # float32 coefficients and products: float32 rounding of the predictions.
+    predictions = model.predict(X.astype(np.float32))
+    assert_allclose(predictions, reference, atol=1e-5 * abs(reference).max())
 
 
 @pytest.mark.parametrize("fmt", ["csr", "csc"])
