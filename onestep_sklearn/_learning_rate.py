@@ -12,9 +12,10 @@ from dataclasses import dataclass
 import numpy as np
 import scipy.linalg as la
 import scipy.sparse as sp
-from scipy.sparse.linalg import LinearOperator, eigsh
+from scipy.sparse.linalg import LinearOperator
 
 from ._objective import row_blocks
+from ._sparse_ops import extreme_eigenvalue, hessian_operator
 
 # Up to this many features the Hessian is formed exactly in one pass (a
 # Hessian-vector product with the identity as k = d right-hand sides).
@@ -53,13 +54,8 @@ def lanczos_extreme(objective, which, tol=1e-10):
         matvec=lambda v: objective.hessp(v.reshape(-1, 1)).ravel(),
         dtype=np.float64,
     )
-    start = np.random.default_rng(0).standard_normal(n_features)
-    (theta,), vectors = eigsh(operator, k=1, which=which, tol=tol, v0=start)
-    vector = vectors[:, 0]
-    residual = float(np.linalg.norm(operator.matvec(vector) - theta * vector))
-    if which == "LA":
-        return float(theta) + residual
-    return max(float(theta) - residual, 0.0)
+    # The bound and the zero Hessian (which ARPACK rejects) are handled there.
+    return extreme_eigenvalue(operator, which, tol)
 
 
 def per_sample_lipschitz(X, sample_weight, x_mean, l2_reg_strength):
@@ -176,6 +172,12 @@ def suggest_learning_rate(X, sample_weight=None, *, alpha=0.0, fit_intercept=Tru
     x_mean, y_mean = weighted_means(X, Y, sample_weight, sw_sum)
     if not fit_intercept:
         x_mean, y_mean = np.zeros_like(x_mean), np.zeros_like(y_mean)
+    if sp.issparse(X):
+        # Products straight with X and its transposed view (no row blocks).
+        hessian = hessian_operator(X, sample_weight, x_mean, sw_sum, alpha)
+        top = extreme_eigenvalue(hessian, "LA")
+        bottom = extreme_eigenvalue(hessian, "SA") if n_features > 1 else top
+        return suggestion_from_extremes(top, bottom)
     objective = DataObjective(X, Y, sample_weight, sw_sum, x_mean, y_mean, alpha)
     top = lanczos_extreme(objective, "LA")
     bottom = lanczos_extreme(objective, "SA") if n_features > 1 else top

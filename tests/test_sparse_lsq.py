@@ -15,10 +15,12 @@ from numpy.testing import assert_allclose
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import LinearRegression
 
+import onestep_sklearn._learning_rate as learning_rate_module
 from onestep_sklearn import (
     OneStepRegressor,
     _sparse_lsq,
     _sparse_ops,
+    suggest_learning_rate,
 )
 
 
@@ -256,3 +258,24 @@ def test_hessian_operator_and_zero_hessian():
     zero = _sparse_ops.hessian_operator(constant, np.ones(50), np.full(3, 2.0), 50.0, 0)
     assert _sparse_ops.extreme_eigenvalue(zero, "LA") == 0.0
     assert _sparse_ops.extreme_eigenvalue(zero, "SA") == 0.0
+
+
+def test_suggest_learning_rate_on_sparse_constant_features(monkeypatch):
+    monkeypatch.setattr(learning_rate_module, "EXACT_MAX_FEATURES", {False: 0, True: 0})
+    for value in (1.0, 0.1):  # the mean of 0.1s carries rounding
+        facts = suggest_learning_rate(sp.csr_matrix(np.full((30, 4), value)))
+        assert facts.lipschitz == 0.0 and facts.max_stable == np.inf
+
+
+def test_suggest_learning_rate_on_the_one_hot_design_never_forms_the_gram(monkeypatch):
+    X, _ = one_hot(5000, 600, 5, seed=11)
+
+    def forbidden(*args, **kwargs):
+        raise AssertionError("the d × d statistics were formed")
+
+    monkeypatch.setattr("onestep_sklearn._stats.stream_moments", forbidden)
+    facts = suggest_learning_rate(X)
+    Xc = X.toarray() - np.asarray(X.mean(axis=0))
+    evals = np.linalg.eigvalsh(2 * Xc.T @ Xc / 5000)
+    assert facts.lipschitz == pytest.approx(evals[-1], rel=1e-8)
+    assert facts.condition_number == np.inf  # the dummy trap
