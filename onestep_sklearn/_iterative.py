@@ -32,6 +32,7 @@ from ._learning_rate import (
 )
 from ._newton import varying_columns
 from ._objective import DataObjective
+from ._sparse_lsq import use_krylov
 from ._spectral import SpectralEngine
 from ._stats import StatsObjective, SufficientStats
 from ._stopping import EPS, StopRule, stop_message
@@ -113,8 +114,9 @@ class IterativeGDRegressor(CallbackSupportMixin, BaseMSERegressor):
     precompute : "auto" or bool, default="auto"
         Iterate on the sufficient statistics (O(d²) per iteration after one
         pass) instead of data passes. "auto" does so when
-        ``n_samples >= n_features`` and ``n_features <= 1000``. Both routes
-        give the same iterates up to rounding.
+        ``n_samples >= n_features`` and ``n_features <= 1000``, except for
+        sparse ``X`` with 256 or more columns. Both routes give the same
+        iterates up to rounding.
     warm_start : bool, default=False
         Start ``fit`` from the previous ``coef_``.
     verbose : int, default=0
@@ -266,6 +268,9 @@ class IterativeGDRegressor(CallbackSupportMixin, BaseMSERegressor):
         precompute = self.precompute
         if precompute == "auto":
             precompute = n_samples >= n_features <= PRECOMPUTE_MAX_FEATURES
+            # Sparse and wide: data passes; the dense d × d Gram and its
+            # eigendecomposition would cost more than the sparse products.
+            precompute = precompute and not use_krylov(X)
         if precompute:
             stats = SufficientStats.from_data(X, Y, train_weight, self.fit_intercept)
             self._check_finite(X, stats.finite)

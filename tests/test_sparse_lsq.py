@@ -6,6 +6,7 @@ centred data at small sizes, ``LinearRegression(tol=1e-14)`` at the sizes of
 """
 
 import functools
+import tracemalloc
 import warnings
 
 import numpy as np
@@ -17,6 +18,7 @@ from sklearn.linear_model import LinearRegression
 
 import onestep_sklearn._learning_rate as learning_rate_module
 from onestep_sklearn import (
+    IterativeGDRegressor,
     OneStepRegressor,
     _sparse_lsq,
     _sparse_ops,
@@ -279,3 +281,40 @@ def test_suggest_learning_rate_on_the_one_hot_design_never_forms_the_gram(monkey
     evals = np.linalg.eigvalsh(2 * Xc.T @ Xc / 5000)
     assert facts.lipschitz == pytest.approx(evals[-1], rel=1e-8)
     assert facts.condition_number == np.inf  # the dummy trap
+
+
+def test_iterative_gd_on_sparse_wide_data_uses_data_passes(monkeypatch):
+    X, y = one_hot(3000, 300, 5, seed=12)
+
+    def forbidden(*args, **kwargs):
+        raise AssertionError("the d × d statistics were formed")
+
+    monkeypatch.setattr("onestep_sklearn._stats.stream_moments", forbidden)
+    model = IterativeGDRegressor(max_iter=5, tol=None).fit(X, y)
+    Xc = X.toarray() - np.asarray(X.mean(axis=0))
+    top = np.linalg.eigvalsh(2 * Xc.T @ Xc / 3000)[-1]
+    assert model.lipschitz_ == pytest.approx(top, rel=1e-8)
+    assert model.n_iter_ == 5 and len(model.loss_curve_) == 5
+    assert np.all(np.diff(model.loss_curve_) < 0)
+
+
+@pytest.mark.parametrize(
+    "estimator",
+    [OneStepRegressor(), OneStepRegressor(alpha=0.1), IterativeGDRegressor(max_iter=3)],
+    ids=["newton", "newton-ridge", "gd"],
+)
+def test_krylov_route_never_densifies(estimator):
+    # As tests/test_memory.py (10 stored entries a row), at a width that
+    # takes the Krylov route: LSQR holds a few n-vectors, never a copy of X.
+    X = sp.random(50_000, 400, density=0.025, format="csr", random_state=0)
+    y = np.asarray(X.sum(axis=1)).ravel()
+    csr_bytes = X.data.nbytes + X.indices.nbytes + X.indptr.nbytes
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        tracemalloc.start()
+        try:
+            estimator.fit(X, y)
+            peak = tracemalloc.get_traced_memory()[1]
+        finally:
+            tracemalloc.stop()
+    assert peak <= 0.50 * csr_bytes, f"{peak / csr_bytes:.1%} of CSR"
