@@ -37,6 +37,16 @@ def lipschitz_from_data(objective):
     if n_features <= DENSE_HESSIAN_MAX_FEATURES:
         hessian = objective.hessp(np.eye(n_features))
         return hessian_extremes((hessian + hessian.T) / 2)[0]
+    if sp.issparse(getattr(objective, "X", None)):
+        # Products straight with X, as in suggest_learning_rate (no slices).
+        hessian = hessian_operator(
+            objective.X,
+            objective.sample_weight,
+            objective.x_mean,
+            objective.sw_sum,
+            objective.l2_reg_strength,
+        )
+        return extreme_eigenvalue(hessian, "LA")
     return lanczos_extreme(objective, "LA")
 
 

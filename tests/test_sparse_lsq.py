@@ -294,6 +294,11 @@ def test_iterative_gd_on_sparse_wide_data_uses_data_passes(monkeypatch):
     Xc = X.toarray() - np.asarray(X.mean(axis=0))
     top = np.linalg.eigvalsh(2 * Xc.T @ Xc / 3000)[-1]
     assert model.lipschitz_ == pytest.approx(top, rel=1e-8)
+    # The same operator and Lanczos run as suggest_learning_rate's.
+    monkeypatch.setattr(learning_rate_module, "EXACT_MAX_FEATURES", {True: 0})
+    facts = suggest_learning_rate(X)
+    assert model.lipschitz_ == pytest.approx(facts.lipschitz, rel=1e-13)
+    assert model.learning_rate_ == pytest.approx(facts.auto, rel=1e-13)
     assert model.n_iter_ == 5 and len(model.loss_curve_) == 5
     assert np.all(np.diff(model.loss_curve_) < 0)
 
