@@ -40,7 +40,13 @@ import numpy as np
 import scipy.sparse as sp
 from scipy.sparse.linalg import lsqr
 
-from ._sparse_ops import as_float64, centred_operator, centred_sq_norms, varying
+from ._sparse_ops import (
+    as_float64,
+    centred_operator,
+    centred_sq_norms,
+    single_threaded_blas,
+    varying,
+)
 
 # Sparse designs with at least this many columns are solved by LSQR: below,
 # the d × d statistics cost little and the exact route keeps its guarantees
@@ -212,9 +218,10 @@ def solve_lsq(
             rhs *= root_sw
         if damp > 0:
             rhs = np.concatenate([rhs, np.zeros(n_features)])
-        z, iterations[k], bounds[k] = _solve_one(
-            operator, rhs, X.shape[0], max_iter, rtol
-        )
+        with single_threaded_blas():
+            z, iterations[k], bounds[k] = _solve_one(
+                operator, rhs, X.shape[0], max_iter, rtol
+            )
         coef[:, k] = scale * z
     converged = bool(np.all(bounds <= rtol))
     return KrylovSolution(coef, converged, iterations, bounds)
