@@ -82,21 +82,38 @@ def _stored_entries(X, with_outer):
 def centred_sq_norms(X, sample_weight, x_mean):
     """``Σᵢ sᵢ (xᵢⱼ − x̄ⱼ)²`` for every column ``j``, without cancellation.
 
-    Summed as the stored entries' ``s·(x − x̄)²`` plus ``x̄²`` times the
-    weight of the rows where the column is not stored (exactly zero when
-    every row is stored), so that a constant column comes out as rounding of
-    its mean, not as the difference of two large sums.
+    One pass gives ``Σ s·x²``, from which ``Σs·x̄²`` is subtracted. Where
+    that difference keeps fewer than half the digits (``|x̄|`` above about
+    1e4 times the spread; constant columns among them), the columns are
+    summed again in centred form (:func:`_centred_sums`), so that a
+    constant column comes out as rounding of its mean, not as the
+    difference of two large sums.
     """
-    n_features = X.shape[1]
     unit = bool(np.all(sample_weight == 1))
+    sw_sum = float(sample_weight.sum(dtype=np.float64))
+    raw = np.zeros(X.shape[1])
+    for rows, columns, values in _stored_entries(X, X.format == "csc" or not unit):
+        squares = values * values
+        if not unit:
+            squares *= sample_weight[rows]
+        raw += np.bincount(columns, squares, X.shape[1])
+    sq_norms = raw - sw_sum * x_mean**2
+    careful = sq_norms <= 1e-8 * raw
+    if careful.any():
+        sq_norms[careful] = _centred_sums(X, sample_weight, x_mean, unit)[careful]
+    return np.maximum(sq_norms, 0.0)
+
+
+def _centred_sums(X, sample_weight, x_mean, unit):
+    """``Σ s (x − x̄)²`` as the stored entries' sum plus ``x̄²`` times the
+    weight of the rows where the column is not stored (exactly zero when
+    every row is stored)."""
+    n_features = X.shape[1]
     sw_sum = float(sample_weight.sum(dtype=np.float64))
     squares = np.zeros(n_features)
     stored_weight = np.zeros(n_features)
     stored_count = np.zeros(n_features, dtype=np.int64)
-    # The outer index is expanded only when needed: the columns of CSC, the
-    # rows of CSR only for their weights.
-    need_outer = X.format == "csc" or not unit
-    for rows, columns, values in _stored_entries(X, need_outer):
+    for rows, columns, values in _stored_entries(X, X.format == "csc" or not unit):
         deviation = values - x_mean[columns]
         deviation *= deviation
         count = np.bincount(columns, minlength=n_features)

@@ -231,7 +231,8 @@ def test_centred_column_norms_are_exact(monkeypatch, fmt, weighted):
     dense = sp.random(300, 40, density=0.3, random_state=rng).toarray()
     dense[:, 3] = 1e8  # constant and stored in every row
     dense[:, 4] = 0.0
-    dense[::2, 5] = 1e8 + 1.0  # a large mean, small spread
+    dense[:, 5] = 1e8  # a large mean, a small spread: summed centred
+    dense[::2, 5] += 1.0
     weights = rng.uniform(0, 2, 300) if weighted else np.ones(300)
     x_mean = weights @ dense / weights.sum()
     got = _sparse_ops.centred_sq_norms(
