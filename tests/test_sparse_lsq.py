@@ -324,3 +324,21 @@ def test_krylov_route_never_densifies(estimator):
         finally:
             tracemalloc.stop()
     assert peak <= 0.50 * csr_bytes, f"{peak / csr_bytes:.1%} of CSR"
+
+
+def test_no_intercept_several_targets_and_zero_weights_through_the_estimator():
+    rng = np.random.default_rng(14)
+    X = sp.random(1000, 300, density=0.05, format="csc", random_state=rng)
+    Y = np.column_stack([X @ rng.standard_normal(300), rng.standard_normal(1000)])
+    weights = rng.uniform(0, 2, 1000)
+    weights[::7] = 0.0  # rows that must not count
+    model = OneStepRegressor(fit_intercept=False).fit(X, Y, sample_weight=weights)
+    root = np.sqrt(weights)[:, None]
+    exact = np.linalg.lstsq(root * X.toarray(), root * Y, rcond=None)[0]
+    assert model.coef_.shape == (2, 300)
+    assert np.all(model.intercept_ == 0.0)
+    fitted, exact_fit = root * model.predict(X), root * (X @ exact)
+    for k in range(2):
+        error = np.linalg.norm(fitted[:, k] - exact_fit[:, k])
+        assert error <= 1e-9 * np.linalg.norm(exact_fit[:, k])
+    assert_allclose(model.coef_.T, exact, rtol=1e-6, atol=1e-9 * abs(exact).max())
