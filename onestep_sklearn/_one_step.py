@@ -171,16 +171,18 @@ class OneStepRegressor(BaseMSERegressor):
             self.alpha > 0 or column_scales(X, sample_weight) is None
         ):
             x_mean, y_mean = self._means(X, Y, sample_weight, sw_sum)
-            target = _sparse_lsq.newton_target(
+            solved = _sparse_lsq.newton_target(
                 X, Y, sample_weight, x_mean, y_mean, sw_sum, self._alpha,
                 warning=ConvergenceWarning,
             )  # fmt: skip
-            if target is not None:
-                coef, eta = self._newton_update(coef0, target)
+            if solved is not None:
+                coef, eta = self._newton_update(coef0, solved[0])
                 objective = DataObjective(
                     X, Y, sample_weight, sw_sum, x_mean, y_mean, self._alpha
                 )
-                return coef, objective.intercept(coef), eta, objective.loss(coef)
+                # At the target LSQR's residual is the objective: no pass.
+                loss = solved[1].sum() / sw_sum if eta == 1 else objective.loss(coef)
+                return coef, objective.intercept(coef), eta, loss
         if n_samples < n_features:
             # Wide data: the n × n dual, never the d × d Gram.
             x_mean, y_mean = self._means(X, Y, sample_weight, sw_sum)

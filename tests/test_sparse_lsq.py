@@ -203,11 +203,14 @@ def test_sparse_and_dense_fits_agree_when_the_solution_is_unique():
     X = sp.random(3000, 300, density=0.05, format="csr", random_state=rng)
     y = X @ rng.standard_normal(300) + rng.standard_normal(3000)
     weights = rng.uniform(0.5, 2.0, 3000)
-    for alpha in (0.0, 1e-3):
-        sparse = OneStepRegressor(alpha=alpha).fit(X, y, sample_weight=weights)
-        dense = OneStepRegressor(alpha=alpha).fit(X.toarray(), y, sample_weight=weights)
+    for alpha, rate in [(0.0, "auto"), (1e-3, "auto"), (1e-3, 0.5)]:
+        params = {"alpha": alpha, "learning_rate": rate}
+        sparse = OneStepRegressor(**params).fit(X, y, sample_weight=weights)
+        dense = OneStepRegressor(**params).fit(X.toarray(), y, sample_weight=weights)
         assert_allclose(sparse.coef_, dense.coef_, rtol=1e-7, atol=1e-9)
         assert_allclose(sparse.intercept_, dense.intercept_, rtol=1e-8)
+        # loss_: LSQR's residual at the target, a data pass after a part step.
+        assert sparse.loss_ == pytest.approx(dense.loss_, rel=1e-9)
 
 
 def test_float32_and_constant_columns():
