@@ -125,10 +125,12 @@ def _prediction_error_bound(result, fitted_norm):
     ``‖Ā·e‖`` (the penalty rows only add to it).
     """
     _, _, _, r1norm, _, anorm, acond, arnorm = result[:8]
+    if arnorm == 0 or r1norm == 0:
+        # The normal equations hold exactly (Āᵀb̄ = 0 among them: nothing of
+        # y is in the range of the varying columns, and z = 0 is the answer).
+        return 0.0
     inverse_norm = acond / anorm if anorm > 0 else np.inf
     absolute = min(r1norm, arnorm * inverse_norm)
-    if absolute == 0:
-        return 0.0
     return absolute / fitted_norm if fitted_norm > 0 else np.inf
 
 

@@ -345,3 +345,17 @@ def test_no_intercept_several_targets_and_zero_weights_through_the_estimator():
         error = np.linalg.norm(fitted[:, k] - exact_fit[:, k])
         assert error <= 1e-9 * np.linalg.norm(exact_fit[:, k])
     assert_allclose(model.coef_.T, exact, rtol=1e-6, atol=1e-9 * abs(exact).max())
+
+
+def test_only_constant_columns_fit_the_mean_without_the_exact_route(monkeypatch):
+    # Every column constant: the Jacobi scale is 0 everywhere, LSQR returns
+    # at once with Āᵀb̄ = 0, which is the exact answer, not a failure.
+    def forbidden(*args, **kwargs):
+        raise AssertionError("the d × d statistics were formed")
+
+    monkeypatch.setattr("onestep_sklearn._stats.stream_moments", forbidden)
+    X = sp.csr_matrix(np.hstack([np.ones((500, 150)), np.zeros((500, 150))]))
+    y = np.random.default_rng(15).standard_normal(500)
+    model = OneStepRegressor().fit(X, y)
+    assert np.all(model.coef_ == 0.0)
+    assert model.intercept_ == pytest.approx(y.mean(), rel=1e-12)
