@@ -12,15 +12,11 @@ from ._compat import Interval, StrOptions, _fit_context
 from ._fitted import chunk_attributes, descent_attributes, descent_message
 from ._kernel.units import Units
 from ._solvers.descent import DescentSettings, chunk_step, run_descent
-from ._solvers.plan import plan_descent
+from ._solvers.plan import plan_descent, resolve_precompute
 from ._solvers.schedule import Momentum
 from ._solvers.validation import validation_split
 from ._stream import StreamState, lock_for
 from ._validation import require_row_access, validate_fit_data
-
-# precompute="auto" iterates on the statistics when forming the d×d Gram is
-# cheap next to the data passes it replaces.
-PRECOMPUTE_MAX_FEATURES = 1000
 
 
 class IterativeGDRegressor(CallbackSupportMixin, BaseMSERegressor):
@@ -94,8 +90,9 @@ class IterativeGDRegressor(CallbackSupportMixin, BaseMSERegressor):
     precompute : "auto" or bool, default="auto"
         Iterate on the sufficient statistics (O(d²) per iteration after one
         pass) instead of data passes. "auto" does so when
-        ``n_samples >= n_features`` and ``n_features <= 1000``. Both routes
-        give the same iterates up to rounding.
+        ``n_samples >= n_features`` and ``n_features <= 1000``, except for
+        sparse ``X`` with 256 or more columns. Both routes give the same
+        iterates up to rounding.
     warm_start : bool, default=False
         Start ``fit`` from the previous ``coef_``.
     verbose : int, default=0
@@ -231,7 +228,7 @@ class IterativeGDRegressor(CallbackSupportMixin, BaseMSERegressor):
         """
         data = validate_fit_data(self, X, y, sample_weight, reset=True)
         self._check_backend(data.source)
-        n_samples, n_features = data.source.n_samples, data.source.n_features
+        n_features = data.source.n_features
         rng = check_random_state(self.random_state)
         coef0 = self._initial_coef(
             coef_init, n_features, data.source.n_outputs, data.y_ndim
@@ -249,9 +246,7 @@ class IterativeGDRegressor(CallbackSupportMixin, BaseMSERegressor):
                 source.with_weights(train_weight),
                 source.with_weights(val_weight),
             )
-        precompute = self.precompute
-        if precompute == "auto":
-            precompute = n_samples >= n_features <= PRECOMPUTE_MAX_FEATURES
+        precompute = resolve_precompute(self.precompute, source)
         plan = plan_descent(
             train,
             val,

@@ -24,7 +24,8 @@ from ._kernel.rates import (
     optimal_plain_rate,
     stability_limit,
 )
-from ._kernel.spectrum import lanczos_extreme
+from ._kernel.sparse_ops import extreme_eigenvalue
+from ._kernel.spectrum import hessian_as_operator
 from ._solvers.newton import target_from_stats
 from ._solvers.objective import Objective
 
@@ -217,8 +218,11 @@ def suggest_learning_rate(
     # Large or sparse d: Lanczos on Hessian-vector products (data passes),
     # the d × d Gram never formed.
     objective = Objective.on_data(source, *source.means(fit_intercept), alpha)
-    top = lanczos_extreme(objective.hessp, n_features, "LA")
+    operator = objective.sparse_hessian()
+    if operator is None:
+        operator = hessian_as_operator(objective.hessp, n_features)
+    top = extreme_eigenvalue(operator, "LA")
     if n_features == 1 or top == 0:
         return suggestion_from_extremes(top, top, top, **options)
-    bottom = lanczos_extreme(objective.hessp, n_features, "SA")
+    bottom = extreme_eigenvalue(operator, "SA")
     return suggestion_from_extremes(top, bottom, bottom, **options)

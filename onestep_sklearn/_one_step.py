@@ -46,7 +46,9 @@ class OneStepRegressor(BaseMSERegressor):
     Attributes
     ----------
     coef_ : ndarray of shape (n_features,) or (n_targets, n_features)
-        Coefficients after the step, in the dtype of ``X``.
+        Coefficients after the step, in the dtype of ``X``. For rank-deficient
+        sparse ``X`` with 256 or more columns (solved by LSQR), the minimum-norm
+        solution for standardised columns; lstsq's predictions either way.
     intercept_ : float or ndarray of shape (n_targets,)
         Intercept (0.0 when ``fit_intercept=False``).
     n_iter_ : int

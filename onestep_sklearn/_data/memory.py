@@ -13,6 +13,7 @@ from sklearn.utils import check_array
 
 from .._kernel import objective as kernel
 from .._kernel.factor import qr_factor
+from .._kernel.sparse_ops import hessian_operator, use_krylov
 from .._kernel.stats import SufficientStats
 from .._kernel.units import Units, pilot_magnitude, powers_of_two, target_magnitude
 from .protocol import RowArrays
@@ -48,6 +49,26 @@ class ArraySource(RowArrays):
     @property
     def sparse(self):
         return sp.issparse(self.X)
+
+    @property
+    def krylov(self):
+        """Whether X is sparse and wide enough for the Krylov routes (LSQR,
+        sparse Hessian products) rather than a dense d × d matrix."""
+        return use_krylov(self.X)
+
+    def arrays(self):
+        """``(X, Y, sample_weight)`` for the Krylov solvers, which build their
+        operators on X itself (``krylov`` sources only)."""
+        return self.X, self.Y, self.sample_weight
+
+    def hessian_operator(self, x_mean, sw_sum, l2_reg_strength):
+        """The Hessian as a LinearOperator of two sparse products (``krylov``
+        sources), or None: generic sources use data-pass products."""
+        if not self.krylov:
+            return None
+        return hessian_operator(
+            self.X, self.sample_weight, x_mean, sw_sum, l2_reg_strength
+        )
 
     def _check(self, finite):
         if not finite:

@@ -39,18 +39,27 @@ import scipy.sparse as sp
 BLOCK_BYTES = 1 << 20
 
 
-def row_blocks(X, block_bytes=None):
+def row_blocks(X, block_bytes=None, *, stored=False):
     """Yield slices of rows of ``X`` of about ``block_bytes`` (default
     ``BLOCK_BYTES``, read at call time).
 
     CSC matrices cannot be sliced by rows cheaply, so they come as one block.
+    ``stored=True`` (for callers that keep sparse blocks sparse) counts the
+    bytes of a CSR block's stored entries, not of its dense width: wide CSR
+    blocks of a few dozen rows would make a pass hundreds of slices.
     """
     block_bytes = BLOCK_BYTES if block_bytes is None else block_bytes
     n_samples, n_features = X.shape
     if sp.issparse(X) and X.format != "csr":
         yield slice(0, n_samples)
         return
-    rows = max(16, block_bytes // max(1, n_features * X.dtype.itemsize))
+    row_bytes = n_features * X.dtype.itemsize
+    if stored and sp.issparse(X):
+        # A block is a copy of its rows: at most 1/16 of X's stored bytes.
+        stored_bytes = X.nnz * (X.dtype.itemsize + X.indices.itemsize)
+        block_bytes = min(block_bytes, stored_bytes // 16)
+        row_bytes = stored_bytes // max(1, n_samples) + 8  # + the residual
+    rows = max(16, block_bytes // max(1, row_bytes))
     for start in range(0, n_samples, rows):
         yield slice(start, min(start + rows, n_samples))
 
@@ -78,7 +87,7 @@ def data_pass(X, Y, coef, intercept, sample_weight, *, gradient=True):
     sq = np.zeros(coef.shape[1], dtype=np.float64)
     xtr = np.zeros(coef.shape, dtype=np.float64) if gradient else None
     rsum = np.zeros(coef.shape[1], dtype=np.float64)
-    for rows in row_blocks(X):
+    for rows in row_blocks(X, stored=True):
         X_block = X[rows]
         resid = X_block @ coef_x
         resid += intercept_x
@@ -161,7 +170,7 @@ def cross_moments(X, columns):
     """
     columns = np.asarray(columns, dtype=X.dtype)
     total = np.zeros((X.shape[1], columns.shape[1]), dtype=np.float64)
-    for rows in row_blocks(X, block_bytes=BLOCK_BYTES):
+    for rows in row_blocks(X, block_bytes=BLOCK_BYTES, stored=True):
         total += X[rows].T @ columns[rows]
     return total
 

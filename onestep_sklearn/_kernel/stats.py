@@ -317,7 +317,7 @@ def _sparse_moments(X, Y, sw, y_mean, unit):
         X = X.tocsr()  # row blocks need CSR; copies the sparse arrays only
     dense_cols = np.empty((0, n_outputs + 1))
     with np.errstate(over="ignore", invalid="ignore"):
-        for rows in row_blocks(X):
+        for rows in row_blocks(X, stored=True):
             block = X[rows].astype(np.float64)
             s = sw[rows]
             dense_cols = np.column_stack([Y[rows] - y_mean, np.ones(s.size)])

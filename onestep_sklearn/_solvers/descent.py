@@ -182,7 +182,9 @@ def chunk_step(
     objective = Objective.on_data(
         source, sw_sum, means.x_mean, means.y_mean, l2_reg_strength
     )
-    lipschitz = largest_eigenvalue(objective.hessp, source.n_features)
+    lipschitz = largest_eigenvalue(
+        objective.hessp, source.n_features, objective.sparse_hessian()
+    )
     rate = base_rate(source, objective, lipschitz, learning_rate, batch_size)
     batches = None
     if batch_size is not None:

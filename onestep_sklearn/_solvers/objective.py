@@ -94,6 +94,15 @@ class Objective:
         sq = self.source.sq_norms(vec, self.x_mean @ vec)
         return 2.0 * float(sq.sum()) / self.sw_sum + 2.0 * float(self._penalty(vec))
 
+    def sparse_hessian(self):
+        """The Hessian as two sparse products with X itself (sources whose
+        ``hessian_operator`` has one), else None: Lanczos then runs on
+        :meth:`hessp`."""
+        source = self.source
+        if source is None or not getattr(source, "krylov", False):
+            return None
+        return source.hessian_operator(self.x_mean, self.sw_sum, self.l2_reg_strength)
+
     def hessian(self):
         """``H`` formed (statistics only)."""
         return self.stats.hessian(self.l2_reg_strength)

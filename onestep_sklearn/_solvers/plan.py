@@ -12,11 +12,8 @@ from dataclasses import dataclass
 import numpy as np
 import scipy.linalg as la
 
-from .._kernel.spectrum import (
-    DENSE_HESSIAN_MAX_FEATURES,
-    lanczos_extreme,
-    largest_eigenvalue,
-)
+from .._kernel.sparse_ops import extreme_eigenvalue
+from .._kernel.spectrum import DENSE_HESSIAN_MAX_FEATURES, hessian_as_operator
 from .gd import DataEngine, minibatch_objectives
 from .objective import Objective
 from .schedule import Momentum, StepSchedule
@@ -74,8 +71,11 @@ def curvatures(objective, spectrum=None):
         scale = 2.0 / objective.sw_sum
         smallest = 2 * l2 if l2 > 0 else scale * smallest
         return Curvatures(scale * top + 2 * l2, smallest)
-    top = largest_eigenvalue(objective.hessp, n_features)
-    bottom = lanczos_extreme(objective.hessp, n_features, "SA")
+    operator = objective.sparse_hessian()
+    if operator is None:
+        operator = hessian_as_operator(objective.hessp, n_features)
+    top = extreme_eigenvalue(operator, "LA")
+    bottom = extreme_eigenvalue(operator, "SA")
     singular = bottom <= np.finfo(np.float64).eps * n_features * top * 100
     return Curvatures(top, 0.0 if singular else bottom)
 
@@ -99,6 +99,23 @@ class DescentPlan:
     @property
     def lipschitz(self):
         return self.curvature.lipschitz
+
+
+# precompute="auto" iterates on the statistics when forming the d×d Gram is
+# cheap next to the data passes it replaces.
+PRECOMPUTE_MAX_FEATURES = 1000
+
+
+def resolve_precompute(precompute, source):
+    """``precompute`` with "auto" decided: statistics when n ≥ d ≤ 1000,
+    except for sparse X with many columns (``krylov`` sources), where the
+    dense d × d Gram and its eigendecomposition would cost more than the
+    sparse products of the data passes."""
+    if precompute != "auto":
+        return bool(precompute)
+    n_samples, n_features = source.n_samples, source.n_features
+    tall = n_samples >= n_features <= PRECOMPUTE_MAX_FEATURES
+    return tall and not getattr(source, "krylov", False)
 
 
 def base_rate(source, objective, lipschitz, learning_rate, batch_size):

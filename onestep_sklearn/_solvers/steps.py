@@ -9,12 +9,14 @@ result is a :class:`StepResult`.
 from dataclasses import dataclass, replace
 
 import numpy as np
+from sklearn.exceptions import ConvergenceWarning
 
 from .._kernel.objective import gradient_terms_at_zero
 from .._kernel.stats import SufficientStats
 from .._kernel.units import powers_of_two
 from .newton import newton_target, solve_dual, target_from_stats
 from .objective import Objective
+from .sparse_lsq import newton_target as krylov_target
 
 
 @dataclass(frozen=True)
@@ -112,17 +114,16 @@ def gradient_step(source, coef0, *, fit_intercept, l2_reg_strength, learning_rat
 def newton_step(source, coef0, *, fit_intercept, l2_reg_strength, learning_rate):
     """One Newton step on ``source`` from ``coef0`` (lands on the minimiser).
 
-    Wide data (n < d) are solved in the n × n dual, never the d × d Gram.
-    Without a penalty, Newton is invariant under column scaling: columns of
-    extreme and unequal magnitude (1e-160 beside 1e150) are brought near 1 by
+    Sparse X with many columns is solved by LSQR (``sparse_lsq``), never a
+    d × d matrix; other wide data (n < d) in the n × n dual. Without a
+    penalty, Newton is invariant under column scaling: columns of extreme
+    and unequal magnitude (1e-160 beside 1e150) are first brought near 1 by
     exact powers of two (a copy, for such data only).
     """
-    if source.n_samples < source.n_features:
-        sw_sum, x_mean, y_mean = source.means(fit_intercept)
-        target = solve_dual(source, x_mean, y_mean, sw_sum, l2_reg_strength)
-        coef, eta = newton_update(coef0, target, learning_rate)
-        objective = Objective.on_data(source, sw_sum, x_mean, y_mean, l2_reg_strength)
-        return StepResult(coef, objective.intercept(coef), eta, objective.loss(coef))
+    krylov = getattr(source, "krylov", False)
+    wide = source.n_samples < source.n_features
+    if wide and not krylov:
+        return _dual_step(source, coef0, fit_intercept, l2_reg_strength, learning_rate)
     magnitudes = source.column_magnitudes() if l2_reg_strength == 0 else None
     columns = None if magnitudes is None else powers_of_two(magnitudes)
     if columns is not None and np.any(columns != 1.0):
@@ -135,11 +136,46 @@ def newton_step(source, coef0, *, fit_intercept, l2_reg_strength, learning_rate)
         )
         # Statistics in per-column units cannot be merged with later chunks.
         return replace(inner, coef=inner.coef * columns[:, None], stats=None)
+    if krylov:
+        sw_sum, x_mean, y_mean = source.means(fit_intercept)
+        solved = krylov_target(
+            *source.arrays(),
+            x_mean,
+            y_mean,
+            sw_sum,
+            l2_reg_strength,
+            warning=ConvergenceWarning,
+        )
+        if solved is not None:
+            coef, eta = newton_update(coef0, solved[0], learning_rate)
+            objective = Objective.on_data(
+                source, sw_sum, x_mean, y_mean, l2_reg_strength
+            )
+            # At the target LSQR's residual (penalty included) is the
+            # objective times Σs: no pass.
+            if eta == 1:
+                loss = float(solved[1].sum() / sw_sum)
+            else:
+                loss = objective.loss(coef)
+            return StepResult(coef, objective.intercept(coef), eta, loss)
+        # LSQR hit its cap: the exact route below can afford the d × d matrix.
+        if wide:
+            return _dual_step(
+                source, coef0, fit_intercept, l2_reg_strength, learning_rate
+            )
     stats = source.statistics(fit_intercept)
     target = newton_target(source, stats, l2_reg_strength)
     coef, eta = newton_update(coef0, target, learning_rate)
     loss = float(stats.loss_per_output(coef, l2_reg_strength).sum())
     return StepResult(coef, stats.intercept(coef), eta, loss, stats=stats)
+
+
+def _dual_step(source, coef0, fit_intercept, l2_reg_strength, learning_rate):
+    sw_sum, x_mean, y_mean = source.means(fit_intercept)
+    target = solve_dual(source, x_mean, y_mean, sw_sum, l2_reg_strength)
+    coef, eta = newton_update(coef0, target, learning_rate)
+    objective = Objective.on_data(source, sw_sum, x_mean, y_mean, l2_reg_strength)
+    return StepResult(coef, objective.intercept(coef), eta, objective.loss(coef))
 
 
 def step_from_stats(stats, *, solver, l2_reg_strength, learning_rate):
