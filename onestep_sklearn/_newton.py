@@ -11,21 +11,26 @@ For squared error one Newton step from any point lands on the minimiser
   the small triangular factor. Its accuracy depends on cond(X), not on
   cond(X)², and rank-deficient or wide problems get the minimum-norm
   solution, like ``numpy.linalg.lstsq``.
+
+Ill-conditioned full-rank solutions of either route are then refined with
+gradients in double-double arithmetic (``_refine``) to the exact
+least-squares solution of the float64 data.
 """
 
 import numpy as np
 import scipy.linalg as la
 import scipy.sparse as sp
 
-from ._objective import centred_gradient
+from ._refine import centred_correction, exact_gradient, refine_solution
 from ._stats import _qr_r, qr_factor
 
 # Cholesky on the normal equations loses about cond(Gram)·eps relative
 # accuracy: above this reciprocal condition the result keeps >= 10 digits.
 FAST_PATH_RCOND = 1e-6
 EPS = np.finfo(np.float64).eps
-# Below this reciprocal condition of the equilibrated Gram, the Cholesky
-# solution gets one refinement step on the raw data (one more pass).
+# Below this reciprocal condition of the equilibrated Gram (and always after
+# the QR route), the solution is refined to the exact solution of the data
+# (``refine_exactly``: a few more passes, only for such fits).
 REFINE_RCOND = 1e-3
 _potrf, _pocon, _potrs = la.get_lapack_funcs(
     ("potrf", "pocon", "potrs"), (np.zeros((1, 1)),)
@@ -50,7 +55,7 @@ def solve_from_stats(stats, l2_reg_strength):
     Returns ``(coef, rcond, inverse)``: ``coef`` is ``None`` when the Gram is
     too ill-conditioned (or singular) for the fast path; ``inverse(rhs)``
     applies ``(XcᵀSXc + alpha·Σs·I)⁻¹`` with the same factor (for
-    :func:`refine`).
+    :func:`refine_exactly`).
     """
     n_features, n_outputs = stats.xy.shape
     coef = np.zeros((n_features, n_outputs))
@@ -78,24 +83,20 @@ def solve_from_stats(stats, l2_reg_strength):
     return inverse(stats.xy), float(rcond), inverse
 
 
-def refine(X, Y, sample_weight, stats, l2_reg_strength, coef, inverse):
-    """One more Newton step, its gradient computed on the raw data.
+def solve_by_qr(
+    X, Y, sample_weight, x_mean, y_mean, sw_sum, l2_reg_strength, *, inverse=False
+):
+    """Minimum-norm minimiser from a streaming QR of the centred data.
 
-    Iterative refinement of the normal equations: the residual of the data
-    at ``coef``, in exact centred arithmetic, gives the gradient
-    ``XcᵀS(Xc·w − yc) + alpha·Σs·w``, and the same Cholesky factor turns it
-    into the correction. The error of the Gram route (about cond(X)²·eps)
-    shrinks towards that of a QR solve (cond(X)·eps).
+    With ``inverse=True`` returns ``(coef, inverse)`` as well, ``inverse``
+    from :func:`factor_inverse` (for :func:`refine_exactly`).
     """
-    grad = centred_gradient(X, Y, sample_weight, stats.x_mean, stats.y_mean, coef)
-    grad += l2_reg_strength * stats.sw_sum * coef
-    return coef - inverse(grad)
-
-
-def solve_by_qr(X, Y, sample_weight, x_mean, y_mean, sw_sum, l2_reg_strength):
-    """Minimum-norm minimiser from a streaming QR of the centred data."""
     factor = qr_factor(X, Y, sample_weight, x_mean, y_mean)
-    return solve_from_factor(factor, X.shape[1], X.shape[0], sw_sum, l2_reg_strength)
+    n_features = X.shape[1]
+    coef = solve_from_factor(factor, n_features, X.shape[0], sw_sum, l2_reg_strength)
+    if not inverse:
+        return coef
+    return coef, factor_inverse(factor, n_features, X.shape[0], sw_sum, l2_reg_strength)
 
 
 def solve_from_factor(factor, n_features, n_samples, sw_sum, l2_reg_strength):
@@ -106,6 +107,60 @@ def solve_from_factor(factor, n_features, n_samples, sw_sum, l2_reg_strength):
         ridge[:, :n_features] = np.sqrt(l2_reg_strength * sw_sum) * np.eye(n_features)
         factor = _qr_r(np.vstack([factor, ridge]))
     return min_norm_solve(factor[:, :n_features], factor[:, n_features:], n_samples)
+
+
+def factor_inverse(factor, n_features, n_samples, sw_sum, l2_reg_strength):
+    """``rhs ↦ (RᵀR)⁻¹ rhs`` with R the design part of ``qr_factor``'s factor.
+
+    ``RᵀR = XcᵀSXc (+ alpha·Σs·I)`` with the conditioning of the data, not of
+    its square. None when R is numerically rank-deficient by the cutoff of
+    :func:`min_norm_solve` (the minimum-norm solution is then not the fixed
+    point of a refinement). The worst-case rate of refinement with R,
+    cond(equilibrated R)²·eps, is not a guard: it is pessimistic (on a
+    10th-degree polynomial with cond 2e9 the steps shrink by 2e-7), and
+    :func:`_refine.refine_solution` undoes a step that does not contract.
+    """
+    triangular = factor[:n_features, :n_features]
+    if l2_reg_strength > 0:
+        ridge = np.sqrt(l2_reg_strength * sw_sum) * np.eye(n_features)
+        triangular = _qr_r(np.vstack([triangular, ridge]))
+    if triangular.shape[0] < n_features:
+        return None
+    norms = np.linalg.norm(triangular, axis=0)
+    if not np.all(norms > 0):
+        return None
+    rcond, info = la.lapack.dtrcon(triangular / norms, norm="1", uplo="U")
+    if info != 0 or not rcond > EPS * max(n_samples, n_features):
+        return None
+
+    def inverse(rhs):
+        half = la.solve_triangular(triangular, rhs, trans="T", check_finite=False)
+        return la.solve_triangular(triangular, half, check_finite=False)
+
+    return inverse
+
+
+def refine_exactly(X, Y, sample_weight, stats, l2_reg_strength, coef, inverse):
+    """Refine the minimiser to the exact solution of the float64 data.
+
+    The gradient at each iterate comes from :func:`_refine.exact_gradient`
+    (double-double, one pass over ``X``); ``inverse`` (the Cholesky or QR
+    factor the solve used) turns it into the correction. Returns ``(coef,
+    intercept)``; the intercept is refined with the coefficients.
+    """
+    sw_sum = stats.sw_sum
+
+    def gradient(w, b):
+        grad, total = exact_gradient(X, Y, sample_weight, w, b)
+        return grad - (l2_reg_strength * sw_sum) * w, total
+
+    correct = centred_correction(inverse, stats.x_mean, sw_sum, stats.fit_intercept)
+    scale = np.sqrt(np.maximum(np.diag(stats.xx), 0.0))
+    intercept_scale = np.sqrt(sw_sum) if stats.fit_intercept else 0.0
+    coef, intercept, _ = refine_solution(
+        gradient, correct, coef, stats.intercept(coef), scale, intercept_scale
+    )
+    return coef, intercept
 
 
 def min_norm_solve(triangular, rhs, n_samples):

@@ -10,7 +10,7 @@ from ._base import BaseMSERegressor, column_scales, in_units
 from ._learning_rate import cauchy_step
 from ._newton import (
     REFINE_RCOND,
-    refine,
+    refine_exactly,
     solve_by_qr,
     solve_dual,
     solve_from_factor,
@@ -185,15 +185,29 @@ class OneStepRegressor(BaseMSERegressor):
         stats = SufficientStats.from_data(X, Y, sample_weight, self.fit_intercept)
         self._check_finite(X, stats.finite)
         target, rcond, inverse = solve_from_stats(stats, self._alpha)
-        if target is not None and self._needs_refinement(X, stats, rcond):
-            target = refine(X, Y, sample_weight, stats, self._alpha, target, inverse)
         if target is None:
-            target = solve_by_qr(
-                X, Y, sample_weight, stats.x_mean, stats.y_mean, sw_sum, self._alpha
+            target, inverse = solve_by_qr(
+                X,
+                Y,
+                sample_weight,
+                stats.x_mean,
+                stats.y_mean,
+                sw_sum,
+                self._alpha,
+                inverse=True,
+            )
+        # Accuracy (issue "Certified accuracy"): ill-conditioned fits are
+        # refined to the exact solution of the float64 data (_refine).
+        intercept = None
+        if inverse is not None and self._needs_refinement(X, stats, rcond):
+            target, intercept = refine_exactly(
+                X, Y, sample_weight, stats, self._alpha, target, inverse
             )
         coef, eta = self._newton_update(coef0, target)
+        if intercept is None or eta != 1.0:
+            intercept = stats.intercept(coef)
         loss = float(stats.loss_per_output(coef, self._alpha).sum())
-        return coef, stats.intercept(coef), eta, loss
+        return coef, intercept, eta, loss
 
     @staticmethod
     def _needs_refinement(X, stats, rcond):
