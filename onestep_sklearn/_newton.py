@@ -21,7 +21,12 @@ import numpy as np
 import scipy.linalg as la
 import scipy.sparse as sp
 
-from ._refine import centred_correction, exact_gradient, refine_solution
+from ._refine import (
+    centred_correction,
+    exact_gradient,
+    moments_gradient,
+    refine_solution,
+)
 from ._stats import _qr_r, qr_factor
 
 # Cholesky on the normal equations loses about cond(Gram)·eps relative
@@ -154,6 +159,11 @@ def refine_exactly(X, Y, sample_weight, stats, l2_reg_strength, coef, inverse):
         grad, total = exact_gradient(X, Y, sample_weight, w, b)
         return grad - (l2_reg_strength * sw_sum) * w, total
 
+    return _refine_with(gradient, stats, coef, inverse)
+
+
+def _refine_with(gradient, stats, coef, inverse):
+    sw_sum = stats.sw_sum
     correct = centred_correction(inverse, stats.x_mean, sw_sum, stats.fit_intercept)
     scale = np.sqrt(np.maximum(np.diag(stats.xx), 0.0))
     intercept_scale = np.sqrt(sw_sum) if stats.fit_intercept else 0.0
@@ -161,6 +171,34 @@ def refine_exactly(X, Y, sample_weight, stats, l2_reg_strength, coef, inverse):
         gradient, correct, coef, stats.intercept(coef), scale, intercept_scale
     )
     return coef, intercept
+
+
+def refine_from_moments(stats, l2_reg_strength, coef):
+    """:func:`refine_exactly` without the data: from ``stats.exact``.
+
+    For ``partial_fit``. Returns ``(coef, intercept)``, or None when the
+    statistics carry no exact moments or the Gram is conditioned well enough
+    (rcond ≥ ``REFINE_RCOND``) for the float64 solve, or no full-rank factor
+    is there to precondition the steps.
+    """
+    if stats.exact is None:
+        return None
+    _, rcond, inverse = solve_from_stats(stats, l2_reg_strength)
+    if rcond >= REFINE_RCOND:
+        return None
+    if stats.factor is not None:
+        inverse = factor_inverse(
+            stats.factor, coef.shape[0], stats.n_samples, stats.sw_sum, l2_reg_strength
+        )
+    if inverse is None:
+        return None
+    sw_sum = stats.sw_sum
+
+    def gradient(w, b):
+        grad, total = moments_gradient(stats.exact, w, b)
+        return grad - (l2_reg_strength * sw_sum) * w, total
+
+    return _refine_with(gradient, stats, coef, inverse)
 
 
 def min_norm_solve(triangular, rhs, n_samples):

@@ -255,3 +255,67 @@ def _norm(scale, coef, intercept_scale, intercept):
             + np.sum((intercept_scale * intercept) ** 2)
         )
     )
+
+
+def exact_moments(X, Y, sample_weight):
+    """Raw weighted moments ``Σ s·u·vᵀ`` of ``u = [x, 1]``, ``v = [x, 1, y]``.
+
+    The statistics ``partial_fit`` can carry instead of the data: with them
+    :func:`moments_gradient` gives the same gradient as
+    :func:`exact_gradient` on all the chunks. Returns ``(hi, lo)`` of shape
+    (d + 1, d + 1 + k), double-double: every product is exact (TwoProduct)
+    and the sums are as accurate as in twice the working precision. Costs
+    about 30 operations per entry and row (against one for the float64
+    Gram), so callers compute them for ill-conditioned data only. Sparse
+    blocks are densified one row block at a time.
+    """
+    n_samples, n_features = X.shape
+    width = n_features + 1 + Y.shape[1]
+    if sp.issparse(X) and X.format != "csr":
+        X = X.tocsr()
+    weights = np.asarray(sample_weight, dtype=np.float64)
+    unit = bool(np.all(weights == 1))
+    moments = [np.zeros((n_features + 1, width)), np.zeros((n_features + 1, width))]
+    rows = max(1, BLOCK_VALUES // ((n_features + 1) * width))
+    for start in range(0, n_samples, rows):
+        block = X[start : start + rows]
+        block = block.toarray() if sp.issparse(block) else block
+        v = np.column_stack(
+            [block, np.ones(block.shape[0]), Y[start : start + rows]]
+        ).astype(np.float64, copy=False)
+        product, error = two_product(v[:, : n_features + 1, None], v[:, None, :])
+        if not unit:
+            s = weights[start : start + rows, None, None]
+            product, low = two_product(s, product)
+            error = low + s * error
+        hi, lo = sum_along(product, error, axis=0)
+        _accumulate(moments, slice(None), hi, lo)
+    return moments[0], moments[1]
+
+
+def add_moments(first, second):
+    """The moments of two chunks together (double-double addition)."""
+    hi, lo = two_sum(first[0], second[0])
+    return hi, lo + first[1] + second[1]
+
+
+def moments_gradient(moments, coef, intercept):
+    """``(XᵀSr, Σsr)`` at ``(coef, intercept)`` from :func:`exact_moments`.
+
+    ``[XᵀSr; Σsr] = Σsu·y − Σsu·uᵀ·[w; b]``, each entry a double-double sum
+    of exact products, so it cancels as accurately as the data pass would.
+    """
+    hi, lo = moments
+    n_design = coef.shape[0] + 1
+    grad = np.zeros((coef.shape[0], coef.shape[1]))
+    total = np.zeros(coef.shape[1])
+    for out in range(coef.shape[1]):
+        unknowns = np.append(coef[:, out], intercept[out])
+        product, error = two_product(hi[:, :n_design], unknowns[None, :])
+        column = n_design + out
+        high = np.column_stack([hi[:, column], -product])
+        low = lo[:, column] - error.sum(axis=1) - lo[:, :n_design] @ unknowns
+        s, e = sum_along(high, low[:, None], axis=1)
+        result = s + e
+        grad[:, out], total[out] = result[:-1], result[-1]
+    return grad, total
