@@ -32,8 +32,8 @@ import scipy.sparse as sp
 # 26 bits each, whose products are exact.
 _SPLITTER = 134217729.0
 # Row blocks of about this many float64 values: the double-double kernels
-# make ~10 temporaries of a block, which stay far below the size of X.
-BLOCK_VALUES = 1 << 16
+# make ~10 temporaries of a block (2 MiB in all), which stay in the cache.
+BLOCK_VALUES = 1 << 14
 # Each step costs one pass over X. Converging steps gain about
 # −log10(cond²·eps) digits each (≥ 2 whenever the refinement is used), so 16
 # digits take at most 8; more steps would only loop on a diverging problem.
@@ -53,14 +53,15 @@ def _split(a):
     return high, a - high
 
 
-def two_product(a, b):
+def two_product(a, b, a_split=None):
     """``(p, e)`` with ``p = fl(a·b)`` and ``a·b = p + e`` exactly (Dekker).
 
-    Exact unless a product under- or overflows (|a|, |b| below ~1e300/2^27;
-    the estimators bring extreme data into range by powers of two first).
+    ``a_split`` is ``_split(a)`` when the caller reuses it. Exact unless a
+    product under- or overflows (|a|, |b| below ~1e300/2^27; the estimators
+    bring extreme data into range by powers of two first).
     """
     p = a * b
-    a_high, a_low = _split(a)
+    a_high, a_low = _split(a) if a_split is None else a_split
     b_high, b_low = _split(b)
     e = ((a_high * b_high - p) + a_high * b_low + a_low * b_high) + a_low * b_low
     return p, e
@@ -101,36 +102,37 @@ def sum_segments(high, low, segments, n_segments):
     return two_sum(total, rest)
 
 
-def _block_residual_gradient(block, y, weights, coef, intercept):
+def _block_residual_gradient(block, y, weights, coef, intercept, block_split):
     """``(XᵀSr, Σsr)`` of one row block for one output, as double-double.
 
     ``r = y − Xw − b`` is formed exactly up to double-double rounding, then
     ``S·r`` and the products with X, all through error-free transformations.
+    ``block_split`` is ``_split`` of the block's values (shared by outputs).
     """
     n_rows = y.shape[0]
-    bias = np.full(n_rows, -intercept)
     if sp.issparse(block):
         rows = np.repeat(np.arange(n_rows), np.diff(block.indptr))
-        product, error = two_product(block.data, coef[block.indices])
-        resid = sum_segments(
-            np.concatenate([-product, y, bias]),
-            np.concatenate([-error, np.zeros(2 * n_rows)]),
-            np.concatenate([rows, np.arange(n_rows), np.arange(n_rows)]),
-            n_rows,
-        )
+        values = block.data
+        product, error = two_product(values, coef[block.indices], block_split)
+        fitted = sum_segments(product, error, rows, n_rows)
     else:
-        product, error = two_product(block, coef[None, :])
-        terms = np.column_stack([-product, y, bias])
-        resid = sum_along(terms, -error, axis=1)
-    weighted, error = two_product(weights, resid[0])
-    weighted_low = error + weights * resid[1]
+        values = block
+        product, error = two_product(values, coef[None, :], block_split)
+        fitted = sum_along(product, error, axis=1)
+    # r = (y − b) − Xw, both parts double-double.
+    shifted, shifted_low = two_sum(y, -intercept)
+    resid, resid_low = two_sum(shifted, -fitted[0])
+    resid_low += shifted_low - fitted[1]
+    weighted, error = two_product(weights, resid)
+    weighted_low = error + weights * resid_low
     if sp.issparse(block):
-        product, error = two_product(block.data, weighted[rows])
-        low = error + block.data * weighted_low[rows]
-        grad = sum_segments(product, low, block.indices, block.shape[1])
+        product, error = two_product(values, weighted[rows], block_split)
+        error += values * weighted_low[rows]
+        grad = sum_segments(product, error, block.indices, block.shape[1])
     else:
-        product, error = two_product(block, weighted[:, None])
-        grad = sum_along(product, error + block * weighted_low[:, None], axis=0)
+        product, error = two_product(values, weighted[:, None], block_split)
+        error += values * weighted_low[:, None]
+        grad = sum_along(product, error, axis=0)
     return grad, sum_along(weighted, weighted_low, axis=0)
 
 
@@ -153,6 +155,7 @@ def exact_gradient(X, Y, sample_weight, coef, intercept):
     weights = np.asarray(sample_weight, dtype=np.float64)
     for start in range(0, n_samples, rows):
         block = X[start : start + rows]
+        block_split = _split(block.data if sp.issparse(block) else block)
         for out in range(n_outputs):
             (g_hi, g_lo), (t_hi, t_lo) = _block_residual_gradient(
                 block,
@@ -160,6 +163,7 @@ def exact_gradient(X, Y, sample_weight, coef, intercept):
                 weights[start : start + rows],
                 np.asarray(coef[:, out], dtype=np.float64),
                 float(intercept[out]),
+                block_split,
             )
             _accumulate(grad, (slice(None), out), g_hi, g_lo)
             _accumulate(total, out, t_hi, t_lo)
