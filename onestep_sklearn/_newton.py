@@ -134,8 +134,9 @@ def factor_inverse(factor, n_features, n_samples, sw_sum, l2_reg_strength):
     norms = np.linalg.norm(triangular, axis=0)
     if not np.all(norms > 0):
         return None
-    rcond, info = la.lapack.dtrcon(triangular / norms, norm="1", uplo="U")
-    if info != 0 or not rcond > EPS * max(n_samples, n_features):
+    # The rank decision of min_norm_solve, on the same equilibrated matrix.
+    sing = la.svdvals(triangular / norms, check_finite=False)
+    if not sing[-1] > EPS * max(n_samples, n_features) * sing[0]:
         return None
 
     def inverse(rhs):

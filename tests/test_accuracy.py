@@ -550,6 +550,59 @@ def test_well_conditioned_data_are_not_refined(exact_calls, kind):
     assert exact_calls == {"gradient": 0, "moments": 0}
 
 
+def exact_weighted_ridge(X, Y, weights, alpha):
+    """Exact minimiser of (1/Σs) Σ sᵢ(yᵢ − xᵢᵀw − b)² + alpha·‖w‖², per column
+    of ``Y``: ``(XcᵀSXc + alpha·Σs·I) w = XcᵀS(y − ȳ)`` in rationals."""
+    s = [Fraction(v) for v in weights]
+    rows = [[Fraction(v) for v in row] for row in X]
+    total = sum(s)
+    n_features = len(rows[0])
+    x_mean = [sum(w * r[j] for w, r in zip(s, rows)) / total for j in range(n_features)]
+    centred = [[r[j] - x_mean[j] for j in range(n_features)] for r in rows]
+    results = []
+    for column in np.asarray(Y).T:
+        target = [Fraction(v) for v in column]
+        y_mean = sum(w * t for w, t in zip(s, target)) / total
+        system = [
+            [
+                sum(w * r[a] * r[b] for w, r in zip(s, centred))
+                + (Fraction(alpha) * total if a == b else 0)
+                for b in range(n_features)
+            ]
+            + [sum(w * r[a] * (t - y_mean) for w, r, t in zip(s, centred, target))]
+            for a in range(n_features)
+        ]
+        for col in range(n_features):
+            for r in range(n_features):
+                if r != col and system[r][col] != 0:
+                    factor = system[r][col] / system[col][col]
+                    system[r] = [a - factor * b for a, b in zip(system[r], system[col])]
+        coef = [system[j][-1] / system[j][j] for j in range(n_features)]
+        results.append((coef, y_mean - sum(m * w for m, w in zip(x_mean, coef))))
+    return results
+
+
+@pytest.mark.parametrize("route", ["fit", "csr", "partial_fit"])
+def test_refinement_is_exact_with_weights_penalty_and_two_outputs(route):
+    # Wampler4 and Wampler5 as two outputs, integer weights, and a small
+    # ridge penalty: the refined solution is still the exact one.
+    X, y4, _ = problem("wampler4")
+    Y = np.column_stack([y4, problem("wampler5")[1]])
+    weights = np.arange(len(y4)) % 3 + 1.0
+    alpha = 2.0**-30
+    references = exact_weighted_ridge(X, Y, weights, alpha)
+    if route == "partial_fit":
+        model = OneStepRegressor(alpha=alpha)
+        for rows in np.array_split(np.arange(len(y4)), 3):
+            model.partial_fit(X[rows], Y[rows], sample_weight=weights[rows])
+    else:
+        data = sp.csr_matrix(X) if route == "csr" else X
+        model = OneStepRegressor(alpha=alpha).fit(data, Y, sample_weight=weights)
+    for out, reference in enumerate(references):
+        digits = correct_digits(model.coef_[out], model.intercept_[out], reference)
+        assert digits >= EXACT_DIGITS, (route, out, digits)
+
+
 def test_refinement_cost_in_passes(exact_calls):
     # Wampler5: one correcting pass and one that finds the next correction
     # at rounding level. partial_fit: one moments pass per chunk, no data
