@@ -156,9 +156,9 @@ def refine_exactly(X, Y, sample_weight, stats, l2_reg_strength, coef, inverse):
     """
     sw_sum = stats.sw_sum
 
-    def gradient(w, b):
-        grad, total = exact_gradient(X, Y, sample_weight, w, b)
-        return grad - (l2_reg_strength * sw_sum) * w, total
+    def gradient(w, b, low):
+        grad, total = exact_gradient(X, Y, sample_weight, w, b, low)
+        return grad - (l2_reg_strength * sw_sum) * (w + low[0]), total
 
     return _refine_with(gradient, stats, coef, inverse)
 
@@ -195,9 +195,9 @@ def refine_from_moments(stats, l2_reg_strength, coef):
         return None
     sw_sum = stats.sw_sum
 
-    def gradient(w, b):
-        grad, total = moments_gradient(stats.exact, w, b)
-        return grad - (l2_reg_strength * sw_sum) * w, total
+    def gradient(w, b, low):
+        grad, total = moments_gradient(stats.exact, w, b, low)
+        return grad - (l2_reg_strength * sw_sum) * (w + low[0]), total
 
     return _refine_with(gradient, stats, coef, inverse)
 

@@ -105,27 +105,32 @@ def sum_segments(high, low, segments, n_segments):
     return two_sum(total, rest)
 
 
-def _block_residual_gradient(block, y, weights, coef, intercept, block_split):
+def _block_residual_gradient(block, y, weights, solution, block_split):
     """``(XᵀSr, Σsr)`` of one row block for one output, as double-double.
 
     ``r = y − Xw − b`` is formed exactly up to double-double rounding, then
     ``S·r`` and the products with X, all through error-free transformations.
-    ``block_split`` is ``_split`` of the block's values (shared by outputs).
+    ``solution`` is ``(w, b, w_low, b_low)``: the double-double solution
+    ``(w + w_low, b + b_low)``. ``block_split`` is ``_split`` of the block's
+    values (shared by outputs).
     """
+    coef, intercept, coef_low, intercept_low = solution
     n_rows = y.shape[0]
     if sp.issparse(block):
         rows = np.repeat(np.arange(n_rows), np.diff(block.indptr))
         values = block.data
         product, error = two_product(values, coef[block.indices], block_split)
+        error += values * coef_low[block.indices]
         fitted = sum_segments(product, error, rows, n_rows)
     else:
         values = block
         product, error = two_product(values, coef[None, :], block_split)
+        error += values * coef_low[None, :]
         fitted = sum_along(product, error, axis=1)
     # r = (y − b) − Xw, both parts double-double.
     shifted, shifted_low = two_sum(y, -intercept)
     resid, resid_low = two_sum(shifted, -fitted[0])
-    resid_low += shifted_low - fitted[1]
+    resid_low += (shifted_low - intercept_low) - fitted[1]
     weighted, error = two_product(weights, resid)
     weighted_low = error + weights * resid_low
     if sp.issparse(block):
@@ -139,8 +144,11 @@ def _block_residual_gradient(block, y, weights, coef, intercept, block_split):
     return grad, sum_along(weighted, weighted_low, axis=0)
 
 
-def exact_gradient(X, Y, sample_weight, coef, intercept):
+def exact_gradient(X, Y, sample_weight, coef, intercept, low=None):
     """``XᵀS(y − Xw − b)`` (d, k) and ``Σ s(y − Xw − b)`` (k,), to ~32 digits.
+
+    ``low`` (optional) is ``(w_low, b_low)``: the solution is then the
+    double-double ``(coef + w_low, intercept + b_low)``.
 
     One streaming pass over ``X`` (dense float64, or CSR whose ``data``,
     ``indices`` and ``indptr`` are used directly), row block by row block;
@@ -156,6 +164,7 @@ def exact_gradient(X, Y, sample_weight, coef, intercept):
     total = [np.zeros(n_outputs), np.zeros(n_outputs)]
     rows = max(1, BLOCK_VALUES // max(1, n_features))
     weights = np.asarray(sample_weight, dtype=np.float64)
+    coef_low, intercept_low = _lows(coef, intercept, low)
     for start in range(0, n_samples, rows):
         block = X[start : start + rows]
         block_split = _split(block.data if sp.issparse(block) else block)
@@ -164,13 +173,23 @@ def exact_gradient(X, Y, sample_weight, coef, intercept):
                 block,
                 np.asarray(Y[start : start + rows, out], dtype=np.float64),
                 weights[start : start + rows],
-                np.asarray(coef[:, out], dtype=np.float64),
-                float(intercept[out]),
+                (
+                    np.asarray(coef[:, out], dtype=np.float64),
+                    float(intercept[out]),
+                    coef_low[:, out],
+                    float(intercept_low[out]),
+                ),
                 block_split,
             )
             _accumulate(grad, (slice(None), out), g_hi, g_lo)
             _accumulate(total, out, t_hi, t_lo)
     return grad[0] + grad[1], total[0] + total[1]
+
+
+def _lows(coef, intercept, low):
+    if low is None:
+        return np.zeros(np.shape(coef)), np.zeros(np.shape(intercept))
+    return np.asarray(low[0], dtype=np.float64), np.asarray(low[1], dtype=np.float64)
 
 
 def _accumulate(pair, index, high, low):
@@ -203,8 +222,9 @@ def refine_solution(
     Parameters
     ----------
     gradient : callable
-        ``gradient(coef, intercept) -> (XᵀSr − alpha·Σs·w, Σsr)``, accurate
-        beyond float64 (e.g. :func:`exact_gradient`).
+        ``gradient(coef, intercept, low) -> (XᵀSr − alpha·Σs·w, Σsr)`` at the
+        double-double solution ``coef + low[0]``, ``intercept + low[1]``,
+        accurate beyond float64 (e.g. :func:`exact_gradient`).
     correct : callable
         ``correct(grad, total) -> (δw, δb)`` (see :func:`centred_correction`).
     coef, intercept : ndarray of shape (d, k) and (k,)
@@ -221,7 +241,8 @@ def refine_solution(
     Returns
     -------
     coef, intercept, n_steps : ndarray, ndarray, int
-        The refined solution and the number of gradient evaluations.
+        The refined solution (rounded to float64) and the number of gradient
+        evaluations.
 
     Notes
     -----
@@ -232,27 +253,43 @@ def refine_solution(
     is better), so the last step is undone and the iteration stops. A
     correction at the rounding level of the solution itself is applied
     without another pass: nothing is left to gain.
+
+    The iterate is carried in double-double (the corrections are added
+    without rounding): rounded to float64 at every step it would be
+    perturbed by eps in arbitrary directions, which the factor corrects
+    only to about cond(equilibrated X)²·eps, and the corrections would stop
+    shrinking there (1e-13 on a 10th-degree polynomial).
     """
     max_steps = MAX_STEPS if max_steps is None else max_steps
     eps = np.finfo(np.float64).eps
-    previous = None  # (coef, intercept, size) before the last applied step
+    low = (np.zeros_like(coef), np.zeros_like(intercept))
+    previous = None  # (coef, intercept, low, size) before the last applied step
     n_steps = 0
     for _ in range(max_steps):
-        grad, total = gradient(coef, intercept)
+        grad, total = gradient(coef, intercept, low)
         n_steps += 1
         delta, delta_b = correct(grad, total)
         size = _norm(scale, delta, intercept_scale, delta_b)
         if not np.isfinite(size):
             break
-        if previous is not None and not size < previous[2]:
-            coef, intercept = previous[0], previous[1]
+        if previous is not None and not size < previous[3]:
+            coef, intercept, low = previous[:3]
             break
-        previous = (coef, intercept, size)
+        previous = (coef, intercept, low, size)
         rounding = 4 * eps * _norm(scale, coef, intercept_scale, intercept)
-        coef, intercept = coef + delta, intercept + delta_b
+        coef, coef_low = _add(coef, low[0], delta)
+        intercept, intercept_low = _add(intercept, low[1], delta_b)
+        low = (coef_low, intercept_low)
         if size <= rounding:
             break
     return coef, intercept, n_steps
+
+
+def _add(high, low, delta):
+    """``high + low + delta`` as a normalised double-double ``(hi, lo)``:
+    ``hi`` is the float64 nearest the sum (up to the last bit)."""
+    total, error = two_sum(high, delta)
+    return two_sum(total, error + low)
 
 
 def _norm(scale, coef, intercept_scale, intercept):
@@ -306,13 +343,16 @@ def add_moments(first, second):
     return hi, lo + first[1] + second[1]
 
 
-def moments_gradient(moments, coef, intercept):
+def moments_gradient(moments, coef, intercept, low=None):
     """``(XᵀSr, Σsr)`` at ``(coef, intercept)`` from :func:`exact_moments`.
+
+    ``low``: as in :func:`exact_gradient`.
 
     ``[XᵀSr; Σsr] = Σsu·y − Σsu·uᵀ·[w; b]``, each entry a double-double sum
     of exact products, so it cancels as accurately as the data pass would.
     """
     hi, lo = moments
+    coef_low, intercept_low = _lows(coef, intercept, low)
     n_design = coef.shape[0] + 1
     grad = np.zeros((coef.shape[0], coef.shape[1]))
     total = np.zeros(coef.shape[1])
@@ -321,7 +361,9 @@ def moments_gradient(moments, coef, intercept):
         product, error = two_product(hi[:, :n_design], unknowns[None, :])
         column = n_design + out
         high = np.column_stack([hi[:, column], -product])
+        unknowns_low = np.append(coef_low[:, out], intercept_low[out])
         low = lo[:, column] - error.sum(axis=1) - lo[:, :n_design] @ unknowns
+        low -= hi[:, :n_design] @ unknowns_low
         s, e = sum_along(high, low[:, None], axis=1)
         result = s + e
         grad[:, out], total[out] = result[:-1], result[-1]

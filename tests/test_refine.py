@@ -177,7 +177,7 @@ def _refine(rate):
     )
     start = np.zeros((3, 1)), np.zeros(1)
     coef, intercept, steps = refine_solution(
-        lambda w, b: exact_gradient(X, Y, weights, w, b),
+        lambda w, b, low: exact_gradient(X, Y, weights, w, b, low),
         correct,
         *start,
         np.sqrt(np.diag(gram)),
