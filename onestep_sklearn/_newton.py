@@ -174,6 +174,22 @@ def _refine_with(gradient, stats, coef, inverse):
     return coef, intercept
 
 
+def with_exact_moments(chunk, X, Y, sample_weight, l2_reg_strength, carry):
+    """The chunk's statistics with exact moments, when they will be used.
+
+    For ``partial_fit``: only ill-conditioned float64 chunks pay for them
+    (rcond of the equilibrated Gram below ``REFINE_RCOND``), and only while
+    every earlier chunk had them (``carry``). A well-conditioned chunk makes
+    the union at least as well conditioned (its centred Gram only grows), so
+    from then on none are kept (``SufficientStats.merge`` drops them).
+    """
+    if X.dtype != np.float64 or not carry:
+        return chunk
+    if solve_from_stats(chunk, l2_reg_strength)[1] >= REFINE_RCOND:
+        return chunk
+    return chunk.with_exact_moments(X, Y, sample_weight)
+
+
 def refine_from_moments(stats, l2_reg_strength, coef):
     """:func:`refine_exactly` without the data: from ``stats.exact``.
 

@@ -17,6 +17,7 @@ from ._newton import (
     solve_from_factor,
     solve_from_stats,
     solve_from_stats_pinv,
+    with_exact_moments,
 )
 from ._objective import (
     DataObjective,
@@ -187,15 +188,9 @@ class OneStepRegressor(BaseMSERegressor):
         self._check_finite(X, stats.finite)
         target, rcond, inverse = solve_from_stats(stats, self._alpha)
         if target is None:
+            means = (stats.x_mean, stats.y_mean)
             target, inverse = solve_by_qr(
-                X,
-                Y,
-                sample_weight,
-                stats.x_mean,
-                stats.y_mean,
-                sw_sum,
-                self._alpha,
-                inverse=True,
+                X, Y, sample_weight, *means, sw_sum, self._alpha, inverse=True
             )
         # Accuracy (issue "Certified accuracy"): ill-conditioned fits are
         # refined to the exact solution of the float64 data (_refine).
@@ -321,7 +316,8 @@ class OneStepRegressor(BaseMSERegressor):
         self._check_finite(X, chunk.finite)
         if self.solver == "newton":
             chunk = chunk.with_factor(X, Y, sample_weight)
-            chunk = self._with_exact_moments(chunk, X, Y, sample_weight, first_call)
+            carry = first_call or self._stats.exact is not None
+            chunk = with_exact_moments(chunk, X, Y, sample_weight, self._alpha, carry)
         if not first_call and self._stats.fit_intercept != self.fit_intercept:
             raise ValueError(
                 "fit_intercept changed between partial_fit calls; call fit to "
@@ -330,29 +326,14 @@ class OneStepRegressor(BaseMSERegressor):
         stats = chunk if first_call else self._stats.merge(chunk)
         coef, eta, loss = self._step_from_stats(stats, self._alpha)
         intercept = stats.intercept(coef)
-        refined = None
-        if self.solver == "newton" and eta == 1.0:
+        if self.solver == "newton" and eta == 1.0:  # issue "Certified accuracy"
             refined = refine_from_moments(stats, self._alpha, coef)
-        if refined is not None:
-            coef, intercept = refined
-            loss = float(stats.loss_per_output(coef, self._alpha).sum())
+            if refined is not None:
+                coef, intercept = refined
+                loss = float(stats.loss_per_output(coef, self._alpha).sum())
         self._finish(coef, intercept, eta, loss, y_ndim, X.dtype)
         self._stats = stats
         return self
-
-    def _with_exact_moments(self, chunk, X, Y, sample_weight, first_call):
-        """The chunk with exact moments when all chunks so far need them.
-
-        Only ill-conditioned float64 chunks pay for them (rcond of the
-        equilibrated Gram below ``REFINE_RCOND``). A well-conditioned chunk
-        makes the union at least as well conditioned (its centred Gram only
-        grows), so from then on none are kept (``merge`` drops them).
-        """
-        if X.dtype != np.float64 or not (first_call or self._stats.exact is not None):
-            return chunk
-        if solve_from_stats(chunk, self._alpha)[1] >= REFINE_RCOND:
-            return chunk
-        return chunk.with_exact_moments(X, Y, sample_weight)
 
     def _newton_update(self, coef0, target):
         """θ₁ = θ₀ − η·H⁻¹∇f(θ₀) = θ₀ + η·(w* − θ₀)."""
