@@ -207,11 +207,12 @@ class OneStepRegressor(BaseMSERegressor):
 
     @staticmethod
     def _needs_refinement(X, stats, rcond):
-        """Whether the Cholesky solution may have lost digits worth a pass.
+        """Whether the solution may have lost digits worth refining.
 
-        Its error grows like eps/rcond; sparse statistics are not centred
-        before accumulation, so columns whose mean dwarfs their spread lose
-        (mean/std)² more. float32 data cannot give a more accurate residual.
+        Its error grows like eps/rcond (rcond 0 after the QR route); sparse
+        statistics are not centred before accumulation, so columns whose mean
+        dwarfs their spread lose (mean/std)² more. float32 data are not
+        refined (their float32 coefficients would not keep the digits).
         """
         if X.dtype != np.float64:
             return False
