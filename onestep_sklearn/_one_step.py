@@ -1,12 +1,14 @@
 """OneStepRegressor: a linear model fitted by exactly one parameter update."""
 
 import warnings
+from dataclasses import replace
 
 import numpy as np
 from sklearn.exceptions import ConvergenceWarning
 
 from ._base import BaseMSERegressor
 from ._compat import StrOptions, _fit_context
+from ._solvers.newton import wants_exact_moments
 from ._solvers.steps import gradient_step, newton_step, step_from_stats
 from ._stream import StreamState, lock_for
 from ._validation import validate_fit_data
@@ -230,9 +232,14 @@ class OneStepRegressor(BaseMSERegressor):
             # Every chunk in the units chosen on the first one.
             units = data.source.extreme_units() if stream is None else stream.units
             source = data.source.rescaled(units)
-            chunk = source.statistics(
-                self.fit_intercept, with_factor=self.solver == "newton"
-            )
+            newton = self.solver == "newton"
+            chunk = source.statistics(self.fit_intercept, with_factor=newton)
+            # Ill-conditioned chunks also carry their exact moments, so that
+            # the streamed fit can be refined as fit is (``_kernel.refine``).
+            carry = stream is None or stream.stats.exact is not None
+            alpha = units.alpha(self.alpha)
+            if newton and wants_exact_moments(chunk, alpha, source.dtype, carry):
+                chunk = replace(chunk, exact=source.exact_moments())
             stats = chunk if stream is None else stream.stats.merge(chunk)
             result = step_from_stats(
                 stats,

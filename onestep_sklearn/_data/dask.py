@@ -18,6 +18,7 @@ from functools import partial
 import numpy as np
 
 from .._kernel import objective as kernel
+from .._kernel import refine
 from .._kernel.factor import qr_factor, stack_factors
 from .._kernel.stats import SufficientStats
 from .._kernel.units import Units
@@ -82,6 +83,14 @@ def _moments_block(X, Y, sample_weight, y_mean):
 
 def _centred_gradient_block(X, Y, sample_weight, x_mean, y_mean, coef):
     return (kernel.centred_gradient(X, Y, sample_weight, x_mean, y_mean, coef),)
+
+
+def _exact_gradient_block(X, Y, sample_weight, coef, intercept, low):
+    return refine.exact_gradient_parts(X, Y, sample_weight, coef, intercept, low)
+
+
+def _exact_moments_block(X, Y, sample_weight):
+    return refine.exact_moments(X, Y, sample_weight)
 
 
 def _qr_block(X, Y, sample_weight, x_mean, y_mean):
@@ -184,6 +193,22 @@ class DaskSource(RowArrays):
             self, _centred_gradient_block, _add, x_mean, y_mean, coef
         )
         return grad
+
+    def exact_gradient(self, coef, intercept, low=None):
+        """The double-double gradient: block parts added in double-double
+        on the workers, rounded once on the client."""
+        parts = reduce_blocks(
+            self,
+            _exact_gradient_block,
+            refine.add_gradient_parts,
+            coef,
+            intercept,
+            low,
+        )
+        return refine.finish_gradient(parts)
+
+    def exact_moments(self):
+        return reduce_blocks(self, _exact_moments_block, refine.add_moments)
 
     def qr_factor(self, x_mean, y_mean):
         """TSQR: each block's factor, stacked and re-factored in a tree."""

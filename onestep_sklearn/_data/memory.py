@@ -12,6 +12,7 @@ import scipy.sparse as sp
 from sklearn.utils import check_array
 
 from .._kernel import objective as kernel
+from .._kernel import refine
 from .._kernel.factor import qr_factor
 from .._kernel.sparse_ops import hessian_operator, use_krylov
 from .._kernel.stats import SufficientStats
@@ -117,6 +118,14 @@ class ArraySource(RowArrays):
         return kernel.centred_gradient(
             self.X, self.Y, self.sample_weight, x_mean, y_mean, coef
         )
+
+    def exact_gradient(self, coef, intercept, low=None):
+        return refine.exact_gradient(
+            self.X, self.Y, self.sample_weight, coef, intercept, low
+        )
+
+    def exact_moments(self):
+        return refine.exact_moments(self.X, self.Y, self.sample_weight)
 
     def qr_factor(self, x_mean, y_mean):
         return qr_factor(self.X, self.Y, self.sample_weight, x_mean, y_mean)

@@ -55,6 +55,13 @@ class DataSource(Protocol):
     def centred_gradient(self, x_mean, y_mean, coef) -> np.ndarray:
         """``XcᵀS(Xc·w − (y − ȳ))`` in centred arithmetic (refinement)."""
 
+    def exact_gradient(self, coef, intercept, low=None) -> tuple:
+        """``(XᵀS(y − Xw − b), Σ s(y − Xw − b))`` in double-double, rounded
+        once (``_kernel.refine``): the refinement's accurate gradient."""
+
+    def exact_moments(self) -> tuple:
+        """The raw moments of all rows in double-double (``_kernel.refine``)."""
+
     def qr_factor(self, x_mean, y_mean) -> np.ndarray:
         """R of ``[Xc·√s | yc·√s]`` (``_kernel.factor``)."""
 

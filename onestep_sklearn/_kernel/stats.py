@@ -16,6 +16,7 @@ import scipy.sparse as sp
 
 from .factor import merge_factors, qr_factor
 from .objective import row_blocks
+from .refine import add_moments, exact_moments
 
 
 @dataclass(frozen=True)
@@ -25,7 +26,9 @@ class SufficientStats:
     Attributes: ``sw_sum`` (Σs), ``x_mean`` (d,), ``y_mean`` (k,), ``xx``
     (d, d) = centred XᵀSX, ``xy`` (d, k) = centred XᵀS(y − ȳ), ``yy`` (k,) =
     Σ s (y − ȳ)², ``n_samples``. Without an intercept the means are zero and
-    the moments are raw. All float64.
+    the moments are raw. All float64. ``factor`` (optional) is the QR factor
+    of the same rows, ``exact`` (optional) their raw moments in double-double
+    (``refine.exact_moments``); both merge exactly.
     """
 
     sw_sum: float
@@ -37,6 +40,7 @@ class SufficientStats:
     n_samples: int
     fit_intercept: bool
     factor: np.ndarray | None = None
+    exact: tuple | None = None
 
     @classmethod
     def empty(cls, n_features, n_outputs, fit_intercept):
@@ -93,6 +97,9 @@ class SufficientStats:
             factor = merge_factors(
                 self.factor, other.factor, self.sw_sum, other.sw_sum, shift
             )
+        exact = None
+        if self.exact is not None and other.exact is not None:
+            exact = add_moments(self.exact, other.exact)
         return SufficientStats(
             sw_sum,
             x_mean,
@@ -103,6 +110,7 @@ class SufficientStats:
             self.n_samples + other.n_samples,
             self.fit_intercept,
             factor,
+            exact,
         )
 
     def _replace_n(self, n_samples):
@@ -117,6 +125,14 @@ class SufficientStats:
         """
         factor = qr_factor(X, Y, sample_weight, self.x_mean, self.y_mean)
         return replace(self, factor=factor)
+
+    def with_exact_moments(self, X, Y, sample_weight):
+        """These statistics with the double-double raw moments of the rows.
+
+        Costs far more than the float64 moments: for ill-conditioned float64
+        chunks only, so that ``partial_fit`` can refine to the exact solution.
+        """
+        return replace(self, exact=exact_moments(X, Y, sample_weight))
 
     def intercept(self, coef):
         return self.y_mean - self.x_mean @ coef

@@ -11,19 +11,25 @@ For squared error one Newton step from any point lands on the minimiser
   the small triangular factor. Its accuracy depends on cond(X), not on
   cond(X)², and rank-deficient or wide problems get the minimum-norm
   solution, like ``numpy.linalg.lstsq``.
+
+Ill-conditioned full-rank solutions of either route are then refined with
+gradients in double-double arithmetic (``_kernel.refine``) to the exact
+least-squares solution of the float64 data.
 """
 
 import numpy as np
 import scipy.linalg as la
 
 from .._kernel.factor import qr_r
+from .._kernel.refine import centred_correction, moments_gradient, refine_solution
 
 # Cholesky on the normal equations loses about cond(Gram)·eps relative
 # accuracy: above this reciprocal condition the result keeps >= 10 digits.
 FAST_PATH_RCOND = 1e-6
 EPS = np.finfo(np.float64).eps
-# Below this reciprocal condition of the equilibrated Gram, the Cholesky
-# solution gets one refinement step on the raw data (one more pass).
+# Below this reciprocal condition of the equilibrated Gram (and always after
+# the QR route), the solution is refined to the exact solution of the data
+# (``refine_exactly``: a few more passes, only for such fits).
 REFINE_RCOND = 1e-3
 _potrf, _pocon, _potrs = la.get_lapack_funcs(
     ("potrf", "pocon", "potrs"), (np.zeros((1, 1)),)
@@ -79,19 +85,21 @@ def solve_from_stats(stats, l2_reg_strength):
 def newton_target(source, stats, l2_reg_strength):
     """The exact minimiser ``w*`` for ``source`` with statistics ``stats``.
 
-    Cholesky of the equilibrated Gram; one refinement pass on the data when
-    it may have lost digits; the streaming QR of the data when the Gram is
-    too ill-conditioned. The same route on every data source.
+    Cholesky of the equilibrated Gram, or the streaming QR of the data when
+    the Gram is too ill-conditioned; then, when the solution may have lost
+    digits, refinement with double-double gradients to the exact solution of
+    the float64 data. Returns ``(coef, intercept)``: ``intercept`` is the
+    refined one, or None (then ``ȳ − x̄ᵀw``). The same route on every source.
     """
     target, rcond, inverse = solve_from_stats(stats, l2_reg_strength)
-    if target is not None and needs_refinement(source, stats, rcond):
-        target = refine(source, stats, l2_reg_strength, target, inverse)
     if target is None:
         factor = source.qr_factor(stats.x_mean, stats.y_mean)
-        target = solve_from_factor(
-            factor, stats.xy.shape[0], stats.n_samples, stats.sw_sum, l2_reg_strength
-        )
-    return target
+        n_features, n_samples = stats.xy.shape[0], stats.n_samples
+        args = (factor, n_features, n_samples, stats.sw_sum, l2_reg_strength)
+        target, inverse = solve_from_factor(*args), factor_inverse(*args)
+    if inverse is not None and needs_refinement(source, stats, rcond):
+        return refine_exactly(source, stats, l2_reg_strength, target, inverse)
+    return target, None
 
 
 def target_from_stats(stats, l2_reg_strength):
@@ -118,9 +126,10 @@ def target_from_stats(stats, l2_reg_strength):
 def needs_refinement(source, stats, rcond):
     """Whether the Cholesky solution may have lost digits worth a pass.
 
-    Its error grows like eps/rcond; sparse statistics are not centred
-    before accumulation, so columns whose mean dwarfs their spread lose
-    (mean/std)² more. float32 data cannot give a more accurate residual.
+    Its error grows like eps/rcond (rcond 0 after the QR route); sparse
+    statistics are not centred before accumulation, so columns whose mean
+    dwarfs their spread lose (mean/std)² more. float32 data are not refined
+    (their float32 coefficients would not keep the digits).
     """
     if source.dtype != np.float64:
         return False
@@ -131,20 +140,6 @@ def needs_refinement(source, stats, rcond):
     return rcond < REFINE_RCOND
 
 
-def refine(source, stats, l2_reg_strength, coef, inverse):
-    """One more Newton step, its gradient computed on the raw data.
-
-    Iterative refinement of the normal equations: the residual of the data
-    at ``coef``, in exact centred arithmetic, gives the gradient
-    ``XcᵀS(Xc·w − yc) + alpha·Σs·w``, and the same Cholesky factor turns it
-    into the correction. The error of the Gram route (about cond(X)²·eps)
-    shrinks towards that of a QR solve (cond(X)·eps).
-    """
-    grad = source.centred_gradient(stats.x_mean, stats.y_mean, coef)
-    grad += l2_reg_strength * stats.sw_sum * coef
-    return coef - inverse(grad)
-
-
 def solve_from_factor(factor, n_features, n_samples, sw_sum, l2_reg_strength):
     """Minimum-norm minimiser from the triangular factor of ``qr_factor``."""
     width = factor.shape[1]
@@ -153,6 +148,109 @@ def solve_from_factor(factor, n_features, n_samples, sw_sum, l2_reg_strength):
         ridge[:, :n_features] = np.sqrt(l2_reg_strength * sw_sum) * np.eye(n_features)
         factor = qr_r(np.vstack([factor, ridge]))
     return min_norm_solve(factor[:, :n_features], factor[:, n_features:], n_samples)
+
+
+def factor_inverse(factor, n_features, n_samples, sw_sum, l2_reg_strength):
+    """``rhs ↦ (RᵀR)⁻¹ rhs`` with R the design part of ``qr_factor``'s factor.
+
+    ``RᵀR = XcᵀSXc (+ alpha·Σs·I)`` with the conditioning of the data, not of
+    its square. None when R is numerically rank-deficient by the cutoff of
+    :func:`min_norm_solve` (the minimum-norm solution is then not the fixed
+    point of a refinement). The worst-case rate of refinement with R,
+    cond(equilibrated R)²·eps, is not a guard: it is pessimistic (on a
+    10th-degree polynomial with cond 2e9 the steps shrink by 2e-7), and
+    :func:`_refine.refine_solution` undoes a step that does not contract.
+    """
+    triangular = factor[:n_features, :n_features]
+    if l2_reg_strength > 0:
+        ridge = np.sqrt(l2_reg_strength * sw_sum) * np.eye(n_features)
+        triangular = qr_r(np.vstack([triangular, ridge]))
+    if triangular.shape[0] < n_features:
+        return None
+    norms = np.linalg.norm(triangular, axis=0)
+    if not np.all(norms > 0):
+        return None
+    # The rank decision of min_norm_solve, on the same equilibrated matrix.
+    sing = la.svdvals(triangular / norms, check_finite=False)
+    if not sing[-1] > EPS * max(n_samples, n_features) * sing[0]:
+        return None
+
+    def inverse(rhs):
+        half = la.solve_triangular(triangular, rhs, trans="T", check_finite=False)
+        return la.solve_triangular(triangular, half, check_finite=False)
+
+    return inverse
+
+
+def refine_exactly(source, stats, l2_reg_strength, coef, inverse):
+    """Refine the minimiser to the exact solution of the float64 data.
+
+    The gradient at each iterate comes from the source's double-double
+    ``exact_gradient`` (one pass over ``X``, ``_kernel.refine``); ``inverse``
+    (the Cholesky or QR factor the solve used) turns it into the correction.
+    Returns ``(coef, intercept)``; the intercept is refined with the
+    coefficients.
+    """
+    sw_sum = stats.sw_sum
+
+    def gradient(w, b, low):
+        grad, total = source.exact_gradient(w, b, low)
+        return grad - (l2_reg_strength * sw_sum) * (w + low[0]), total
+
+    return _refine_with(gradient, stats, coef, inverse)
+
+
+def _refine_with(gradient, stats, coef, inverse):
+    sw_sum = stats.sw_sum
+    correct = centred_correction(inverse, stats.x_mean, sw_sum, stats.fit_intercept)
+    scale = np.sqrt(np.maximum(np.diag(stats.xx), 0.0))
+    intercept_scale = np.sqrt(sw_sum) if stats.fit_intercept else 0.0
+    coef, intercept, _ = refine_solution(
+        gradient, correct, coef, stats.intercept(coef), scale, intercept_scale
+    )
+    return coef, intercept
+
+
+def wants_exact_moments(chunk, l2_reg_strength, dtype, carry):
+    """Whether ``partial_fit`` should carry the chunk's exact moments.
+
+    Only ill-conditioned float64 chunks pay for them (rcond of the
+    equilibrated Gram below ``REFINE_RCOND``), and only while every earlier
+    chunk had them (``carry``). A well-conditioned chunk makes the union at
+    least as well conditioned (its centred Gram only grows), so from then on
+    none are kept (``SufficientStats.merge`` drops them).
+    """
+    if dtype != np.float64 or not carry:
+        return False
+    return solve_from_stats(chunk, l2_reg_strength)[1] < REFINE_RCOND
+
+
+def refine_from_moments(stats, l2_reg_strength, coef):
+    """:func:`refine_exactly` without the data: from ``stats.exact``.
+
+    For ``partial_fit``. Returns ``(coef, intercept)``, or None when the
+    statistics carry no exact moments or the Gram is conditioned well enough
+    (rcond ≥ ``REFINE_RCOND``) for the float64 solve, or no full-rank factor
+    is there to precondition the steps.
+    """
+    if stats.exact is None:
+        return None
+    _, rcond, inverse = solve_from_stats(stats, l2_reg_strength)
+    if rcond >= REFINE_RCOND:
+        return None
+    if stats.factor is not None:
+        inverse = factor_inverse(
+            stats.factor, coef.shape[0], stats.n_samples, stats.sw_sum, l2_reg_strength
+        )
+    if inverse is None:
+        return None
+    sw_sum = stats.sw_sum
+
+    def gradient(w, b, low):
+        grad, total = moments_gradient(stats.exact, w, b, low)
+        return grad - (l2_reg_strength * sw_sum) * (w + low[0]), total
+
+    return _refine_with(gradient, stats, coef, inverse)
 
 
 def min_norm_solve(triangular, rhs, n_samples):

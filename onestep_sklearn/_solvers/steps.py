@@ -14,7 +14,12 @@ from sklearn.exceptions import ConvergenceWarning
 from .._kernel.objective import gradient_terms_at_zero
 from .._kernel.stats import SufficientStats
 from .._kernel.units import powers_of_two
-from .newton import newton_target, solve_dual, target_from_stats
+from .newton import (
+    newton_target,
+    refine_from_moments,
+    solve_dual,
+    target_from_stats,
+)
 from .objective import Objective
 from .sparse_lsq import newton_target as krylov_target
 
@@ -164,10 +169,12 @@ def newton_step(source, coef0, *, fit_intercept, l2_reg_strength, learning_rate)
                 source, coef0, fit_intercept, l2_reg_strength, learning_rate
             )
     stats = source.statistics(fit_intercept)
-    target = newton_target(source, stats, l2_reg_strength)
+    target, intercept = newton_target(source, stats, l2_reg_strength)
     coef, eta = newton_update(coef0, target, learning_rate)
+    if intercept is None or eta != 1.0:
+        intercept = stats.intercept(coef)
     loss = float(stats.loss_per_output(coef, l2_reg_strength).sum())
-    return StepResult(coef, stats.intercept(coef), eta, loss, stats=stats)
+    return StepResult(coef, intercept, eta, loss, stats=stats)
 
 
 def _dual_step(source, coef0, fit_intercept, l2_reg_strength, learning_rate):
@@ -194,5 +201,11 @@ def step_from_stats(stats, *, solver, l2_reg_strength, learning_rate):
         )
     target = target_from_stats(stats, l2_reg_strength)
     coef, eta = newton_update(coef0, target, learning_rate)
+    intercept = stats.intercept(coef)
+    if eta == 1.0:
+        # Exact moments carried by ill-conditioned chunks: refine from them.
+        refined = refine_from_moments(stats, l2_reg_strength, coef)
+        if refined is not None:
+            coef, intercept = refined
     loss = float(stats.loss_per_output(coef, l2_reg_strength).sum())
-    return StepResult(coef, stats.intercept(coef), eta, loss, stats=stats)
+    return StepResult(coef, intercept, eta, loss, stats=stats)
