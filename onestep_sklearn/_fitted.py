@@ -7,7 +7,6 @@ coefficient layout.
 
 import numpy as np
 
-from ._kernel.units import Units
 from ._solvers.descent import RunningMeans
 from ._solvers.gd import GDState
 from ._solvers.messages import RunFacts, stop_message
@@ -22,6 +21,22 @@ STOP_REASONS = {
     "rate": "rate_floor",
     "callback": "callback",
 }
+
+
+def in_range(coef, intercept, dtype):
+    """``coef`` (in the data's units), or the error that says it cannot be:
+    coefficients past the range of the output dtype (X varies too little for
+    the size of y) are not a result."""
+    limit = np.finfo(dtype).max
+    with np.errstate(invalid="ignore"):
+        largest = max(np.max(np.abs(coef), initial=0.0), np.max(np.abs(intercept)))
+    if not largest <= limit:
+        raise ValueError(
+            f"The fitted coefficients exceed the range of {np.dtype(dtype).name} "
+            f"(|coef| > {limit:.3g}): X varies too little for the size of y. "
+            "Rescale X or y (for example with StandardScaler)."
+        )
+    return coef
 
 
 def public_coef(coef, intercept, *, fit_intercept, y_ndim, dtype):
@@ -46,8 +61,9 @@ def descent_attributes(
         coef[plan.frozen] = coef0[plan.frozen]
     with np.errstate(over="ignore", under="ignore"):
         curve = np.asarray(result.loss_curve) * np.float64(units.y_scale) ** -2
+    internal = coef.copy()
     intercept = units.intercept_to_data(objective.intercept(coef))
-    coef = units.coef_to_data(coef)
+    coef = in_range(units.coef_to_data(coef), intercept, dtype)
     coef_, intercept_ = public_coef(
         coef, intercept, fit_intercept=fit_intercept, y_ndim=y_ndim, dtype=dtype
     )
@@ -61,17 +77,13 @@ def descent_attributes(
         "lipschitz_": units.curvature_to_data(plan.lipschitz),
         "learning_rate_": units.rate_to_data(plan.learning_rate),
         "stop_reason_": stop,
-        # partial_fit continues from here (in the units of the data), with
+        # partial_fit continues from here (in the units of this fit), with
         # these running means.
         "_stream": StreamState(
-            Units(),
+            units,
             fit_intercept,
-            gd=GDState(coef=coef.copy(), velocity=np.zeros_like(coef), t=result.t),
-            means=RunningMeans(
-                objective.sw_sum,
-                objective.x_mean / units.x_scale,
-                objective.y_mean / units.y_scale,
-            ),
+            gd=GDState(coef=internal, velocity=np.zeros_like(internal), t=result.t),
+            means=RunningMeans(objective.sw_sum, objective.x_mean, objective.y_mean),
             loss_curve=tuple(curve.tolist()),
             n_iter=result.n_iter,
         ),
@@ -84,23 +96,22 @@ def descent_attributes(
 
 def chunk_attributes(result, stream, *, fit_intercept, y_ndim, dtype):
     """The fitted attributes of ``IterativeGDRegressor.partial_fit`` (and the
-    next stream state) for a ``ChunkResult`` in the units of the data."""
+    next stream state) for a ``ChunkResult`` in the units of the stream."""
+    units = stream.units
+    intercept = units.intercept_to_data(result.intercept)
+    coef = in_range(units.coef_to_data(result.state.coef), intercept, dtype)
     coef_, intercept_ = public_coef(
-        result.state.coef,
-        result.intercept,
-        fit_intercept=fit_intercept,
-        y_ndim=y_ndim,
-        dtype=dtype,
+        coef, intercept, fit_intercept=fit_intercept, y_ndim=y_ndim, dtype=dtype
     )
-    curve = stream.loss_curve + (result.loss,)
+    curve = stream.loss_curve + (units.loss_to_data(result.loss),)
     return {
         "coef_": coef_,
         "intercept_": intercept_,
         "n_iter_": stream.n_iter + 1,
         "t_": result.state.t,
         "loss_curve_": list(curve),
-        "lipschitz_": result.lipschitz,
-        "learning_rate_": result.learning_rate,
+        "lipschitz_": units.curvature_to_data(result.lipschitz),
+        "learning_rate_": units.rate_to_data(result.learning_rate),
         "stop_reason_": "partial_fit",
         "_stream": StreamState(
             stream.units,

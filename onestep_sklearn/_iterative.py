@@ -10,7 +10,6 @@ from ._base import BaseMSERegressor
 from ._callbacks import CallbackSupportMixin, FitHooks
 from ._compat import Interval, StrOptions, _fit_context
 from ._fitted import chunk_attributes, descent_attributes, descent_message
-from ._kernel.units import Units
 from ._solvers.descent import DescentSettings, chunk_step, run_descent
 from ._solvers.plan import plan_descent, resolve_precompute
 from ._solvers.schedule import Momentum
@@ -234,7 +233,7 @@ class IterativeGDRegressor(CallbackSupportMixin, BaseMSERegressor):
             coef_init, n_features, data.source.n_outputs, data.y_ndim
         )
         # Extreme magnitudes are fitted in other units (``_kernel.units``).
-        units = data.source.extreme_units()
+        units = data.source.extreme_units().keeping_finite(self.alpha)
         source = data.source.rescaled(units)
         coef0 = units.coef_from_data(coef0)
         train, val = source, None
@@ -359,16 +358,19 @@ class IterativeGDRegressor(CallbackSupportMixin, BaseMSERegressor):
             source = data.source
             self._check_backend(source)
             if stream is None:
+                # Units chosen on the first chunk, kept for every later one.
+                units = source.extreme_units().keeping_finite(self.alpha)
                 stream = StreamState.for_descent(
-                    source.n_features, source.n_outputs, self.fit_intercept
+                    source.n_features, source.n_outputs, self.fit_intercept, units
                 )
+            units = stream.units
             result = chunk_step(
-                source,
+                source.rescaled(units),
                 stream.gd,
                 stream.means,
                 fit_intercept=self.fit_intercept,
-                l2_reg_strength=self.alpha,
-                learning_rate=self._rate_in(Units()),
+                l2_reg_strength=units.alpha(self.alpha),
+                learning_rate=self._rate_in(units),
                 schedule=self.schedule,
                 power_t=self.power_t,
                 moves=Momentum(self.momentum, self.nesterov),

@@ -12,7 +12,6 @@ from numbers import Real
 
 import numpy as np
 import scipy.linalg as la
-import scipy.sparse as sp
 from sklearn.utils import check_array, check_consistent_length
 
 from ._compat import Interval, _check_sample_weight, validate_params
@@ -199,18 +198,31 @@ def suggest_learning_rate(
         check_consistent_length(X, y)
         Y = y.reshape(X.shape[0], -1).astype(X.dtype)
     source = ArraySource(X, Y, sample_weight, sw_sum)
-    n_features = X.shape[1]
-    options = {"momentum": momentum, "nesterov": nesterov}
-    if n_features <= EXACT_MAX_FEATURES[sp.issparse(X)]:
+    # Extreme magnitudes are measured in exactly rescaled units (powers of
+    # two, ``_kernel.units``) and the facts converted back.
+    units = source.extreme_units().keeping_finite(alpha)
+    facts = _facts_in_units(
+        source.rescaled(units), units.alpha(alpha), fit_intercept, y is not None
+    )
+    facts = replace(facts, momentum=momentum, nesterov=nesterov)
+    facts = replace(
+        facts, max_stable=stability_limit(facts.lipschitz, momentum, nesterov)[0]
+    )
+    return _to_data_units(facts, units, X)
+
+
+def _facts_in_units(source, alpha, fit_intercept, with_optimum):
+    n_features = source.n_features
+    if n_features <= EXACT_MAX_FEATURES[source.sparse]:
         stats = source.statistics(fit_intercept)
         evals = la.eigvalsh(stats.hessian(alpha), check_finite=False)
         top = float(max(evals[-1], 0.0))
         active = evals[evals > np.finfo(np.float64).eps * evals.size * top]
         smallest = float(active.min()) if active.size else 0.0
         facts = suggestion_from_extremes(
-            top, float(max(evals[0], 0.0)), smallest, eigenvalues=evals, **options
+            top, float(max(evals[0], 0.0)), smallest, eigenvalues=evals
         )
-        if y is not None:
+        if with_optimum:
             target = target_from_stats(stats, alpha)
             optimum = float(stats.loss_per_output(target, alpha).sum())
             facts = replace(facts, optimum=optimum)
@@ -223,6 +235,35 @@ def suggest_learning_rate(
         operator = hessian_as_operator(objective.hessp, n_features)
     top = extreme_eigenvalue(operator, "LA")
     if n_features == 1 or top == 0:
-        return suggestion_from_extremes(top, top, top, **options)
+        return suggestion_from_extremes(top, top, top)
     bottom = extreme_eigenvalue(operator, "SA")
-    return suggestion_from_extremes(top, bottom, bottom, **options)
+    return suggestion_from_extremes(top, bottom, bottom)
+
+
+def _to_data_units(facts, units, X):
+    """The facts of the rescaled data in the units of ``X`` (an error when
+    they leave float64: L is the square of X's scale)."""
+    if units.identity:
+        return facts
+    lipschitz = units.curvature_to_data(facts.lipschitz)
+    if facts.lipschitz > 0 and not 0 < lipschitz < np.inf:
+        raise ValueError(
+            f"The curvature of X leaves float64 (L = {facts.lipschitz:.4g}·"
+            f"{units.x_scale:.4g}^-2): X's values (up to about "
+            f"{1 / units.x_scale:.3g} in magnitude) square past its range. "
+            "Rescale X (for example with StandardScaler)."
+        )
+    rate = units.rate_to_data
+    step, mu = facts.optimal_momentum
+    evals = facts.eigenvalues
+    return replace(
+        facts,
+        lipschitz=lipschitz,
+        smallest_curvature=units.curvature_to_data(facts.smallest_curvature),
+        auto=rate(facts.auto),
+        max_stable=rate(facts.max_stable),
+        optimal_rate=rate(facts.optimal_rate),
+        optimal_momentum=(rate(step), mu),
+        optimum=None if facts.optimum is None else units.loss_to_data(facts.optimum),
+        eigenvalues=None if evals is None else evals * units.x_scale**-2.0,
+    )

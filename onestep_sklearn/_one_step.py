@@ -8,6 +8,8 @@ from sklearn.exceptions import ConvergenceWarning
 
 from ._base import BaseMSERegressor
 from ._compat import StrOptions, _fit_context
+from ._kernel.units import column_rescaled, powers_of_two
+from ._solvers.messages import START_OVERFLOW
 from ._solvers.newton import wants_exact_moments
 from ._solvers.steps import gradient_step, newton_step, step_from_stats
 from ._stream import StreamState, lock_for
@@ -147,9 +149,11 @@ class OneStepRegressor(BaseMSERegressor):
         coef0 = self._initial_coef(
             coef_init, source.n_features, source.n_outputs, data.y_ndim
         )
-        # Newton without penalty rescales columns one by one (newton_step).
+        # Newton without penalty rescales columns one by one (newton_step),
+        # except in the wide dual, whose minimum norm only a common scale keeps.
         by_column = self.solver == "newton" and self.alpha == 0
-        units = source.extreme_units(scale_x=not by_column)
+        by_column = by_column and source.n_samples >= source.n_features
+        units = source.extreme_units(scale_x=not by_column).keeping_finite(self.alpha)
         source = source.rescaled(units)
         step = gradient_step if self.solver == "gradient" else newton_step
         result = step(
@@ -160,16 +164,13 @@ class OneStepRegressor(BaseMSERegressor):
             learning_rate=self._rate_in(units),
         )
         if not np.isfinite(result.loss_before) and self.solver == "gradient":
-            raise ValueError(
-                "The starting point is too large for X: the residual at coef_init"
-                " (or at the previous coef_ with warm_start=True) overflows "
-                "float64. Start from smaller coefficients, or from zeros."
-            )
+            raise ValueError(START_OVERFLOW)
         attributes = self._fitted(result, units, data.y_ndim, source.dtype)
         attributes["_stream"] = StreamState(
-            units,
+            replace(units, columns=result.columns),
             self.fit_intercept,
             stats=result.stats,
+            magnitudes=None if result.columns is None else source.column_magnitudes(),
             not_resumable=None if result.stats is not None else self._why_not(source),
         )
         self._assign(attributes)
@@ -186,7 +187,7 @@ class OneStepRegressor(BaseMSERegressor):
         elif source.n_samples < source.n_features:
             how = "the n_samples x n_features dual of wide data"
         else:
-            how = "per-column units for columns of extreme magnitude"
+            how = "a route that forms no statistics"
         return (
             f"partial_fit starts again from this chunk: the previous fit was "
             f"computed by {how} and kept no sufficient statistics, so its rows "
@@ -229,18 +230,24 @@ class OneStepRegressor(BaseMSERegressor):
                     f"fitted with fit_intercept={stream.fit_intercept}; call fit "
                     "to start again."
                 )
-            # Every chunk in the units chosen on the first one.
-            units = data.source.extreme_units() if stream is None else stream.units
+            units, seen, magnitudes = self._chunk_units(stream, data.source)
             source = data.source.rescaled(units)
+            if units.columns is not None:
+                source = source.column_scaled(units.columns)
             newton = self.solver == "newton"
-            chunk = source.statistics(self.fit_intercept, with_factor=newton)
+            # About the shifts of the first chunk: the merge then combines
+            # offsets, not means (no digits lost to an offset of the data).
+            shifts = None if seen is None else seen.pass_shifts
+            chunk = source.statistics(
+                self.fit_intercept, with_factor=newton, shifts=shifts
+            )
             # Ill-conditioned chunks also carry their exact moments, so that
             # the streamed fit can be refined as fit is (``_kernel.refine``).
-            carry = stream is None or stream.stats.exact is not None
+            carry = seen is None or seen.exact is not None
             alpha = units.alpha(self.alpha)
             if newton and wants_exact_moments(chunk, alpha, source.dtype, carry):
                 chunk = replace(chunk, exact=source.exact_moments())
-            stats = chunk if stream is None else stream.stats.merge(chunk)
+            stats = chunk if seen is None else seen.merge(chunk)
             result = step_from_stats(
                 stats,
                 solver=self.solver,
@@ -248,9 +255,40 @@ class OneStepRegressor(BaseMSERegressor):
                 learning_rate=self._rate_in(units),
             )
             attributes = self._fitted(result, units, data.y_ndim, source.dtype)
-            attributes["_stream"] = StreamState(units, self.fit_intercept, stats=stats)
+            attributes["_stream"] = StreamState(
+                units, self.fit_intercept, stats=stats, magnitudes=magnitudes
+            )
             self._assign(attributes)
         return self
+
+    def _chunk_units(self, stream, source):
+        """``(units, statistics so far, column magnitudes)`` for a chunk.
+
+        Units are chosen on the first chunk and kept. The unpenalised Newton
+        step scales column by column, as ``fit`` does; a later chunk whose
+        columns need other powers of two re-expresses the statistics so far
+        in the new units (exactly: powers of two).
+        """
+        seen = None if stream is None else stream.stats
+        by_column = self.solver == "newton" and self.alpha == 0
+        if stream is None:
+            units = source.extreme_units(scale_x=not by_column)
+            units = units.keeping_finite(self.alpha)
+        else:
+            units = stream.units
+        if not by_column:
+            return units, seen, None
+        magnitudes = source.column_magnitudes()
+        if magnitudes is None:  # a backend that does not rescale
+            return units, seen, None
+        if stream is not None and stream.magnitudes is not None:
+            magnitudes = np.maximum(magnitudes, stream.magnitudes)
+        needed = powers_of_two(magnitudes)
+        previous = np.ones_like(needed) if units.columns is None else units.columns
+        if seen is not None and np.any(needed != previous):
+            seen = column_rescaled(seen, needed / previous)
+        columns = None if np.all(needed == 1.0) else needed
+        return replace(units, columns=columns), seen, magnitudes
 
     def _fitted(self, result, units, y_ndim, dtype):
         """The fitted attributes of a :class:`StepResult`, in the data's units.

@@ -52,13 +52,15 @@ class StreamState:
     n_iter: int = 0
     #: Why a later partial_fit cannot continue from these rows (or None).
     not_resumable: str | None = None
+    #: The largest |x| per column seen (per-column units of ``partial_fit``).
+    magnitudes: np.ndarray | None = None
 
     @classmethod
-    def for_descent(cls, n_features, n_outputs, fit_intercept):
+    def for_descent(cls, n_features, n_outputs, fit_intercept, units):
         """The state before the first chunk of gradient descent: θ = 0."""
         coef = np.zeros((n_features, n_outputs))
         return cls(
-            Units(),
+            units,
             fit_intercept,
             gd=GDState(coef=coef, velocity=np.zeros_like(coef)),
             means=RunningMeans.empty(n_features, n_outputs),

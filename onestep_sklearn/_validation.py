@@ -22,6 +22,7 @@ from ._data.dask_checks import (
     as_dask_array,
     dask_weights,
     is_dask_collection,
+    nonfinite_message,
     raise_for_weights,
 )
 from ._data.memory import ACCEPT_SPARSE, ArraySource
@@ -72,6 +73,12 @@ def validate_fit_data(estimator, X, y, sample_weight, *, reset):
         y_numeric=True,
         ensure_all_finite=False,
     )
+    if not plain:
+        # An object y (a None in a list) passes scikit-learn's check as
+        # objects and only becomes NaN in the numeric conversion.
+        message = nonfinite_message("y", np.asarray(y_checked, dtype=np.float64))
+        if message:
+            raise ValueError(message)
     Y = _targets_in_dtype(y_checked, X_checked.dtype)
     if not reset:
         check_target_shape(estimator, y_checked.shape, Y.shape[1])

@@ -30,8 +30,8 @@ from .protocol import RowArrays
 # Block kernels (run on the workers) and their combination.
 
 
-def _stats_block(X, Y, sample_weight, fit_intercept, with_factor):
-    stats = SufficientStats.from_data(X, Y, sample_weight, fit_intercept)
+def _stats_block(X, Y, sample_weight, fit_intercept, with_factor, shifts):
+    stats = SufficientStats.from_data(X, Y, sample_weight, fit_intercept, shifts)
     suspect = not (stats.finite and np.isfinite(stats.yy).all()) or stats.sw_sum == 0
     if with_factor and not suspect:
         stats = stats.with_factor(X, Y, sample_weight)
@@ -163,9 +163,9 @@ class DaskSource(RowArrays):
             return sw_sum, np.zeros_like(x_mean), np.zeros_like(y_mean)
         return sw_sum, x_mean, y_mean
 
-    def statistics(self, fit_intercept, *, with_factor=False):
+    def statistics(self, fit_intercept, *, with_factor=False, shifts=None):
         stats, check = reduce_blocks(
-            self, _stats_block, _merge_checked, fit_intercept, with_factor
+            self, _stats_block, _merge_checked, fit_intercept, with_factor, shifts
         )
         check.raise_for_values(stats.sw_sum)
         if not (stats.finite and np.isfinite(stats.yy).all()):
@@ -217,7 +217,7 @@ class DaskSource(RowArrays):
     def max_row_sq_norm(self, x_mean):
         return float(reduce_blocks(self, _max_row_block, max, x_mean))
 
-    def column_magnitudes(self):
+    def column_magnitudes(self, *, every_row=False):
         return None  # extreme magnitudes raise in the first reduction
 
     def extreme_units(self, *, scale_x=True):

@@ -86,9 +86,9 @@ class ArraySource(RowArrays):
             return self.sw_sum, np.zeros_like(x_mean), np.zeros_like(y_mean)
         return self.sw_sum, x_mean, y_mean
 
-    def statistics(self, fit_intercept, *, with_factor=False):
+    def statistics(self, fit_intercept, *, with_factor=False, shifts=None):
         stats = SufficientStats.from_data(
-            self.X, self.Y, self.sample_weight, fit_intercept
+            self.X, self.Y, self.sample_weight, fit_intercept, shifts
         )
         self._check(stats.finite)
         if with_factor:
@@ -133,8 +133,12 @@ class ArraySource(RowArrays):
     def max_row_sq_norm(self, x_mean):
         return kernel.max_row_sq_norm(self.X, self.sample_weight, x_mean)
 
-    def column_magnitudes(self):
-        return pilot_magnitude(self.X, self.sample_weight)
+    def column_magnitudes(self, *, every_row=False):
+        """Largest |x| per column over the first rows of positive weight (a
+        pilot), or over ``every_row`` (one more pass, blockwise)."""
+        if not every_row:
+            return pilot_magnitude(self.X, self.sample_weight)
+        return kernel.max_abs_columns(self.X, self.sample_weight)
 
     def extreme_units(self, *, scale_x=True):
         """Powers of two for extreme magnitudes, read off the first rows (a

@@ -35,9 +35,10 @@ class DataSource(Protocol):
         """``(Σs, x̄, ȳ)``; zero means without an intercept."""
 
     def statistics(
-        self, fit_intercept: bool, *, with_factor: bool = False
+        self, fit_intercept: bool, *, with_factor: bool = False, shifts=None
     ) -> SufficientStats:
-        """The sufficient statistics of all rows (and their QR factor)."""
+        """The sufficient statistics of all rows (and their QR factor), about
+        the given ``shifts`` ``(c, c_y)`` when set (``partial_fit``)."""
 
     def data_pass(
         self, coef, intercept, *, with_y: bool = True, gradient: bool = True

@@ -232,3 +232,17 @@ def max_row_sq_norm(X, sample_weight, x_mean):
         if sq_norms.size:
             largest = max(largest, float(sq_norms.max()))
     return largest
+
+
+def max_abs_columns(X, sample_weight):
+    """Largest |x| per column over the rows of positive weight, blockwise."""
+    largest = np.zeros(X.shape[1])
+    for rows in row_blocks(X):
+        block = X[rows][sample_weight[rows] > 0]
+        if not block.shape[0]:
+            continue
+        block = abs(block)
+        peak = block.max(axis=0)
+        peak = np.asarray(peak.todense()).ravel() if sp.issparse(peak) else peak
+        largest = np.maximum(largest, peak)
+    return largest

@@ -16,6 +16,8 @@ import numpy as np
 import scipy.sparse as sp
 from scipy.sparse.linalg import LinearOperator, eigsh
 
+from .objective import row_blocks
+
 # Sparse designs with at least this many columns are solved by LSQR: below,
 # the d × d statistics cost little and the exact route keeps its guarantees
 # for ill-conditioned data.
@@ -234,3 +236,27 @@ def extreme_eigenvalue(operator, which, tol=1e-10):
     if which == "LA":
         return float(theta) + residual
     return max(float(theta) - residual, 0.0)
+
+
+def sparse_moments(X, Y, sw, y_mean, unit):
+    """The augmented raw moments ``[X, y − ȳ, 1]ᵀS[X, y − ȳ, 1]`` of sparse X
+    (``stats._stream_moments``: not shifted, which would densify X; the
+    caller centres them algebraically). Blocks of CSR rows stay sparse."""
+    n_features, n_outputs = X.shape[1], Y.shape[1]
+    width = n_features + n_outputs + 1
+    augmented = np.zeros((width, width))
+    if X.format != "csr":
+        X = X.tocsr()  # row blocks need CSR; copies the sparse arrays only
+    dense_cols = np.empty((0, n_outputs + 1))
+    with np.errstate(over="ignore", invalid="ignore"):
+        for rows in row_blocks(X, stored=True):
+            block = X[rows].astype(np.float64)
+            s = sw[rows]
+            dense_cols = np.column_stack([Y[rows] - y_mean, np.ones(s.size)])
+            weighted_cols = dense_cols * s[:, None]
+            weighted_block = block if unit else block.multiply(s[:, None]).tocsr()
+            augmented[:n_features, :n_features] += (block.T @ weighted_block).toarray()
+            augmented[:n_features, n_features:] += block.T @ weighted_cols
+            augmented[n_features:, n_features:] += dense_cols.T @ weighted_cols
+    augmented[n_features:, :n_features] = augmented[:n_features, n_features:].T
+    return augmented

@@ -17,6 +17,7 @@ import scipy.sparse as sp
 from .factor import merge_factors, qr_factor
 from .objective import row_blocks
 from .refine import add_moments, exact_moments
+from .sparse_ops import sparse_moments
 
 
 @dataclass(frozen=True)
@@ -28,7 +29,11 @@ class SufficientStats:
     Σ s (y − ȳ)², ``n_samples``. Without an intercept the means are zero and
     the moments are raw. All float64. ``factor`` (optional) is the QR factor
     of the same rows, ``exact`` (optional) their raw moments in double-double
-    (``refine.exact_moments``); both merge exactly.
+    (``refine.exact_moments``); both merge exactly. ``shifts`` (optional)
+    is ``(c, c_y, x_delta, y_delta)``: the means as ``c + x_delta`` and
+    ``c_y + y_delta``, kept as offsets from the shifts the pass used, so that
+    chunks computed with the same shifts merge their offsets (of the size of
+    the spread), not their means (of the size of the offset of the data).
     """
 
     sw_sum: float
@@ -41,6 +46,7 @@ class SufficientStats:
     fit_intercept: bool
     factor: np.ndarray | None = None
     exact: tuple | None = None
+    shifts: tuple | None = None
 
     @classmethod
     def empty(cls, n_features, n_outputs, fit_intercept):
@@ -56,14 +62,14 @@ class SufficientStats:
         )
 
     @classmethod
-    def from_data(cls, X, Y, sample_weight, fit_intercept):
+    def from_data(cls, X, Y, sample_weight, fit_intercept, shifts=None):
         """The statistics of ``(X, Y, s)`` in one streaming pass over ``X``.
 
         See :func:`stream_moments`; the result is float64 whatever the dtype
         of ``X``. Non-finite input gives non-finite statistics (callers test
         ``finite``), never an exception.
         """
-        return stream_moments(X, Y, sample_weight, fit_intercept)
+        return stream_moments(X, Y, sample_weight, fit_intercept, shifts)
 
     @property
     def finite(self):
@@ -82,12 +88,21 @@ class SufficientStats:
         sw_sum = self.sw_sum + other.sw_sum
         xx, xy, yy = self.xx + other.xx, self.xy + other.xy, self.yy + other.yy
         x_mean, y_mean = self.x_mean, self.y_mean
-        shift = None
+        shift = shifts = None
         if self.fit_intercept:
-            dx, dy = other.x_mean - self.x_mean, other.y_mean - self.y_mean
+            share = other.sw_sum / sw_sum
             weight = self.sw_sum * other.sw_sum / sw_sum
-            x_mean = self.x_mean + dx * (other.sw_sum / sw_sum)
-            y_mean = self.y_mean + dy * (other.sw_sum / sw_sum)
+            if _same_shifts(self.shifts, other.shifts):
+                # Offsets from the common shifts: no digits lost to them.
+                c, c_y, x_delta, y_delta = self.shifts
+                dx, dy = other.shifts[2] - x_delta, other.shifts[3] - y_delta
+                x_delta, y_delta = x_delta + dx * share, y_delta + dy * share
+                x_mean, y_mean = c + x_delta, c_y + y_delta
+                shifts = (c, c_y, x_delta, y_delta)
+            else:
+                dx, dy = other.x_mean - self.x_mean, other.y_mean - self.y_mean
+                x_mean = self.x_mean + dx * share
+                y_mean = self.y_mean + dy * share
             xx += weight * np.outer(dx, dx)
             xy += weight * np.outer(dx, dy)
             yy += weight * dy**2
@@ -111,7 +126,13 @@ class SufficientStats:
             self.fit_intercept,
             factor,
             exact,
+            shifts,
         )
+
+    @property
+    def pass_shifts(self):
+        """``(c, c_y)`` for the next chunk's pass (None: choose its own)."""
+        return None if self.shifts is None else self.shifts[:2]
 
     def _replace_n(self, n_samples):
         return replace(self, n_samples=n_samples)
@@ -192,17 +213,23 @@ class SufficientStats:
         return np.maximum(centred, 0.0) + self.sw_sum * offset**2
 
 
-def stream_moments(X, Y, sample_weight, fit_intercept):
+def _same_shifts(first, second):
+    if first is None or second is None:
+        return False
+    return np.array_equal(first[0], second[0]) and np.array_equal(first[1], second[1])
+
+
+def stream_moments(X, Y, sample_weight, fit_intercept, shifts=None):
     """:func:`_stream_moments` without floating-point warnings.
 
     Non-finite input gives non-finite statistics, which callers test; numpy's
     RuntimeWarnings on the way would only bury the error they then raise.
     """
     with np.errstate(all="ignore"):
-        return _stream_moments(X, Y, sample_weight, fit_intercept)
+        return _stream_moments(X, Y, sample_weight, fit_intercept, shifts)
 
 
-def _stream_moments(X, Y, sample_weight, fit_intercept):
+def _stream_moments(X, Y, sample_weight, fit_intercept, shifts=None):
     """One pass of symmetric rank-k updates on augmented, shifted row blocks.
 
     Each dense block becomes ``√s·[x − c, y − ȳ, 1]`` in a reused float64
@@ -214,6 +241,11 @@ def _stream_moments(X, Y, sample_weight, fit_intercept):
     only a small remainder, so no digits are lost to the offset of un-centred
     data. Sparse blocks are not shifted (that would densify them): their raw
     moments are centred algebraically.
+
+    ``shifts`` ``(c, c_y)`` imposes the shifts of X and y (those of an earlier
+    chunk, for ``partial_fit``): the statistics then keep the means as exact
+    offsets from them (``x_delta``, ``y_delta``), and the merge subtracts
+    offsets of order one instead of means of order 1e9.
     """
     n_samples, n_features = X.shape
     n_outputs = Y.shape[1]
@@ -223,12 +255,17 @@ def _stream_moments(X, Y, sample_weight, fit_intercept):
         empty = SufficientStats.empty(n_features, n_outputs, fit_intercept)
         return empty._replace_n(n_samples)
     y_mean = np.zeros(n_outputs)
-    if fit_intercept:
+    if fit_intercept and shifts is not None:
+        y_mean = np.asarray(shifts[1], dtype=np.float64)
+    elif fit_intercept:
         y_mean = np.asarray(sw @ Y, dtype=np.float64) / sw_sum
     unit = bool(np.all(sw == 1))
     if sp.issparse(X):
-        augmented = _sparse_moments(X, Y, sw, y_mean, unit)
+        augmented = sparse_moments(X, Y, sw, y_mean, unit)
         shift = np.zeros(n_features)
+    elif fit_intercept and shifts is not None:
+        shift = np.asarray(shifts[0], dtype=np.float64)
+        augmented = _dense_moments(X, Y, sw, shift, y_mean, unit)
     else:
         shift, spread = np.zeros(n_features), np.zeros(n_features)
         if fit_intercept:
@@ -247,12 +284,18 @@ def _stream_moments(X, Y, sample_weight, fit_intercept):
     moment = augmented[:n_features, width]  # Σ s (x − c)
     yy = np.diag(augmented)[n_features:width].copy()
     x_mean = np.zeros(n_features)
+    x_delta, y_delta = np.zeros(n_features), np.zeros(n_outputs)
     if fit_intercept:
-        x_mean = shift + moment / sw_sum
-        y_sum = augmented[n_features:width, width]  # Σ s (y − ȳ) ≈ 0
+        x_delta = moment / sw_sum
+        x_mean = shift + x_delta
+        y_sum = augmented[n_features:width, width]  # Σ s (y − c_y)
+        y_delta = y_sum / sw_sum
+        y_centre, y_mean = y_mean, y_mean + y_delta
         gram = gram - np.outer(moment, moment) / sw_sum
         xy = xy - np.outer(moment, y_sum) / sw_sum
         yy -= y_sum**2 / sw_sum
+    else:
+        y_centre = y_mean
     return SufficientStats(
         sw_sum,
         x_mean,
@@ -262,6 +305,7 @@ def _stream_moments(X, Y, sample_weight, fit_intercept):
         yy,
         n_samples,
         fit_intercept,
+        shifts=(shift, y_centre, x_delta, y_delta),
     )
 
 
@@ -321,27 +365,6 @@ def _raw_moments(X, Y, y_mean):
             # (cᵀ·B)ᵀ rather than Bᵀ·c: the product that streams B by rows.
             augmented[:n_features, n_features:] += (columns.T @ block).T
             augmented[n_features:, n_features:] += columns.T @ columns
-    augmented[n_features:, :n_features] = augmented[:n_features, n_features:].T
-    return augmented
-
-
-def _sparse_moments(X, Y, sw, y_mean, unit):
-    n_features, n_outputs = X.shape[1], Y.shape[1]
-    width = n_features + n_outputs + 1
-    augmented = np.zeros((width, width))
-    if X.format != "csr":
-        X = X.tocsr()  # row blocks need CSR; copies the sparse arrays only
-    dense_cols = np.empty((0, n_outputs + 1))
-    with np.errstate(over="ignore", invalid="ignore"):
-        for rows in row_blocks(X, stored=True):
-            block = X[rows].astype(np.float64)
-            s = sw[rows]
-            dense_cols = np.column_stack([Y[rows] - y_mean, np.ones(s.size)])
-            weighted_cols = dense_cols * s[:, None]
-            weighted_block = block if unit else block.multiply(s[:, None]).tocsr()
-            augmented[:n_features, :n_features] += (block.T @ weighted_block).toarray()
-            augmented[:n_features, n_features:] += block.T @ weighted_cols
-            augmented[n_features:, n_features:] += dense_cols.T @ weighted_cols
     augmented[n_features:, :n_features] = augmented[:n_features, n_features:].T
     return augmented
 

@@ -7,7 +7,7 @@ units: ``w = (cₓ/c_y)·w'``, ``b = b'/c_y``, ``alpha' = alpha·cₓ²``,
 ``η' = η/cₓ²``, ``f = f'/c_y²``. Pure functions of arrays.
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import scipy.sparse as sp
@@ -18,22 +18,32 @@ TAME_LOW, TAME_HIGH = 2.0**-400, 2.0**400
 
 @dataclass(frozen=True)
 class Units:
-    """The scales of one fit: data are fitted as ``(x_scale·X, y_scale·y)``."""
+    """The scales of one fit: data are fitted as ``(x_scale·X·D, y_scale·y)``.
+
+    ``columns`` (optional, ``D``'s diagonal) scales column by column: only for
+    the unpenalised Newton step, which is invariant under it.
+    """
 
     x_scale: float = 1.0
     y_scale: float = 1.0
+    columns: np.ndarray | None = None
 
     @property
     def identity(self):
         return self.x_scale == 1.0 and self.y_scale == 1.0
 
+    def _column_factor(self, coef):
+        if self.columns is None:
+            return 1.0
+        return self.columns.reshape((-1,) + (1,) * (np.ndim(coef) - 1))
+
     def coef_to_data(self, coef):
         """Coefficients of the rescaled problem in the units of the data."""
         with np.errstate(over="ignore", invalid="ignore"):
-            return coef * (self.x_scale / self.y_scale)
+            return coef * (self.x_scale / self.y_scale) * self._column_factor(coef)
 
     def coef_from_data(self, coef):
-        return coef * (self.y_scale / self.x_scale)
+        return coef * (self.y_scale / self.x_scale) / self._column_factor(coef)
 
     def intercept_to_data(self, intercept):
         with np.errstate(over="ignore", invalid="ignore"):
@@ -55,6 +65,17 @@ class Units:
 
     def loss_to_data(self, loss):
         return in_units(loss, self.y_scale, -2)
+
+    def keeping_finite(self, alpha):
+        """These units, or X's unscaled when ``alpha`` would overflow in them.
+
+        A penalty that large next to a tiny X dominates the curvature: the
+        problem is well posed in the data's own units (the Gram may
+        underflow to 0 beside ``alpha``, without harm).
+        """
+        if np.isfinite(self.alpha(alpha)):
+            return self
+        return Units(1.0, self.y_scale)
 
 
 def powers_of_two(magnitudes):
@@ -95,3 +116,39 @@ def target_magnitude(Y, sample_weight):
     """Largest |y| over the rows of positive weight."""
     counted = Y if sample_weight.min() > 0 else Y[sample_weight > 0]
     return max(np.max(counted, initial=0.0), -np.min(counted, initial=0.0))
+
+
+def column_rescaled(stats, factors):
+    """``SufficientStats`` for the columns multiplied by ``factors`` (exact
+    powers of two, so exact): the statistics of ``X·diag(factors)``.
+
+    ``partial_fit`` re-expresses what it has seen when a later chunk
+    needs other column units.
+    """
+    factors = np.asarray(factors, dtype=np.float64)
+    if np.all(factors == 1.0):
+        return stats
+    shifts = stats.shifts
+    if shifts is not None:
+        c, c_y, x_delta, y_delta = shifts
+        shifts = (c * factors, c_y, x_delta * factors, y_delta)
+    factor = stats.factor
+    if factor is not None:
+        d = factors.size
+        factor = factor.copy()
+        factor[:, :d] *= factors
+    exact = stats.exact
+    if exact is not None:
+        rows = np.append(factors, 1.0)
+        cols = np.concatenate([factors, np.ones(exact[0].shape[1] - factors.size)])
+        scale = np.outer(rows, cols)
+        exact = (exact[0] * scale, exact[1] * scale)
+    return replace(
+        stats,
+        x_mean=stats.x_mean * factors,
+        xx=stats.xx * np.outer(factors, factors),
+        xy=stats.xy * factors[:, None],
+        factor=factor,
+        exact=exact,
+        shifts=shifts,
+    )

@@ -12,6 +12,7 @@ import numpy as np
 
 from .._kernel.spectrum import largest_eigenvalue
 from .gd import GDState, descend, minibatch_objectives, norm, run_epoch
+from .messages import START_OVERFLOW
 from .objective import Objective
 from .plan import base_rate
 from .schedule import StepSchedule
@@ -69,6 +70,8 @@ def run_descent(
     distance to the optimum (``stopping``).
     """
     loss, grad = objective.loss_gradient(coef0)
+    if not (np.isfinite(loss) and np.all(np.isfinite(grad))):
+        raise ValueError(START_OVERFLOW)
     at_zero = grad if not np.any(coef0) else objective.loss_gradient(0 * coef0)[1]
     top = curvature.lipschitz
     reference = norm(at_zero) / top if top > 0 else 0.0

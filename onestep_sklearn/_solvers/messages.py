@@ -16,6 +16,11 @@ from .._kernel.rates import (
 )
 from .._kernel.units import Units
 
+START_OVERFLOW = (
+    "The starting point is too large for X: the residual at coef_init (or at "
+    "the previous coef_ with warm_start=True) overflows float64. Start from "
+    "smaller coefficients, or from zeros."
+)
 # Column scales differing by more than this factor are worth standardising.
 SPREAD_WORTH_SCALING = 10.0
 

@@ -13,7 +13,7 @@ from sklearn.exceptions import ConvergenceWarning
 
 from .._kernel.objective import gradient_terms_at_zero
 from .._kernel.stats import SufficientStats
-from .._kernel.units import powers_of_two
+from .._kernel.units import TAME_LOW, powers_of_two
 from .newton import (
     newton_target,
     refine_from_moments,
@@ -33,7 +33,7 @@ class StepResult:
     ``loss_before`` at θ₀; for a gradient step ``grad_sq`` = ‖g‖² and
     ``curvature`` = gᵀHg (the step helps only while η < 2‖g‖²/(gᵀHg)).
     ``stats``: the statistics of the rows, when the route formed them (what
-    ``partial_fit`` continues from).
+    ``partial_fit`` continues from), in per-column units ``columns`` if set.
     """
 
     coef: np.ndarray
@@ -44,6 +44,8 @@ class StepResult:
     grad_sq: float = np.nan
     curvature: float = np.nan
     stats: SufficientStats | None = None
+    #: Per-column powers of two the statistics were formed in (or None).
+    columns: np.ndarray | None = None
 
 
 def cauchy_step(grad_sq, curvature):
@@ -62,11 +64,12 @@ def take_gradient_step(coef0, loss0, grad, curvature, learning_rate):
     """
     grad_sq = float(np.sum(grad**2))
     eta = cauchy_step(grad_sq, curvature) if learning_rate is None else learning_rate
+    eta = np.float64(eta)  # numpy floats saturate to inf (Python's raise)
     with np.errstate(over="ignore", invalid="ignore"):
         coef = coef0 - eta * grad
         loss = loss0 - eta * grad_sq + 0.5 * eta**2 * curvature
     loss = max(loss, 0.0) if np.isfinite(loss) else loss
-    return coef, eta, loss
+    return coef, float(eta), loss
 
 
 def newton_update(coef0, target, learning_rate):
@@ -139,8 +142,8 @@ def newton_step(source, coef0, *, fit_intercept, l2_reg_strength, learning_rate)
             l2_reg_strength=0.0,
             learning_rate=learning_rate,
         )
-        # Statistics in per-column units cannot be merged with later chunks.
-        return replace(inner, coef=inner.coef * columns[:, None], stats=None)
+        # The statistics stay in the per-column units (``columns``).
+        return replace(inner, coef=inner.coef * columns[:, None], columns=columns)
     if krylov:
         sw_sum, x_mean, y_mean = source.means(fit_intercept)
         solved = krylov_target(
@@ -169,12 +172,34 @@ def newton_step(source, coef0, *, fit_intercept, l2_reg_strength, learning_rate)
                 source, coef0, fit_intercept, l2_reg_strength, learning_rate
             )
     stats = source.statistics(fit_intercept)
+    if magnitudes is not None and _missed_magnitudes(stats):
+        # The pilot (the first rows) missed a column of extreme magnitude:
+        # its variance underflowed. Measure every row and scale by columns.
+        columns = powers_of_two(source.column_magnitudes(every_row=True))
+        if np.any(columns != 1.0):
+            inner = newton_step(
+                source.column_scaled(columns),
+                coef0 / columns[:, None],
+                fit_intercept=fit_intercept,
+                l2_reg_strength=0.0,
+                learning_rate=learning_rate,
+            )
+            return replace(inner, coef=inner.coef * columns[:, None], columns=columns)
     target, intercept = newton_target(source, stats, l2_reg_strength)
     coef, eta = newton_update(coef0, target, learning_rate)
     if intercept is None or eta != 1.0:
         intercept = stats.intercept(coef)
     loss = float(stats.loss_per_output(coef, l2_reg_strength).sum())
     return StepResult(coef, intercept, eta, loss, stats=stats)
+
+
+def _missed_magnitudes(stats):
+    """Columns whose mean is tiny past the tame range (``_kernel.units``)
+    while their variance is zero: values of extreme magnitude the pilot did
+    not see, whose squares underflowed."""
+    mean = np.abs(stats.x_mean)
+    flat = np.diag(stats.xx) == 0
+    return bool(np.any(flat & (mean > 0) & (mean < TAME_LOW)))
 
 
 def _dual_step(source, coef0, fit_intercept, l2_reg_strength, learning_rate):
