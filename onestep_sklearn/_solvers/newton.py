@@ -44,11 +44,18 @@ def varying_columns(stats, l2_reg_strength):
 
     A constant column, centred with a mean that carries rounding, keeps a
     variance of about (eps·|x̄|)²·Σs: it does not change the fit, and its
-    minimum-norm coefficient is zero.
+    minimum-norm coefficient is zero. With a penalty, a column whose variance
+    underflowed (values near 1e-300) but whose cross moment with y is more
+    than rounding still counts: the penalty keeps its equation well posed.
     """
     diag = np.diag(stats.xx)
     noise = (16 * EPS * np.abs(stats.x_mean)) ** 2 * stats.sw_sum
-    return (diag > noise) & (diag + l2_reg_strength * stats.sw_sum > 0)
+    varying = diag > noise
+    if l2_reg_strength > 0:
+        spread = np.sqrt(stats.sw_sum * np.maximum(stats.yy, 0.0)).max(initial=0.0)
+        xy_noise = 16 * EPS * np.abs(stats.x_mean) * spread
+        varying |= np.abs(stats.xy).max(axis=1, initial=0.0) > xy_noise
+    return varying & (diag + l2_reg_strength * stats.sw_sum > 0)
 
 
 def solve_from_stats(stats, l2_reg_strength):
