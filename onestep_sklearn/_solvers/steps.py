@@ -135,15 +135,7 @@ def newton_step(source, coef0, *, fit_intercept, l2_reg_strength, learning_rate)
     magnitudes = source.column_magnitudes() if l2_reg_strength == 0 else None
     columns = None if magnitudes is None else powers_of_two(magnitudes)
     if columns is not None and np.any(columns != 1.0):
-        inner = newton_step(
-            source.column_scaled(columns),
-            coef0 / columns[:, None],
-            fit_intercept=fit_intercept,
-            l2_reg_strength=0.0,
-            learning_rate=learning_rate,
-        )
-        # The statistics stay in the per-column units (``columns``).
-        return replace(inner, coef=inner.coef * columns[:, None], columns=columns)
+        return _by_columns(source, coef0, columns, fit_intercept, learning_rate)
     if krylov:
         sw_sum, x_mean, y_mean = source.means(fit_intercept)
         solved = krylov_target(
@@ -177,20 +169,26 @@ def newton_step(source, coef0, *, fit_intercept, l2_reg_strength, learning_rate)
         # its variance underflowed. Measure every row and scale by columns.
         columns = powers_of_two(source.column_magnitudes(every_row=True))
         if np.any(columns != 1.0):
-            inner = newton_step(
-                source.column_scaled(columns),
-                coef0 / columns[:, None],
-                fit_intercept=fit_intercept,
-                l2_reg_strength=0.0,
-                learning_rate=learning_rate,
-            )
-            return replace(inner, coef=inner.coef * columns[:, None], columns=columns)
+            return _by_columns(source, coef0, columns, fit_intercept, learning_rate)
     target, intercept = newton_target(source, stats, l2_reg_strength)
     coef, eta = newton_update(coef0, target, learning_rate)
     if intercept is None or eta != 1.0:
         intercept = stats.intercept(coef)
     loss = float(stats.loss_per_output(coef, l2_reg_strength).sum())
     return StepResult(coef, intercept, eta, loss, stats=stats)
+
+
+def _by_columns(source, coef0, columns, fit_intercept, learning_rate):
+    """The unpenalised Newton step on ``X·diag(columns)``, in the data's
+    units; its statistics stay in the per-column units (``columns``)."""
+    inner = newton_step(
+        source.column_scaled(columns),
+        coef0 / columns[:, None],
+        fit_intercept=fit_intercept,
+        l2_reg_strength=0.0,
+        learning_rate=learning_rate,
+    )
+    return replace(inner, coef=inner.coef * columns[:, None], columns=columns)
 
 
 def _missed_magnitudes(stats):
