@@ -94,6 +94,16 @@ def test_a_column_the_pilot_rows_do_not_show():
     assert_allclose(O().fit(X, y).coef_ * [1, 1e-200, 1], expected, rtol=1e-9)
 
 
+def test_gradient_descent_never_freezes_a_column_the_pilot_missed():
+    rng = np.random.default_rng(3)
+    X = rng.normal(size=(3000, 3))
+    X[:1024, 1] = 0.0
+    X[1024:, 1] *= 1e-200
+    y = X[:, 0] + X[:, 1] * 1e200
+    with pytest.raises(ValueError, match="extreme magnitude"):
+        G().fit(X, y)
+
+
 @pytest.mark.parametrize("scale", [1e-200, 1e200])
 def test_gradient_descent_partial_fit_in_extreme_units(scale):
     X, y = data()

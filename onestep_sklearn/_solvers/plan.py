@@ -18,6 +18,7 @@ from .gd import DataEngine, minibatch_objectives
 from .objective import Objective
 from .schedule import Momentum, StepSchedule
 from .spectral import SpectralEngine, statistics_objective
+from .steps import missed_magnitudes
 from .validation import validation_r2_data, validation_r2_stats
 
 
@@ -155,6 +156,15 @@ def plan_descent(
     frozen = spectrum = val_stats = None
     if precompute:
         stats = train.statistics(fit_intercept)
+        if l2_reg_strength == 0 and missed_magnitudes(stats):
+            # A common scale cannot serve such columns (their squares
+            # underflow beside the others): never freeze them silently.
+            raise ValueError(
+                "X has a column of extreme magnitude (values below about 1e-120 "
+                "beside ordinary ones) whose variance underflows float64: "
+                "standardise X (for example with StandardScaler), or use "
+                "OneStepRegressor(), which scales column by column."
+            )
         objective, frozen, spectrum = statistics_objective(stats, l2_reg_strength)
     else:
         sw_sum, x_mean, y_mean = train.means(fit_intercept)

@@ -164,7 +164,7 @@ def newton_step(source, coef0, *, fit_intercept, l2_reg_strength, learning_rate)
                 source, coef0, fit_intercept, l2_reg_strength, learning_rate
             )
     stats = source.statistics(fit_intercept)
-    if magnitudes is not None and _missed_magnitudes(stats):
+    if magnitudes is not None and missed_magnitudes(stats):
         # The pilot (the first rows) missed a column of extreme magnitude:
         # its variance underflowed. Measure every row and scale by columns.
         columns = powers_of_two(source.column_magnitudes(every_row=True))
@@ -191,7 +191,7 @@ def _by_columns(source, coef0, columns, fit_intercept, learning_rate):
     return replace(inner, coef=inner.coef * columns[:, None], columns=columns)
 
 
-def _missed_magnitudes(stats):
+def missed_magnitudes(stats):
     """Columns whose mean is tiny past the tame range (``_kernel.units``)
     while their variance is zero: values of extreme magnitude the pilot did
     not see, whose squares underflowed."""
