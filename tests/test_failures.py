@@ -569,6 +569,14 @@ def test_column_scales_spanning_the_float_range(name):
     X, y = _scaled_problem()
     scales = np.array([1e-160, 1.0, 1e150])
     reference = quietly(fresh(name).fit, X, y)
+    if name.startswith("gd"):
+        # One common scale cannot serve 1e-160 beside 1e150: the small
+        # column's variance underflows. Gradient descent used to freeze its
+        # coefficient at 0 and say nothing (a silent wrong answer); it now
+        # refuses with the fix.
+        with pytest.raises(ValueError, match="extreme magnitude.*StandardScaler"):
+            fresh(name).fit(X * scales, y)
+        return
     estimator = without_noise(fresh(name).fit, X * scales, y)
     assert np.all(np.isfinite(estimator.coef_))
     if name == "newton":

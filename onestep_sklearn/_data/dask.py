@@ -220,6 +220,9 @@ class DaskSource(RowArrays):
     def column_magnitudes(self, *, every_row=False):
         return None  # extreme magnitudes raise in the first reduction
 
+    def column_ranges(self):
+        return None  # tiny columns raise in the first reduction
+
     def extreme_units(self, *, scale_x=True):
         return Units()
 

@@ -140,6 +140,11 @@ class ArraySource(RowArrays):
             return pilot_magnitude(self.X, self.sample_weight)
         return kernel.max_abs_columns(self.X, self.sample_weight)
 
+    def column_ranges(self):
+        """``max − min`` per column (one pass): tells a constant column from
+        one whose variance underflowed."""
+        return kernel.column_ranges(self.X, self.sample_weight)
+
     def extreme_units(self, *, scale_x=True):
         """Powers of two for extreme magnitudes, read off the first rows (a
         pilot): a later extreme row shows up as an overflow, which the

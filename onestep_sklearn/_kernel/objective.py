@@ -234,6 +234,21 @@ def max_row_sq_norm(X, sample_weight, x_mean):
     return largest
 
 
+def column_ranges(X, sample_weight):
+    """``max − min`` per column over the rows of positive weight, blockwise
+    (0 exactly for a constant column, whatever its magnitude)."""
+    low = np.full(X.shape[1], np.inf)
+    high = np.full(X.shape[1], -np.inf)
+    for rows in row_blocks(X):
+        block = X[rows][sample_weight[rows] > 0]
+        if not block.shape[0]:
+            continue
+        block = block.toarray() if sp.issparse(block) else block
+        low = np.minimum(low, block.min(axis=0))
+        high = np.maximum(high, block.max(axis=0))
+    return np.where(high >= low, high - low, 0.0)
+
+
 def max_abs_columns(X, sample_weight):
     """Largest |x| per column over the rows of positive weight, blockwise."""
     largest = np.zeros(X.shape[1])

@@ -14,6 +14,7 @@ import scipy.linalg as la
 
 from .._kernel.sparse_ops import extreme_eigenvalue
 from .._kernel.spectrum import DENSE_HESSIAN_MAX_FEATURES, hessian_as_operator
+from .._kernel.units import TAME_LOW
 from .gd import DataEngine, minibatch_objectives
 from .objective import Objective
 from .schedule import Momentum, StepSchedule
@@ -35,6 +36,9 @@ class Curvatures:
     lipschitz: float
     smallest: float
     column_spread: float | None = None
+    #: Columns of zero curvature with a tiny nonzero mean (their squares
+    #: underflowed: values of extreme magnitude beside ordinary ones).
+    underflowed: bool = False
 
 
 def _active_extremes(evals):
@@ -64,7 +68,10 @@ def curvatures(objective, spectrum=None):
     if n_features <= DENSE_HESSIAN_MAX_FEATURES:
         hessian = objective.hessp(np.eye(n_features))
         top, smallest = _active_extremes(la.eigvalsh((hessian + hessian.T) / 2))
-        return Curvatures(top, smallest, _spread(np.diag(hessian) - 2 * l2))
+        mean = np.abs(objective.x_mean)
+        flat = (np.diag(hessian) == 0) & (mean > 0) & (mean < TAME_LOW)
+        spread = _spread(np.diag(hessian) - 2 * l2)
+        return Curvatures(top, smallest, spread, bool(np.any(flat)))
     if source.n_samples < n_features:
         # The nonzero eigenvalues of XcᵀSXc are those of √S·Xc·Xcᵀ·√S.
         kernel = la.eigvalsh(source.row_gram(objective.x_mean))
@@ -119,6 +126,13 @@ def resolve_precompute(precompute, source):
     return tall and not getattr(source, "krylov", False)
 
 
+def _varying_but_flat(objective, ranges):
+    """Columns that vary (``ranges`` > 0) with a tiny mean: their variance
+    underflowed, it is not 0."""
+    mean = np.abs(objective.x_mean)
+    return bool(np.any((ranges > 0) & (mean > 0) & (mean < TAME_LOW)))
+
+
 def base_rate(source, objective, lipschitz, learning_rate, batch_size):
     """The user's rate (``learning_rate`` a float), or for None 1/L (full
     batch) or 1/Lₘₐₓ (mini-batches)."""
@@ -154,22 +168,29 @@ def plan_descent(
     in order). Returns a :class:`DescentPlan`.
     """
     frozen = spectrum = val_stats = None
+    underflowed = False
     if precompute:
         stats = train.statistics(fit_intercept)
-        if l2_reg_strength == 0 and missed_magnitudes(stats):
-            # A common scale cannot serve such columns (their squares
-            # underflow beside the others): never freeze them silently.
-            raise ValueError(
-                "X has a column of extreme magnitude (values below about 1e-120 "
-                "beside ordinary ones) whose variance underflows float64: "
-                "standardise X (for example with StandardScaler), or use "
-                "OneStepRegressor(), which scales column by column."
-            )
+        underflowed = missed_magnitudes(stats)
         objective, frozen, spectrum = statistics_objective(stats, l2_reg_strength)
     else:
         sw_sum, x_mean, y_mean = train.means(fit_intercept)
         objective = Objective.on_data(train, sw_sum, x_mean, y_mean, l2_reg_strength)
     curvature = curvatures(objective, spectrum)
+    if l2_reg_strength == 0 and (underflowed or curvature.underflowed):
+        # Tiny and constant is harmless; tiny and varying is not (one pass
+        # to tell them apart, on such data only).
+        ranges = train.column_ranges()
+        underflowed = ranges is None or _varying_but_flat(objective, ranges)
+    if l2_reg_strength == 0 and underflowed:
+        # A common scale cannot serve such columns (their squares underflow
+        # beside the others): never leave their coefficients at 0 silently.
+        raise ValueError(
+            "X has a column of extreme magnitude (values below about 1e-120 "
+            "beside ordinary ones) whose variance underflows float64: "
+            "standardise X (for example with StandardScaler), or use "
+            "OneStepRegressor(), which scales column by column."
+        )
     lipschitz = curvature.lipschitz
     rate = base_rate(train, objective, lipschitz, learning_rate, batch_size)
     steps = StepSchedule(rate, schedule, power_t)
