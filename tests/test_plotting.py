@@ -49,7 +49,10 @@ def scaled(diabetes):
 
 
 def legend_texts(ax):
-    return [text.get_text() for text in ax.get_legend().get_texts()]
+    """The texts of the one legend of ``ax`` (on its twin, drawn last, when
+    validation scores are shown, so that no curve covers it)."""
+    (legend,) = [a.get_legend() for a in ax.figure.axes if a.get_legend()]
+    return [text.get_text() for text in legend.get_texts()]
 
 
 def test_from_estimator_carries_the_loss_curve(scaled):
@@ -73,7 +76,7 @@ def test_from_estimator_carries_the_loss_curve(scaled):
     assert display.max_stable == pytest.approx(2 / est.lipschitz_)
     # "auto" is 1/L: half the stability limit.
     (label,) = legend_texts(display.ax_)
-    assert label == f"IterativeGDRegressor, η = {est.learning_rate_:.3g} = 0.5·(2/L)"
+    assert label == f"IterativeGDRegressor, η = {est.learning_rate_:.4g} = 0.5·(2/L)"
 
 
 def test_from_estimator_pipeline_uses_last_step(diabetes):
