@@ -151,7 +151,7 @@ class LossCurveDisplay:
         if self.learning_rate is None:
             return name
         rate = rate_text(self.learning_rate, self.max_stable, self.limit_name)
-        return rate if name is None else f"{name}, {rate}"
+        return f"{name}, {rate}" if name else rate
 
     def plot(self, ax=None, *, kind="objective", name=None, **kwargs):
         """Plot the loss curve (and the validation scores, if any).
@@ -193,7 +193,7 @@ class LossCurveDisplay:
         self.line_.set_gid(RUN_GID)
         self.theory_line_ = None
         if kind == "suboptimality" and self.contraction is not None and values.size:
-            self.theory_line_ = self._theory(ax, iterations, values)
+            self.theory_line_ = self._theory(ax, iterations, values, name)
         ax.set_yscale("log")
         ax.set_xlabel(self.x_label)
         ax.set_ylabel(
@@ -228,20 +228,21 @@ class LossCurveDisplay:
         self.figure_ = ax.figure
         return self
 
-    def _theory(self, ax, iterations, values):
+    def _theory(self, ax, iterations, values, name):
         rho = float(self.contraction)
         with np.errstate(over="ignore", under="ignore"):
             theory = values[0] * rho ** (2.0 * (iterations - 1))
         # Below the rounding floor of the curve the line says nothing more.
         theory = np.where(theory >= values.min() / 10, theory, np.nan)
         what = "bound" if self.bound else "asymptotic rate"
+        owner = f"{name}: " if name else ""
         return ax.plot(
             iterations,
             theory,
             linestyle=":",
             linewidth=2,
             color=self.line_.get_color(),
-            label=f"theory ({what}) ρ²ᵗ, ρ = {rho:.6g}",
+            label=f"{owner}{what} ρ²ᵗ, ρ = {rho:.6g}",
         )[0]
 
     @classmethod

@@ -119,7 +119,10 @@ class SpectrumDisplay:
             linewidth=1,
             label=f"L = {top:.3g}: 1/L = {1 / top:.3g}, 2/L = {limit:.3g}",
         )
+        from matplotlib.ticker import MaxNLocator
+
         ax.set_yscale("log")
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         ax.set_xlabel("eigenvalue rank (largest first)")
         ax.set_ylabel("Hessian eigenvalue λ (log scale)")
         unique_legend(ax, fontsize="small")

@@ -63,6 +63,12 @@ def fitted_path(estimator, X, y, *, sample_weight=None, coef_init=None):
     return path
 
 
+def _path_label(name, steps):
+    if not name:
+        return None
+    return f"{name} ({steps} step{'' if steps == 1 else 's'})"
+
+
 class TrajectoryDisplay:
     """The path of a fit on the contours of its objective over two coefficients.
 
@@ -151,7 +157,9 @@ class TrajectoryDisplay:
         self.estimator_name = estimator_name
         self.feature_names = feature_names
 
-    def plot(self, ax=None, *, name=None, levels=12, contour_kw=None, **kwargs):
+    def plot(
+        self, ax=None, *, name=None, levels_per_decade=2, contour_kw=None, **kwargs
+    ):
         """Draw the contours (once per axes) and the path.
 
         Parameters
@@ -161,8 +169,8 @@ class TrajectoryDisplay:
             that already show contours only the path is added.
         name : str, default=None
             Name for the legend; ``None`` uses ``estimator_name``.
-        levels : int, default=12
-            Number of contour levels.
+        levels_per_decade : int, default=2
+            Contour levels per decade of ``f − f*``.
         contour_kw : dict, default=None
             Keyword arguments of matplotlib's ``contourf``.
         **kwargs : dict
@@ -181,22 +189,27 @@ class TrajectoryDisplay:
         if self.grid is not None and drawn is None:
             first, second, excess = self.grid
             positive = excess[excess > 0]
-            floor = positive.min() if positive.size else 1.0
+            top = excess.max() if positive.size else 1.0
+            floor = max(positive.min() if positive.size else 1.0, top * 1e-6)
             excess = np.maximum(excess, floor)
-            steps = np.geomspace(max(floor, excess.max() * 1e-6), excess.max(), levels)
-            style = {"cmap": "cividis", "alpha": 0.85, **(contour_kw or {})}
+            # Levels every 1/levels_per_decade of a decade, ticks on decades.
+            low, high = np.floor(np.log10(floor)), np.ceil(np.log10(top))
+            exponents = np.arange(low, high + 1e-9, 1.0 / levels_per_decade)
+            style = {"cmap": "Greys", "alpha": 0.6, **(contour_kw or {})}
             self.contour_ = ax.contourf(
-                first, second, excess, levels=steps, norm=LogNorm(), **style
+                first, second, excess, levels=10.0**exponents, norm=LogNorm(), **style
             )
             ax._onestep_contours = self.contour_
-            bar = ax.figure.colorbar(self.contour_, ax=ax)
+            bar = ax.figure.colorbar(
+                self.contour_, ax=ax, ticks=10.0 ** np.arange(low, high + 1)
+            )
             bar.set_label("objective above its minimum, f − f* (log scale)")
             ax.plot(
                 *self.optimum,
-                marker="*",
-                color="white",
-                markersize=16,
-                markeredgecolor="black",
+                marker="X",
+                color="black",
+                markersize=11,
+                markeredgecolor="white",
                 linestyle="none",
                 label="optimum w*",
             )
@@ -207,7 +220,7 @@ class TrajectoryDisplay:
             "marker": "o",
             "markersize": 3.5,
             "linewidth": 1.6,
-            "label": f"{name} ({len(path) - 1} steps)" if name else None,
+            "label": _path_label(name, len(path) - 1),
             **kwargs,
         }
         (self.line_,) = ax.plot(path[:, 0], path[:, 1], **style)
@@ -269,7 +282,7 @@ class TrajectoryDisplay:
         name : str, default=None
             Name for the legend; ``None`` uses the estimator's class name.
         **kwargs : dict
-            Keyword arguments of :meth:`plot` (``levels``, ``contour_kw``) and
+            Keyword arguments of :meth:`plot` (``levels_per_decade``, ``contour_kw``) and
             of matplotlib's ``plot`` for the path.
 
         Returns

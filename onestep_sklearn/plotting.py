@@ -30,6 +30,7 @@ from ._display_trajectory import TrajectoryDisplay
 from ._learning_rate import suggest_learning_rate
 
 __all__ = [
+    "OKABE_ITO",
     "LossCurveDisplay",
     "SpectrumDisplay",
     "TrajectoryDisplay",
