@@ -282,8 +282,8 @@ class TrajectoryDisplay:
         name : str, default=None
             Name for the legend; ``None`` uses the estimator's class name.
         **kwargs : dict
-            Keyword arguments of :meth:`plot` (``levels_per_decade``, ``contour_kw``) and
-            of matplotlib's ``plot`` for the path.
+            Keyword arguments of :meth:`plot` (``levels_per_decade``,
+            ``contour_kw``) and of matplotlib's ``plot`` for the path.
 
         Returns
         -------
