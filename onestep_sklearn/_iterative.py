@@ -98,10 +98,11 @@ class IterativeGDRegressor(CallbackSupportMixin, BaseMSERegressor):
     divergence : {"stop", "record"}, default="stop"
         What a diverging run does. "stop": end at the first rising step.
         "record": keep iterating until ``max_iter`` or until the objective
-        exceeds ``1e12`` times its start, so that ``loss_curve_`` shows the
-        blow-up; either way ``coef_`` is the best finite iterate, the
-        ``ConvergenceWarning`` is raised and ``stop_reason_`` is "diverged".
-        The adaptive schedule undoes rising steps in both cases.
+        exceeds ``1e12`` times its value at the start (or at 0), so that
+        ``loss_curve_`` shows the blow-up; either way ``coef_`` is the best
+        finite iterate, the ``ConvergenceWarning`` is raised and
+        ``stop_reason_`` is "diverged". The adaptive schedule undoes rising
+        steps in both cases.
     verbose : int, default=0
         Print progress lines (iteration, objective, relative change, step),
         at most about 50 per fit.
