@@ -1,8 +1,9 @@
-"""Regenerate the README's figures by running the examples.
+"""Regenerate the README's figures by running every example.
 
-``python examples/make_figures.py`` writes ``docs/learning_rate_sweep.png`` and
-``docs/one_vs_many_steps.png``; ``--out DIR`` writes them to ``DIR`` instead.
-The examples run in this process with matplotlib's non-interactive Agg backend.
+``python examples/make_figures.py`` runs every ``examples/plot_*.py`` and
+writes ``plot_NAME.py``'s figure to ``docs/NAME.png``; ``--out DIR`` writes
+them to ``DIR`` instead. A new example joins by being there. The examples run
+in this process with matplotlib's non-interactive Agg backend.
 """
 
 import argparse
@@ -14,15 +15,22 @@ import matplotlib
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = ROOT / "examples"
-# example script -> figure file name
-FIGURES = {
-    "plot_learning_rate_sweep.py": "learning_rate_sweep.png",
-    "plot_one_vs_many_steps.py": "one_vs_many_steps.png",
-}
 
 
-def make_figures(out_dir):
-    """Run every example with ``sys.argv = [script, out_dir / figure]``.
+def find_examples(directory=EXAMPLES):
+    """``{script name: figure file name}`` for every ``plot_*.py`` there."""
+    return {
+        script.name: f"{script.stem.removeprefix('plot_')}.png"
+        for script in sorted(Path(directory).glob("plot_*.py"))
+    }
+
+
+FIGURES = find_examples()
+
+
+def make_figures(out_dir, directory=EXAMPLES):
+    """Run every example of ``directory`` with ``sys.argv = [script, out_dir /
+    figure]``.
 
     Returns the paths written.
     """
@@ -34,10 +42,10 @@ def make_figures(out_dir):
     written = []
     saved_argv = sys.argv
     try:
-        for script, figure in FIGURES.items():
+        for script, figure in find_examples(directory).items():
             path = out_dir / figure
-            sys.argv = [str(EXAMPLES / script), str(path)]
-            runpy.run_path(str(EXAMPLES / script), run_name="__main__")
+            sys.argv = [str(Path(directory) / script), str(path)]
+            runpy.run_path(str(Path(directory) / script), run_name="__main__")
             plt.close("all")
             written.append(path)
     finally:

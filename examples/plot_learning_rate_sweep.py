@@ -39,7 +39,7 @@ with warnings.catch_warnings():
     ValidationCurveDisplay.from_estimator(
         pipe, X, y, param_name=param, param_range=rates, score_name="R²", ax=sweep_ax
     )
-sweep_ax.axvline(limit, color="tab:red", linestyle="--", label="2/L (stability limit)")
+sweep_ax.axvline(limit, color="black", linestyle="--", label="2/L (stability limit)")
 sweep_ax.set(xscale="log", xlabel="learning_rate", title="5-fold CV R²")
 sweep_ax.legend()
 

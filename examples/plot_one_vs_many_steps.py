@@ -1,53 +1,62 @@
-"""One gradient step vs many (gradient descent) vs one Newton step.
+"""One step vs many: the textbook gradient step, the Cauchy step (the best
+step along the gradient, by exact line search), gradient descent, and
+Newton's single jump to the optimum, on the contours of the objective.
 
-Same standardised data for all; the objective each reaches, the coefficients
-each finds and their test R². Run ``python plot_one_vs_many_steps.py [figure.png]``.
+Left: each path over two coefficients. Right: f − f* of gradient descent per
+iteration, with the level each single step reaches.
+Run ``python plot_one_vs_many_steps.py [figure.png]``.
 """
 
 import sys
 
 import matplotlib.pyplot as plt
 import numpy as np
-from sklearn.datasets import load_diabetes
-from sklearn.model_selection import train_test_split
-from sklearn.preprocessing import StandardScaler
 
-from onestep_sklearn import IterativeGDRegressor, OneStepRegressor
-from onestep_sklearn.plotting import LossCurveDisplay
-
-data = load_diabetes()
-X_train, X_test, y_train, y_test = train_test_split(
-    data.data, data.target, random_state=0
+from onestep_sklearn import (
+    IterativeGDRegressor,
+    OneStepRegressor,
+    suggest_learning_rate,
 )
-scaler = StandardScaler().fit(X_train)  # a learning rate means more on scaled X
-X_train, X_test = scaler.transform(X_train), scaler.transform(X_test)
+from onestep_sklearn.plotting import OKABE_ITO, LossCurveDisplay, TrajectoryDisplay
 
-models = {  # name: (model, marker of its single step)
-    "one gradient step, η = 0.01": (
-        OneStepRegressor(solver="gradient", learning_rate=0.01),
-        "o",
+rng = np.random.default_rng(3)
+X = rng.normal(size=(300, 2)) @ [[1.0, 0.6], [0.0, 0.6]]  # correlated features
+y = X @ [3.0, -2.0] + 0.3 * rng.normal(size=300)
+facts = suggest_learning_rate(X, y)
+
+models = {  # name: a fitted model
+    "gradient descent at 1/L": IterativeGDRegressor().fit(X, y),
+    "one textbook step, η = 0.3/L": OneStepRegressor(
+        solver="gradient", learning_rate=0.3 * facts.auto
+    ).fit(X, y),
+    "one Cauchy step (exact line search)": OneStepRegressor(solver="gradient").fit(
+        X, y
     ),
-    "one gradient step, exact line search": (OneStepRegressor(solver="gradient"), "s"),
-    "gradient descent": (IterativeGDRegressor(), None),  # η = 1/L
-    "one Newton step (the exact optimum)": (OneStepRegressor(), "*"),
+    "one Newton step (the exact optimum)": OneStepRegressor().fit(X, y),
 }
-fig, (loss_ax, coef_ax) = plt.subplots(1, 2, figsize=(12, 4.5), layout="constrained")
-width = 0.8 / len(models)
-for i, (name, (model, marker)) in enumerate(models.items()):
-    model.fit(X_train, y_train)
-    r2 = model.score(X_test, y_test)
-    print(f"{name:38}  iterations {model.n_iter_:4}  test R² {r2:.3f}")
-    if hasattr(model, "loss_curve_"):  # gradient descent: one point per iteration
-        LossCurveDisplay.from_estimator(model, ax=loss_ax, name=name, color=f"C{i}")
-    else:  # a single step: the objective after it, at iteration 1
-        loss_ax.plot(1, model.loss_, marker, color=f"C{i}", ms=10, label=name)
-    positions = np.arange(X_train.shape[1]) + (i - 1.5) * width
-    coef_ax.bar(positions, model.coef_, width, color=f"C{i}", label=f"test R² {r2:.3f}")
-loss_ax.set(xscale="log", title="objective (training data)")
-loss_ax.legend(fontsize="small")
-coef_ax.set_xticks(range(X_train.shape[1]), data.feature_names)
-coef_ax.set(title="coefficients (colours as on the left)", xlabel="feature")
-coef_ax.legend(fontsize="small")
+fig, (path_ax, loss_ax) = plt.subplots(1, 2, figsize=(14, 5.5), layout="constrained")
+for (name, model), colour in zip(models.items(), OKABE_ITO):
+    # Every gradient step leaves 0 along the same ray: large end points tell
+    # the single steps apart.
+    size = 3.5 if hasattr(model, "loss_curve_") else 9
+    TrajectoryDisplay.from_estimator(
+        model, X, y, ax=path_ax, name=name, color=colour, markersize=size
+    )
+    if hasattr(model, "loss_curve_"):
+        LossCurveDisplay.from_estimator(
+            model, X, y, kind="suboptimality", ax=loss_ax, name=name, color=colour
+        )
+    else:  # a single step: the level it reaches (Newton's is f* itself)
+        excess = model.loss_ - facts.optimum
+        level = max(excess, 1e-16 * facts.optimum)  # f* itself: the rounding floor
+        shown = f"{excess:.3g}" if excess > 0 else "0 (drawn at the rounding floor)"
+        loss_ax.axhline(level, color=colour, linestyle="--", label=f"{name}: {shown}")
+    reached = model.loss_curve_[-1] if hasattr(model, "loss_curve_") else model.loss_
+    print(f"{name:36} f − f* = {reached - facts.optimum:.3g}")
+path_ax.set_title(f"paths from 0 (κ = L/ℓ = {facts.condition_number:.1f})")
+loss_ax.set_title("f − f*: gradient descent per iteration, one step as a level")
+# In the empty lower left, above Newton's level: clear of every line.
+loss_ax.legend(fontsize="small", loc="lower left", bbox_to_anchor=(0.0, 0.08))
 
 if len(sys.argv) > 1:
     fig.savefig(sys.argv[1], dpi=100)

@@ -7,7 +7,7 @@ coefficient layout.
 
 import numpy as np
 
-from ._solvers.descent import RunningMeans
+from ._solvers.descent import RunningMeans, active_recorder
 from ._solvers.gd import GDState
 from ._solvers.messages import RunFacts, stop_message
 from ._stream import StreamState
@@ -68,6 +68,12 @@ def descent_attributes(
         coef, intercept, fit_intercept=fit_intercept, y_ndim=y_ndim, dtype=dtype
     )
     stop = STOP_REASONS[result.stop]
+    recorder = active_recorder()
+    if recorder is not None:
+        recorder.path = [
+            _public_path_point(point, plan, units, coef0, y_ndim, dtype)
+            for point in recorder.coefs
+        ]
     attributes = {
         "coef_": coef_,
         "intercept_": intercept_,
@@ -92,6 +98,15 @@ def descent_attributes(
         attributes["validation_scores_"] = result.validation_scores
         attributes["best_validation_score_"] = result.best_validation_score
     return attributes
+
+
+def _public_path_point(coef, plan, units, coef0, y_ndim, dtype):
+    """One recorded iterate as ``coef_`` would hold it."""
+    coef = coef.copy()
+    if plan.frozen is not None:
+        coef[plan.frozen] = coef0[plan.frozen]
+    coef = units.coef_to_data(coef)
+    return coef[:, 0].astype(dtype) if y_ndim == 1 else coef.T.astype(dtype)
 
 
 def chunk_attributes(result, stream, *, fit_intercept, y_ndim, dtype):
@@ -124,10 +139,22 @@ def chunk_attributes(result, stream, *, fit_intercept, y_ndim, dtype):
     }
 
 
-def descent_message(result, plan, units, **settings):
+# The estimator parameters the warning text quotes.
+MESSAGE_SETTINGS = (
+    "momentum",
+    "nesterov",
+    "max_iter",
+    "tol",
+    "n_iter_no_change",
+    "batch_size",
+    "schedule",
+)
+
+
+def descent_message(result, plan, units, params):
     """The ``ConvergenceWarning`` text of a run (None if it converged);
-    ``settings`` are the estimator's momentum, nesterov, max_iter, tol,
-    n_iter_no_change, batch_size and schedule."""
+    ``params`` are the estimator's parameters (``get_params``)."""
+    settings = {name: params[name] for name in MESSAGE_SETTINGS}
     facts = RunFacts(
         learning_rate=plan.learning_rate,
         lipschitz=plan.curvature.lipschitz,

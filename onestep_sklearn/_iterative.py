@@ -94,6 +94,14 @@ class IterativeGDRegressor(CallbackSupportMixin, BaseMSERegressor):
         iterates up to rounding.
     warm_start : bool, default=False
         Start ``fit`` from the previous ``coef_``.
+    divergence : {"stop", "record"}, default="stop"
+        What a diverging run does. "stop": end at the first rising step.
+        "record": keep iterating until ``max_iter`` or until the objective
+        exceeds ``1e12`` times its value at the start (or at 0), so that
+        ``loss_curve_`` shows the blow-up; either way ``coef_`` is the best
+        finite iterate, the ``ConvergenceWarning`` is raised and
+        ``stop_reason_`` is "diverged". The adaptive schedule undoes rising
+        steps in both cases.
     verbose : int, default=0
         Print progress lines (iteration, objective, relative change, step),
         at most about 50 per fit.
@@ -160,6 +168,7 @@ class IterativeGDRegressor(CallbackSupportMixin, BaseMSERegressor):
         "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
         "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
         "precompute": [StrOptions({"auto"}), "boolean"],
+        "divergence": [StrOptions({"stop", "record"})],
         "verbose": ["verbose"],
     }
 
@@ -183,6 +192,7 @@ class IterativeGDRegressor(CallbackSupportMixin, BaseMSERegressor):
         n_iter_no_change=5,
         precompute="auto",
         warm_start=False,
+        divergence="stop",
         verbose=0,
     ):
         self.learning_rate = learning_rate
@@ -202,6 +212,7 @@ class IterativeGDRegressor(CallbackSupportMixin, BaseMSERegressor):
         self.n_iter_no_change = n_iter_no_change
         self.precompute = precompute
         self.warm_start = warm_start
+        self.divergence = divergence
         self.verbose = verbose
 
     @_fit_context(prefer_skip_nested_validation=True)
@@ -293,18 +304,7 @@ class IterativeGDRegressor(CallbackSupportMixin, BaseMSERegressor):
             y_ndim=data.y_ndim,
             dtype=source.dtype,
         )
-        message = descent_message(
-            result,
-            plan,
-            units,
-            momentum=self.momentum,
-            nesterov=self.nesterov,
-            max_iter=self.max_iter,
-            tol=self.tol,
-            n_iter_no_change=self.n_iter_no_change,
-            batch_size=self.batch_size,
-            schedule=self.schedule,
-        )
+        message = descent_message(result, plan, units, self.get_params())
         if message:
             warnings.warn(f"{type(self).__name__} {message}", ConvergenceWarning)
         self._assign(attributes)
@@ -320,6 +320,7 @@ class IterativeGDRegressor(CallbackSupportMixin, BaseMSERegressor):
             adaptive=self.schedule == "adaptive",
             monotone=self.momentum == 0 and self.batch_size is None,
             verbose=self.verbose,
+            record_divergence=self.divergence == "record",
         )
 
     def _check_backend(self, source):

@@ -6,7 +6,9 @@ iteration, as result objects.
 from a carried ``GDState``. Values are in the units of the data source.
 """
 
-from dataclasses import dataclass, replace
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -21,7 +23,12 @@ from .stopping import EPS, StopRule, certified_distance
 
 @dataclass(frozen=True)
 class DescentSettings:
-    """How a run stops: the estimator's parameters, checked already."""
+    """How a run stops: the estimator's parameters, checked already.
+
+    ``record_divergence`` (``divergence="record"``) follows a diverging run
+    to ``max_iter`` or ``stopping.RECORD_BOUND`` instead of stopping at the
+    first rise; the adaptive schedule undoes rising steps either way.
+    """
 
     max_iter: int
     tol: float | None
@@ -29,6 +36,51 @@ class DescentSettings:
     adaptive: bool
     monotone: bool
     verbose: int = 0
+    record_divergence: bool = False
+
+
+@dataclass
+class PathRecorder:
+    """The iterates of the runs started while it is active (see
+    :func:`recording_path`), in the units of the data source: ``coefs[0]``
+    the start, then one per iteration, the last one the final iterate.
+    ``path`` is set by the estimator: the same iterates as its ``coef_``
+    (units and layout of the data)."""
+
+    coefs: list = field(default_factory=list)
+    path: list | None = None
+
+
+_RECORDER = ContextVar("onestep_sklearn_path_recorder", default=None)
+
+
+@contextmanager
+def recording_path():
+    """Record the iterates of the fits run inside the block (the plots'
+    trajectories): through ``descend``'s per-iteration hook, the same loop
+    and engine as any fit, never a second implementation of it."""
+    recorder = PathRecorder()
+    token = _RECORDER.set(recorder)
+    try:
+        yield recorder
+    finally:
+        _RECORDER.reset(token)
+
+
+def active_recorder():
+    """The :class:`PathRecorder` of the enclosing ``recording_path`` or None."""
+    return _RECORDER.get()
+
+
+def _recording(recorder, coef0, on_iteration):
+    """``on_iteration`` that also appends every iterate to ``recorder``."""
+    recorder.coefs[:] = [coef0.copy()]
+
+    def hook(before, after):
+        recorder.coefs.append(after.copy())
+        return bool(on_iteration(before, after)) if on_iteration else False
+
+    return hook
 
 
 @dataclass(frozen=True)
@@ -89,6 +141,7 @@ def run_descent(
         reference=reference,
         eps=max(np.finfo(dtype).eps, EPS),
         use_scores=scorer is not None,
+        record=settings.record_divergence and not settings.adaptive,
     )
     start = certified_distance(
         [norm(grad)], [norm(coef0)], curvature.smallest, reference
@@ -96,6 +149,9 @@ def run_descent(
     rule.distance = rule.best_distance = float(start)
     if scorer is not None:
         rule.best_score = scorer(coef0, objective.intercept(coef0))
+    recorder = active_recorder()
+    if recorder is not None:
+        on_iteration = _recording(recorder, coef0, on_iteration)
     curve, scores, stop = descend(
         engine,
         rule,
@@ -104,6 +160,10 @@ def run_descent(
         settings.verbose,
         on_iteration,
     )
+    if recorder is not None:
+        last = engine.coef("current")
+        if not np.array_equal(last, recorder.coefs[-1]):
+            recorder.coefs.append(last.copy())  # the stopping iteration
     which = "best" if stop in ("diverged", "rate") else "current"
     if scorer is not None:
         which = "best_val"

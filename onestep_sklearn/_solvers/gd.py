@@ -206,7 +206,8 @@ def descend(engine, rule, max_iter, adaptive, verbose, on_iteration=None):
     schedule records the objective of the iterate the run continues from.
     ``on_iteration(before, after)``, if given, sees every iteration's
     iterates (the engine then runs one iteration per call) and stops the run
-    ("callback") by returning True.
+    ("callback") by returning True. A rule that records divergence
+    (``rule.record``) ends a run that rose and never converged as "diverged".
     """
     curve, scores, stop = [], [], None
     stride = max(1, -(-max_iter // 50))
@@ -255,6 +256,8 @@ def descend(engine, rule, max_iter, adaptive, verbose, on_iteration=None):
         if on_iteration is not None and on_iteration(before, engine.coef("current")):
             stop = "callback"
             break
+    if stop is None and rule.rose_at is not None:
+        stop = "diverged"
     return curve, scores, stop
 
 

@@ -69,6 +69,7 @@ def stop_message(stop, rule, facts, rate_scale=1.0):
     limit, limit_text = _limit_text(facts)
     k = rule.iteration
     if stop == "diverged":
+        k = rule.rose_at or k  # divergence="record" ran on after the first rise
         where = "at or past" if eta >= limit else "close to"
         return (
             f"diverged at iteration {k}: learning_rate={shown:.4g} is {where} the "

@@ -32,6 +32,10 @@ EPS = np.finfo(np.float64).eps
 # runs are non-monotone; they count as diverged past this multiple of the
 # objective's scale.
 BLOW_UP_FACTOR = 100.0
+# divergence="record": a diverging run is followed until its objective
+# passes this multiple of the objective's scale (or max_iter), so that the
+# loss curve shows the blow-up while every value stays finite.
+RECORD_BOUND = 1e12
 
 
 def certified_distance(grad_norms, coef_norms, smallest, reference=0.0):
@@ -62,6 +66,9 @@ class StopRule:
     the objective must not rise (plain full-batch GD). With ``use_scores``
     (early stopping) a run also stops when the validation score has not
     improved by more than ``tol`` for ``n_iter_no_change`` iterations.
+    With ``record`` a rise does not stop the run: ``rose_at`` notes the
+    first rising iteration and the run goes on until the objective passes
+    ``RECORD_BOUND·scale`` (or is not finite).
     """
 
     tol: float | None
@@ -73,6 +80,8 @@ class StopRule:
     reference: float = 0.0
     eps: float = EPS
     use_scores: bool = False
+    record: bool = False
+    rose_at: int | None = None
     best_score: float = -np.inf
     iteration: int = 0
     no_change: int = 0
@@ -101,10 +110,13 @@ class StopRule:
         )
         with np.errstate(invalid="ignore", over="ignore"):
             if self.monotone:
-                bad = losses > before * (1 + np.sqrt(self.eps)) + self.floor
+                rising = losses > before * (1 + np.sqrt(self.eps)) + self.floor
             else:
-                bad = losses > BLOW_UP_FACTOR * self.scale
-            bad |= ~np.isfinite(losses)
+                rising = losses > BLOW_UP_FACTOR * self.scale
+            rising |= ~np.isfinite(losses)
+            bad = rising
+            if self.record:
+                bad = ~np.isfinite(losses) | (losses > RECORD_BOUND * self.scale)
         first_bad = int(np.argmax(bad)) if bad.any() else size
         ok = losses[:first_bad]
         first_stop, event = size, None
@@ -132,6 +144,8 @@ class StopRule:
         else:
             consumed, event = size, None
         kept = min(consumed, first_bad)
+        if self.record and self.rose_at is None and rising[:consumed].any():
+            self.rose_at = self.iteration + int(np.argmax(rising[:consumed])) + 1
         self.iteration += consumed
         best_at = best_score_at = None
         if kept:

@@ -1,0 +1,121 @@
+"""What the displays of ``plotting`` share: unwrapping fitted wrappers,
+the statistics of the data shown, colours, axes and legends."""
+
+import numpy as np
+from sklearn.pipeline import Pipeline
+from sklearn.utils import check_array
+from sklearn.utils.validation import check_is_fitted
+
+from ._compat import _check_sample_weight
+from ._data.memory import ArraySource
+
+# Okabe & Ito's palette (black first dropped): distinguishable with every
+# common colour-vision deficiency, unlike matplotlib's "tab10".
+OKABE_ITO = (
+    "#0072B2",  # blue
+    "#D55E00",  # vermillion
+    "#009E73",  # bluish green
+    "#CC79A7",  # reddish purple
+    "#E69F00",  # orange
+    "#56B4E9",  # sky blue
+    "#F0E442",  # yellow
+    "#000000",  # black
+)
+# Marks the artists of one run (the n-th run on an axes gets the n-th colour).
+RUN_GID = "onestep-run"
+
+
+def unwrap(estimator, X=None, y=None, *, stop=None):
+    """The fitted estimator that holds the fit, with the data it saw.
+
+    Walks through a fitted ``GridSearchCV``/``RandomizedSearchCV`` (any
+    object with ``best_estimator_``), ``TransformedTargetRegressor`` (any
+    object with ``regressor_``; ``y`` goes through its ``transformer_``) and
+    ``Pipeline`` (the last step; ``X`` goes through the earlier ones), until
+    ``stop(estimator)`` is true or nothing is left to unwrap. Returns
+    ``(estimator, X, y)``; raises ``NotFittedError`` if it is not fitted.
+    """
+    stop = stop or (lambda _: False)
+    while not stop(estimator):
+        if isinstance(estimator, Pipeline):
+            if X is not None and len(estimator) > 1:
+                X = estimator[:-1].transform(X)
+            estimator = estimator[-1]
+        elif hasattr(estimator, "best_estimator_"):
+            estimator = estimator.best_estimator_
+        elif hasattr(estimator, "regressor_") and hasattr(estimator, "transformer_"):
+            if y is not None:
+                y = _transform_target(estimator.transformer_, y)
+            estimator = estimator.regressor_
+        else:
+            break
+    check_is_fitted(estimator)
+    return estimator, X, y
+
+
+def _transform_target(transformer, y):
+    """``y`` as ``TransformedTargetRegressor`` fitted its regressor on it."""
+    y = np.asarray(y)
+    one_d = y.ndim == 1
+    transformed = transformer.transform(y.reshape(-1, 1) if one_d else y)
+    transformed = np.asarray(transformed)
+    if one_d and transformed.ndim == 2 and transformed.shape[1] == 1:
+        transformed = transformed[:, 0]
+    return transformed
+
+
+def statistics(X, y, sample_weight, fit_intercept):
+    """Sufficient statistics of ``(X, y)`` (``_kernel.stats``): the objective
+    of any coefficients on these data in O(d²), as the solvers see it."""
+    X = check_array(X, accept_sparse=["csr", "csc"], dtype=[np.float64, np.float32])
+    sample_weight = _check_sample_weight(
+        sample_weight, X, dtype=X.dtype, ensure_non_negative=True
+    )
+    if y is None:
+        Y = np.zeros((X.shape[0], 1))
+    else:
+        y = check_array(y, ensure_2d=False, dtype=np.float64, input_name="y")
+        Y = y.reshape(X.shape[0], -1)
+    sw_sum = float(sample_weight.sum(dtype=np.float64))
+    source = ArraySource(X, Y.astype(X.dtype), sample_weight, sw_sum)
+    return source.statistics(fit_intercept)
+
+
+def new_axes(ax):
+    """``ax``, or new axes on a constrained-layout figure (labels never clipped)."""
+    if ax is not None:
+        return ax
+    import matplotlib.pyplot as plt
+
+    _, ax = plt.subplots(layout="constrained")
+    return ax
+
+
+def next_colour(ax):
+    """The Okabe–Ito colour of the next run drawn on ``ax``."""
+    runs = sum(line.get_gid() == RUN_GID for line in ax.get_lines())
+    return OKABE_ITO[runs % len(OKABE_ITO)]
+
+
+def unique_legend(ax, sources=None, **kwargs):
+    """One legend entry per label (the first artist with it), on ``ax``,
+    from the artists of ``sources`` (default: ``ax``; an axes and its twin)."""
+    entries = {}
+    for axes in sources or (ax,):
+        for handle, label in zip(*axes.get_legend_handles_labels()):
+            if label and not label.startswith("_"):
+                entries.setdefault(label, handle)
+    if entries:
+        legend = ax.legend(list(entries.values()), list(entries), **kwargs)
+        legend.set_zorder(10)
+        return legend
+    return None
+
+
+def rate_text(rate, limit, limit_name):
+    """``η = 0.2547 = 1.025·(2/L)``: the rate and its multiple of the limit,
+    with enough digits to tell 1.025 from 1."""
+    text = f"η = {rate:.4g}"
+    if limit is not None and np.isfinite(limit) and limit > 0:
+        text += f" = {rate / limit:.4g}·({limit_name})"
+    return text

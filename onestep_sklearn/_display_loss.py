@@ -1,0 +1,382 @@
+"""LossCurveDisplay: the objective, or its excess over the optimum with the
+theoretical rate beside it, per iteration of a gradient-descent fit."""
+
+import numpy as np
+
+from ._compat import check_matplotlib_support
+from ._display_common import (
+    RUN_GID,
+    new_axes,
+    next_colour,
+    rate_text,
+    unique_legend,
+    unwrap,
+)
+from ._kernel.rates import contraction, stability_limit
+from ._learning_rate import suggest_learning_rate
+from ._one_step import OneStepRegressor
+
+KINDS = ("objective", "suboptimality")
+
+
+def _log_safe(values):
+    """``values`` with entries <= 0 raised to the smallest positive one."""
+    values = np.asarray(values, dtype=np.float64)
+    positive = values[values > 0]
+    floor = positive.min() if positive.size else np.finfo(np.float64).tiny
+    return np.maximum(values, floor)
+
+
+def _twin_of(ax):
+    """The twin axes a previous plot made on ``ax`` for validation scores."""
+    for other in ax.figure.axes:
+        if other is not ax and getattr(other, "_onestep_twin_of", None) is ax:
+            return other
+    return None
+
+
+class LossCurveDisplay:
+    """Objective per iteration of a gradient-descent fit, on a log scale.
+
+    It is recommended to use :meth:`from_estimator` to create a
+    ``LossCurveDisplay``. All parameters are stored as attributes.
+
+    The objective is the one of ``onestep_sklearn._kernel.objective`` (mean
+    squared error plus ``alpha·‖w‖²``), after each iteration. With
+    ``kind="suboptimality"`` the curve is ``f − f*``, the excess over the
+    least value ``optimum``, and ``contraction`` ``ρ`` (the per-iteration
+    factor of the error) is drawn beside it as ``(f₁ − f*)·ρ^{2(t−1)}``: for
+    plain gradient descent at a constant rate ``η``, ``ρ = maxᵢ|1 − ηλᵢ|``
+    over the Hessian's eigenvalues and this line is a guaranteed bound; with
+    momentum it is the asymptotic rate. So that the log scale stays defined,
+    values <= 0 are drawn at the smallest positive value of the curve;
+    ``loss_curve`` itself is kept unchanged.
+
+    Parameters
+    ----------
+    loss_curve : array-like of shape (n_iter,)
+        Objective after each iteration (``loss_curve_`` of the estimator).
+    validation_scores : array-like of shape (n_iter,), default=None
+        Validation R² after each iteration (``validation_scores_``, present
+        when early stopping ran), drawn on a second y axis.
+    estimator_name : str, default=None
+        Name of the estimator, used in the legend.
+    learning_rate : float, default=None
+        Base step size of the run (``learning_rate_``), shown in the legend.
+    max_stable : float, default=None
+        Stability limit of the run (``2/L`` without momentum); with
+        ``learning_rate`` the legend shows the step as a multiple of it.
+    limit_name : str, default="2/L"
+        The formula of ``max_stable``, for the legend (``"2(1+μ)/L"`` with
+        heavy-ball momentum).
+    optimum : float, default=None
+        ``f*``, the least value of the objective; needed by
+        ``kind="suboptimality"``.
+    contraction : float, default=None
+        ``ρ``, the per-iteration factor of the error (see above); ``None``
+        draws no theoretical line.
+    bound : bool, default=True
+        Whether the theoretical line is a guaranteed bound (plain gradient
+        descent) rather than an asymptotic rate (momentum); for the legend.
+    x_label : str, default="iteration"
+        Label of the x axis ("epoch" for mini-batches).
+
+    Attributes
+    ----------
+    line_ : matplotlib Line2D
+        The loss curve.
+    theory_line_ : matplotlib Line2D or None
+        The theoretical rate (``kind="suboptimality"`` with ``contraction``).
+    validation_line_ : matplotlib Line2D or None
+        The validation scores, or ``None`` without them.
+    ax_ : matplotlib Axes
+        Axes of the loss curve (log-scaled y axis).
+    figure_ : matplotlib Figure
+        Figure containing the curves.
+
+    See Also
+    --------
+    plot_learning_rate_sweep : Cross-validated score over learning rates.
+    TrajectoryDisplay : The iterates on the contours of the objective.
+
+    Examples
+    --------
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> import matplotlib.pyplot as plt
+    >>> from sklearn.datasets import load_diabetes
+    >>> from sklearn.pipeline import make_pipeline
+    >>> from sklearn.preprocessing import StandardScaler
+    >>> from onestep_sklearn import IterativeGDRegressor
+    >>> from onestep_sklearn.plotting import LossCurveDisplay
+    >>> X, y = load_diabetes(return_X_y=True)
+    >>> model = make_pipeline(StandardScaler(), IterativeGDRegressor()).fit(X, y)
+    >>> display = LossCurveDisplay.from_estimator(model)
+    >>> display.ax_.get_yscale(), display.ax_.get_xlabel()
+    ('log', 'iteration')
+    >>> len(display.line_.get_ydata()) == model[-1].n_iter_
+    True
+    >>> display = LossCurveDisplay.from_estimator(model, X, y, kind="suboptimality")
+    >>> display.ax_.get_ylabel()
+    'suboptimality f − f* (log scale)'
+    >>> plt.close("all")
+    """
+
+    def __init__(
+        self,
+        *,
+        loss_curve,
+        validation_scores=None,
+        estimator_name=None,
+        learning_rate=None,
+        max_stable=None,
+        limit_name="2/L",
+        optimum=None,
+        contraction=None,
+        bound=True,
+        x_label="iteration",
+    ):
+        self.loss_curve = loss_curve
+        self.validation_scores = validation_scores
+        self.estimator_name = estimator_name
+        self.learning_rate = learning_rate
+        self.max_stable = max_stable
+        self.limit_name = limit_name
+        self.optimum = optimum
+        self.contraction = contraction
+        self.bound = bound
+        self.x_label = x_label
+
+    def _label(self, name):
+        if self.learning_rate is None:
+            return name
+        rate = rate_text(self.learning_rate, self.max_stable, self.limit_name)
+        return f"{name}, {rate}" if name else rate
+
+    def plot(self, ax=None, *, kind="objective", name=None, **kwargs):
+        """Plot the loss curve (and the validation scores, if any).
+
+        Parameters
+        ----------
+        ax : matplotlib Axes, default=None
+            Axes to plot on; ``None`` creates a new figure and axes.
+        kind : {"objective", "suboptimality"}, default="objective"
+            The objective itself, or ``f − f*`` with the theoretical rate.
+        name : str, default=None
+            Name for the legend; ``None`` uses ``estimator_name``.
+        **kwargs : dict
+            Keyword arguments passed to matplotlib's ``plot`` for the loss
+            curve (e.g. ``color``, ``linestyle``, ``label``).
+
+        Returns
+        -------
+        display : LossCurveDisplay
+            Object that stores the computed values and artists.
+        """
+        check_matplotlib_support(f"{type(self).__name__}.plot")
+        if kind not in KINDS:
+            raise ValueError(f"kind must be one of {KINDS}; got kind={kind!r}.")
+        if kind == "suboptimality" and self.optimum is None:
+            raise ValueError(
+                "kind='suboptimality' needs optimum (f*); pass optimum= or use "
+                "from_estimator(estimator, X, y, kind='suboptimality')."
+            )
+        ax = new_axes(ax)
+        name = self.estimator_name if name is None else name
+        values = np.asarray(self.loss_curve, dtype=np.float64)
+        if kind == "suboptimality":
+            values = values - self.optimum
+        values = _log_safe(values)
+        iterations = np.arange(1, values.size + 1)
+        line_kwargs = {"label": self._label(name), "color": next_colour(ax), **kwargs}
+        (self.line_,) = ax.plot(iterations, values, **line_kwargs)
+        self.line_.set_gid(RUN_GID)
+        self.theory_line_ = None
+        if kind == "suboptimality" and self.contraction is not None and values.size:
+            self.theory_line_ = self._theory(ax, iterations, values, name)
+        ax.set_yscale("log")
+        ax.set_xlabel(self.x_label)
+        ax.set_ylabel(
+            "objective (log scale)"
+            if kind == "objective"
+            else "suboptimality f − f* (log scale)"
+        )
+        self.validation_line_ = None
+        twin = _twin_of(ax)
+        if self.validation_scores is not None and len(self.validation_scores):
+            if twin is None:
+                twin = ax.twinx()
+                twin._onestep_twin_of = ax
+                twin.set_ylabel("validation R²")
+            scores = np.asarray(self.validation_scores, dtype=np.float64)
+            (self.validation_line_,) = twin.plot(
+                np.arange(1, scores.size + 1),
+                scores,
+                linestyle="--",
+                color=self.line_.get_color(),
+                alpha=0.7,
+                label="validation R²",
+            )
+        # On the twin (drawn last) the legend is above every curve.
+        if twin is not None:
+            if ax.get_legend() is not None:
+                ax.get_legend().remove()
+            unique_legend(twin, sources=(ax, twin))
+        else:
+            unique_legend(ax)
+        self.ax_ = ax
+        self.figure_ = ax.figure
+        return self
+
+    def _theory(self, ax, iterations, values, name):
+        rho = float(self.contraction)
+        with np.errstate(over="ignore", under="ignore"):
+            theory = values[0] * rho ** (2.0 * (iterations - 1))
+        # Below the rounding floor of the curve the line says nothing more.
+        theory = np.where(theory >= values.min() / 10, theory, np.nan)
+        what = "bound" if self.bound else "asymptotic rate"
+        owner = f"{name}: " if name else ""
+        return ax.plot(
+            iterations,
+            theory,
+            linestyle=":",
+            linewidth=2,
+            color=self.line_.get_color(),
+            label=f"{owner}{what} ρ²ᵗ, ρ = {rho:.6g}",
+        )[0]
+
+    @classmethod
+    def from_estimator(
+        cls,
+        estimator,
+        X=None,
+        y=None,
+        *,
+        kind="objective",
+        sample_weight=None,
+        ax=None,
+        name=None,
+        **kwargs,
+    ):
+        """Plot the loss curve of a fitted gradient-descent estimator.
+
+        Parameters
+        ----------
+        estimator : estimator instance
+            A fitted :class:`~onestep_sklearn.IterativeGDRegressor` (or any
+            estimator with ``loss_curve_``), or a fitted ``Pipeline``,
+            ``GridSearchCV``/``RandomizedSearchCV`` (its ``best_estimator_``)
+            or ``TransformedTargetRegressor`` around one.
+        X : array-like of shape (n_samples, n_features), default=None
+            The training data (transformed by a pipeline's earlier steps).
+            Needed by ``kind="suboptimality"`` only.
+        y : array-like of shape (n_samples,), default=None
+            The training targets (transformed by a
+            ``TransformedTargetRegressor``). Needed with ``X``.
+        kind : {"objective", "suboptimality"}, default="objective"
+            The objective, or ``f − f*`` on a log scale with the theoretical
+            rate of the run beside it. ``f*`` is one Newton solve
+            (``OneStepRegressor().fit(X, y).loss_``); the rate comes from the
+            Hessian's eigenvalues (:func:`~onestep_sklearn.suggest_learning_rate`).
+            No theoretical line for mini-batches or a varying schedule.
+        sample_weight : array-like of shape (n_samples,), default=None
+            The sample weights of the fit.
+        ax : matplotlib Axes, default=None
+            Axes to plot on; ``None`` creates a new figure and axes.
+        name : str, default=None
+            Name for the legend; ``None`` uses the estimator's class name.
+        **kwargs : dict
+            Keyword arguments passed to matplotlib's ``plot`` for the loss
+            curve.
+
+        Returns
+        -------
+        display : LossCurveDisplay
+            Object that stores the computed values and artists.
+
+        Raises
+        ------
+        NotFittedError
+            If the estimator (the pipeline's last step) is not fitted.
+        TypeError
+            If it keeps no loss curve (e.g. ``OneStepRegressor``, which takes
+            a single step; its objective after it is ``loss_``).
+        ValueError
+            If ``kind="suboptimality"`` lacks ``X`` and ``y``, or the curve is
+            not the objective of ``X`` (early stopping, another estimator).
+        """
+        check_matplotlib_support(f"{cls.__name__}.from_estimator")
+        if kind not in KINDS:
+            raise ValueError(f"kind must be one of {KINDS}; got kind={kind!r}.")
+        final, X, y = unwrap(estimator, X, y, stop=lambda e: hasattr(e, "loss_curve_"))
+        if not hasattr(final, "loss_curve_"):
+            hint = ""
+            if hasattr(final, "loss_"):
+                hint = (
+                    f" {type(final).__name__} takes a single step; its objective "
+                    "after it is loss_."
+                )
+            raise TypeError(
+                f"{cls.__name__}.from_estimator needs an estimator with a "
+                f"loss_curve_ attribute, such as a fitted IterativeGDRegressor; "
+                f"{type(final).__name__} has none.{hint}"
+            )
+        momentum = getattr(final, "momentum", 0.0)
+        nesterov = getattr(final, "nesterov", False)
+        lipschitz = getattr(final, "lipschitz_", None)
+        max_stable, limit_name = None, "2/L"
+        if lipschitz:
+            max_stable, limit_name = stability_limit(lipschitz, momentum, nesterov)
+        batch_size = getattr(final, "batch_size", None)
+        display = cls(
+            loss_curve=final.loss_curve_,
+            validation_scores=getattr(final, "validation_scores_", None),
+            estimator_name=type(final).__name__,
+            learning_rate=getattr(final, "learning_rate_", None),
+            max_stable=max_stable,
+            limit_name=limit_name,
+            bound=momentum == 0,
+            x_label="iteration" if batch_size is None else "epoch",
+        )
+        if kind == "suboptimality":
+            display.optimum, display.contraction = _optimum_and_rate(
+                final, X, y, sample_weight
+            )
+        return display.plot(ax=ax, kind=kind, name=name, **kwargs)
+
+
+def _optimum_and_rate(final, X, y, sample_weight):
+    """``f*`` of the fit's objective on ``(X, y)`` (one Newton solve) and the
+    per-iteration factor of its error (None when theory gives none)."""
+    if X is None or y is None:
+        raise ValueError(
+            "kind='suboptimality' needs the training data: pass X and y "
+            "(f* is the least objective on them)."
+        )
+    if not hasattr(final, "lipschitz_") or not hasattr(final, "alpha"):
+        raise ValueError(
+            f"kind='suboptimality' needs a gradient-descent fit of the objective "
+            f"of onestep_sklearn (IterativeGDRegressor); {type(final).__name__} "
+            "optimises another one."
+        )
+    if getattr(final, "early_stopping", False):
+        raise ValueError(
+            "kind='suboptimality' is undefined with early_stopping=True: the "
+            "loss curve is on a random training split, not on X."
+        )
+    newton = OneStepRegressor(alpha=final.alpha, fit_intercept=final.fit_intercept)
+    optimum = newton.fit(X, y, sample_weight=sample_weight).loss_
+    if final.batch_size is not None or final.schedule != "constant":
+        return optimum, None
+    facts = suggest_learning_rate(
+        X,
+        sample_weight=sample_weight,
+        alpha=final.alpha,
+        fit_intercept=final.fit_intercept,
+    )
+    evals = facts.eigenvalues
+    if evals is None:
+        return optimum, None
+    active = evals[evals > np.finfo(np.float64).eps * evals.size * facts.lipschitz]
+    rate = contraction(final.learning_rate_, active, final.momentum, final.nesterov)
+    return optimum, rate
