@@ -25,7 +25,13 @@ from onestep_sklearn import IterativeGDRegressor, OneStepRegressor
 N_FOLDS = 5
 # Runs shorter than this print nothing but the table.
 PROGRESS_AFTER_SECONDS = 2.0
-COLUMNS = ["CV R² (mean ± std)", "fit time (ms)", "learning rate", "2/L"]
+COLUMNS = [
+    "CV R² (mean ± std)",
+    "fit time (ms)",
+    "learning rate",
+    "2/L",
+    "iterations (stop)",
+]
 MAX_REASON_CHARS = 200
 
 
@@ -122,11 +128,13 @@ def _scored_cells(pipeline, X, y, rate, max_stable):
         rate = f"{np.mean(fold_rates):.4g}"
     show_limit = full_batch_gradient and max_stable is not None
     n_undefined = int(np.count_nonzero(~np.isfinite(score)))
+    finals = [fitted[-1] for fitted in result["estimator"]]
     return {
         "CV R² (mean ± std)": f"{score.mean():.4f} ± {score.std():.4f}",
         "fit time (ms)": f"{1000 * result['fit_time'].mean():.2f}",
         "learning rate": rate,
         "2/L": f"{max_stable:.4g}" if show_limit else "-",
+        "iterations (stop)": _iterations_cell(finals),
         "note": (
             f"R² not finite in {n_undefined} of {len(score)} test folds"
             if n_undefined
@@ -134,6 +142,16 @@ def _scored_cells(pipeline, X, y, rate, max_stable):
         ),
         "failed": False,
     }
+
+
+def _iterations_cell(finals):
+    """Iterations of the fold fits (their median) and why they stopped (the
+    commonest ``stop_reason_``), for the estimators that record them."""
+    if not all(hasattr(model, "stop_reason_") for model in finals):
+        return "-"
+    reasons = [model.stop_reason_ for model in finals]
+    commonest = max(set(reasons), key=reasons.count)
+    return f"{int(np.median([model.n_iter_ for model in finals]))} ({commonest})"
 
 
 def _failed_cells(exc):

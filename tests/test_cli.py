@@ -122,9 +122,16 @@ def test_default_run_prints_every_row(default_output):
         "columns: 10 numeric -> 10 model features",
     ]
     for cells in rows.values():
-        assert len(cells) == 6
+        assert len(cells) == 7
         assert -1 < r2(cells) <= 1
         assert float(cells[3]) >= 0  # fit time in ms
+    # Iterations and stop_reason_ of the fold fits, for the estimators that
+    # record them: gradient descent ran to its certified tolerance.
+    gd = next(cells for label, cells in rows.items() if label.startswith("gradient"))
+    iterations, reason = gd[6].split()
+    assert reason == "(converged)" and int(iterations) > 1000
+    assert rows["one Newton step"][6] == "1 (converged)"
+    assert rows["LinearRegression (sklearn)"][6] == "-"
     assert "every model is make_pipeline(StandardScaler(), model)." in default_output
 
 
@@ -605,9 +612,9 @@ def test_failed_row_shows_its_reason(monkeypatch, capsys):
     assert r2(table["one Newton step"]) > 0.4
     failed = table["one gradient step, eta=0.01"]
     assert failed[1] == "OneStepRegressor(learning_rate=-1.0)"
-    assert failed[2:6] == ["failed", "-", "-", "-"]
-    assert failed[6].startswith("InvalidParameterError: The 'learning_rate' parameter")
-    assert failed[6].endswith("Got -1.0 instead.")
+    assert failed[2:7] == ["failed", "-", "-", "-", "-"]
+    assert failed[7].startswith("InvalidParameterError: The 'learning_rate' parameter")
+    assert failed[7].endswith("Got -1.0 instead.")
 
 
 def test_every_row_failed_exits_1(monkeypatch, capsys):
