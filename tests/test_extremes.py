@@ -94,6 +94,18 @@ def test_a_column_the_pilot_rows_do_not_show():
     assert_allclose(O().fit(X, y).coef_ * [1, 1e-200, 1], expected, rtol=1e-9)
 
 
+def test_huge_values_the_pilot_rows_do_not_show():
+    rng = np.random.default_rng(3)
+    X = rng.normal(size=(3000, 3))
+    X[1024:, 1] *= 1e200  # ordinary in the pilot rows, 1e200 after
+    y = X[:, 0] + X[:, 1] * 1e-200 + 0.01 * rng.normal(size=3000)
+    unscaled = X.copy()
+    unscaled[:, 1] *= 1e-200
+    expected = O().fit(unscaled, y).coef_
+    # Before: "X is finite but its moments overflow"; a finite answer exists.
+    assert_allclose(O().fit(X, y).coef_ * [1, 1e200, 1], expected, rtol=1e-8)
+
+
 def test_gradient_descent_never_freezes_a_column_the_pilot_missed():
     rng = np.random.default_rng(3)
     X = rng.normal(size=(3000, 3))

@@ -22,6 +22,11 @@ from .protocol import RowArrays
 ACCEPT_SPARSE = ["csr", "csc"]
 
 
+class MomentsOverflow(ValueError):
+    """Finite X whose moments overflow float64 (values of extreme magnitude
+    the magnitude pilot did not see): a solver may rescale and retry."""
+
+
 def raise_for_nonfinite(X):
     """Raise the right error once a result on finite-looking ``X`` is not.
 
@@ -30,7 +35,7 @@ def raise_for_nonfinite(X):
     NaN or infinity; otherwise the moments overflowed.
     """
     check_array(X, accept_sparse=ACCEPT_SPARSE, dtype=None, input_name="X")
-    raise ValueError(
+    raise MomentsOverflow(
         "X is finite but its moments overflow float64: rescale X (for "
         "example with StandardScaler) before fitting."
     )

@@ -119,7 +119,9 @@ def gradient_step(source, coef0, *, fit_intercept, l2_reg_strength, learning_rat
     )
 
 
-def newton_step(source, coef0, *, fit_intercept, l2_reg_strength, learning_rate):
+def newton_step(
+    source, coef0, *, fit_intercept, l2_reg_strength, learning_rate, scaled=None
+):
     """One Newton step on ``source`` from ``coef0`` (lands on the minimiser).
 
     Sparse X with many columns is solved by LSQR (``sparse_lsq``), never a
@@ -132,10 +134,15 @@ def newton_step(source, coef0, *, fit_intercept, l2_reg_strength, learning_rate)
     wide = source.n_samples < source.n_features
     if wide and not krylov:
         return _dual_step(source, coef0, fit_intercept, l2_reg_strength, learning_rate)
-    magnitudes = source.column_magnitudes() if l2_reg_strength == 0 else None
+    # ``scaled``: how the columns were already brought near 1 ("pilot" rows
+    # or "every_row"); only every row's magnitudes are final.
+    by_column = l2_reg_strength == 0 and scaled is None
+    magnitudes = source.column_magnitudes() if by_column else None
     columns = None if magnitudes is None else powers_of_two(magnitudes)
     if columns is not None and np.any(columns != 1.0):
-        return _by_columns(source, coef0, columns, fit_intercept, learning_rate)
+        return _by_columns(
+            source, coef0, columns, fit_intercept, learning_rate, "pilot"
+        )
     if krylov:
         sw_sum, x_mean, y_mean = source.means(fit_intercept)
         solved = krylov_target(
@@ -163,13 +170,28 @@ def newton_step(source, coef0, *, fit_intercept, l2_reg_strength, learning_rate)
             return _dual_step(
                 source, coef0, fit_intercept, l2_reg_strength, learning_rate
             )
-    stats = source.statistics(fit_intercept)
-    if magnitudes is not None and missed_magnitudes(stats):
+    try:
+        stats = source.statistics(fit_intercept)
+    except ValueError as error:
+        # Values the pilot did not see overflowed the moments: measure every
+        # row and scale by columns (any other error is the user's to see).
+        pilot_only = magnitudes is not None or scaled == "pilot"
+        if not pilot_only or "overflow" not in str(error):
+            raise
+        columns = powers_of_two(source.column_magnitudes(every_row=True))
+        if not np.any(columns != 1.0):
+            raise
+        return _by_columns(
+            source, coef0, columns, fit_intercept, learning_rate, "every_row"
+        )
+    if (magnitudes is not None or scaled == "pilot") and missed_magnitudes(stats):
         # The pilot (the first rows) missed a column of extreme magnitude:
         # its variance underflowed. Measure every row and scale by columns.
         columns = powers_of_two(source.column_magnitudes(every_row=True))
         if np.any(columns != 1.0):
-            return _by_columns(source, coef0, columns, fit_intercept, learning_rate)
+            return _by_columns(
+                source, coef0, columns, fit_intercept, learning_rate, "every_row"
+            )
     target, intercept = newton_target(source, stats, l2_reg_strength)
     coef, eta = newton_update(coef0, target, learning_rate)
     if intercept is None or eta != 1.0:
@@ -178,7 +200,7 @@ def newton_step(source, coef0, *, fit_intercept, l2_reg_strength, learning_rate)
     return StepResult(coef, intercept, eta, loss, stats=stats)
 
 
-def _by_columns(source, coef0, columns, fit_intercept, learning_rate):
+def _by_columns(source, coef0, columns, fit_intercept, learning_rate, scaled):
     """The unpenalised Newton step on ``X·diag(columns)``, in the data's
     units; its statistics stay in the per-column units (``columns``)."""
     inner = newton_step(
@@ -187,6 +209,7 @@ def _by_columns(source, coef0, columns, fit_intercept, learning_rate):
         fit_intercept=fit_intercept,
         l2_reg_strength=0.0,
         learning_rate=learning_rate,
+        scaled=scaled,
     )
     return replace(inner, coef=inner.coef * columns[:, None], columns=columns)
 
