@@ -14,6 +14,7 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 from numpy.testing import assert_allclose
+from scipy.sparse.linalg import LinearOperator, lsqr
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import LinearRegression
 
@@ -25,6 +26,24 @@ from onestep_sklearn import (
 )
 from onestep_sklearn._kernel import sparse_ops as _sparse_ops
 from onestep_sklearn._solvers import sparse_lsq as _sparse_lsq
+
+
+def exact_sparse_predictions(X, y):
+    """``LinearRegression(tol=1e-14)``'s predictions; before scikit-learn 1.9
+    (no ``tol``) the same solve done here: LSQR on the implicitly centred
+    design at tolerances 1e-14, as LinearRegression runs it on sparse X."""
+    if "tol" in LinearRegression().get_params():
+        return LinearRegression(tol=1e-14).fit(X, y).predict(X)
+    X = sp.csr_matrix(X, dtype=np.float64)
+    x_mean, y_mean = np.asarray(X.mean(axis=0)).ravel(), y.mean()
+    centred = LinearOperator(
+        X.shape,
+        matvec=lambda w: X @ w - x_mean @ w,
+        rmatvec=lambda r: X.T @ r - x_mean * r.sum(),
+        dtype=np.float64,
+    )
+    coef = lsqr(centred, y - y_mean, atol=1e-14, btol=1e-14, iter_lim=100_000)[0]
+    return X @ coef + (y_mean - x_mean @ coef)
 
 
 def one_hot(n_samples, n_levels, n_numeric, seed=0):
@@ -163,7 +182,7 @@ def test_iteration_cap_is_never_a_silent_stop(monkeypatch):
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         model = OneStepRegressor().fit(X, y)
-    reference = LinearRegression(tol=1e-14).fit(X, y).predict(X)
+    reference = exact_sparse_predictions(X, y)
     assert_allclose(model.predict(X), reference, rtol=1e-9)
     # Beyond: the iterate, with a warning.
     monkeypatch.setattr(_sparse_lsq, "EXACT_FALLBACK_MAX_FEATURES", 0)
@@ -189,7 +208,7 @@ def test_benchmark_designs_match_linear_regression(monkeypatch, design):
     def forbidden(*args, **kwargs):
         raise AssertionError("the d × d statistics were formed")
 
-    reference = LinearRegression(tol=1e-14).fit(X, y).predict(X)
+    reference = exact_sparse_predictions(X, y)
     monkeypatch.setattr("onestep_sklearn._kernel.stats.stream_moments", forbidden)
     model = OneStepRegressor().fit(X, y)
     error = np.linalg.norm(model.predict(X) - reference) / np.linalg.norm(reference)
@@ -221,7 +240,7 @@ def test_float32_and_constant_columns():
     assert model.coef_.dtype == np.float32
     # Constant columns do not change the fit: their coefficient is 0.
     assert model.coef_[-2] == 0.0 and model.coef_[-1] == 0.0
-    reference = LinearRegression(tol=1e-14).fit(X, y).predict(X)
+    reference = exact_sparse_predictions(X, y)
     # float32 coefficients and products: float32 rounding of the predictions.
     predictions = model.predict(X.astype(np.float32))
     assert_allclose(predictions, reference, atol=1e-5 * abs(reference).max())
