@@ -94,6 +94,13 @@ class ArraySource(RowArrays):
             stats = stats.with_factor(self.X, self.Y, self.sample_weight)
         return stats
 
+    def group_statistics(self, labels, n_groups):
+        """Centred statistics of each row group (``labels[i]`` the group of
+        row i, -1 for none) in one pass over X; see :func:`group_moments`."""
+        groups = group_moments(self.X, self.Y, self.sample_weight, labels, n_groups)
+        self._check(all(stats.finite for stats in groups))
+        return groups
+
     def data_pass(self, coef, intercept, *, with_y=True, gradient=True):
         Y = self.Y if with_y else None
         return kernel.data_pass(
@@ -191,6 +198,43 @@ class ArraySource(RowArrays):
 
     def targets(self):
         return self.Y.astype(np.float64)
+
+
+# Rows of a group gathered at a time: the copy stays small next to X.
+GROUP_BLOCK_BYTES = 8 << 20
+
+
+def group_moments(X, Y, sample_weight, labels, n_groups):
+    """The centred ``SufficientStats`` of every row group, X read once.
+
+    The block kernel of the statistics (``SufficientStats.from_data``) runs
+    on each group's rows: views of X where a group is one run of rows (K-fold
+    without shuffling), else gathered in blocks of about 8 MB; the blocks of
+    a group merge exactly. Shared by the in-memory and the Dask sources.
+    """
+    n_features, n_outputs = X.shape[1], Y.shape[1]
+    order = np.argsort(labels, kind="stable")
+    bounds = np.searchsorted(labels[order], np.arange(n_groups + 1))
+    rows_per_block = max(256, GROUP_BLOCK_BYTES // (8 * max(n_features, 1)))
+    result = []
+    for group in range(n_groups):
+        rows = order[bounds[group] : bounds[group + 1]]
+        stats = SufficientStats.empty(n_features, n_outputs, True)
+        if rows.size and rows[-1] - rows[0] + 1 == rows.size:
+            rows = slice(int(rows[0]), int(rows[-1]) + 1)
+            blocks = [rows]
+        else:
+            blocks = [
+                rows[start : start + rows_per_block]
+                for start in range(0, rows.size, rows_per_block)
+            ]
+        for block in blocks:
+            part = SufficientStats.from_data(
+                X[block], Y[block], sample_weight[block], True
+            )
+            stats = stats.merge(part)
+        result.append(stats)
+    return result
 
 
 def centre_row_gram(gram, shifted, x_mean, root):
