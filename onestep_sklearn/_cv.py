@@ -1,21 +1,24 @@
 """IterativeGDRegressorCV: the whole learning-rate sweep from fold statistics."""
 
+from dataclasses import dataclass
 from numbers import Integral, Real
 
 import numpy as np
 from sklearn.base import BaseEstimator, RegressorMixin
-from sklearn.metrics import check_scoring
+from sklearn.metrics import check_scoring, get_scorer_names
 from sklearn.model_selection import check_cv
 
 from ._base import BaseMSERegressor
 from ._compat import Interval, StrOptions, _fit_context
 from ._data.dask_checks import is_dask_collection
-from ._iterative import IterativeGDRegressor
+from ._fitted import descent_attributes
 from ._kernel.rates import stability_limit
+from ._solvers.descent import DescentSettings, run_descent
 from ._solvers.folds import FoldGroups, merge_all, split_statistics, without_intercept
 from ._solvers.path import FoldPath
-from ._solvers.schedule import Momentum
-from ._solvers.spectral import statistics_objective
+from ._solvers.plan import DescentPlan, curvatures
+from ._solvers.schedule import Momentum, StepSchedule
+from ._solvers.spectral import SpectralEngine, statistics_objective
 from ._validation import validate_fit_data
 
 # The scores the path computes from the validation statistics, and how.
@@ -112,6 +115,8 @@ class IterativeGDRegressorCV(BaseMSERegressor):
         Intercept of the refit.
     stop_reason_ : str
         Why the refit ended ("max_iter" when it ran its ``n_iter_``).
+    loss_curve_ : list of float
+        The objective after each iteration of the refit.
     n_features_in_ : int
         Number of features seen during ``fit``.
     feature_names_in_ : ndarray of shape (n_features_in_,)
@@ -143,7 +148,7 @@ class IterativeGDRegressorCV(BaseMSERegressor):
         "learning_rates": [Interval(Integral, 2, None, closed="left"), "array-like"],
         "max_iter": [Interval(Integral, 1, None, closed="left")],
         "cv": ["cv_object"],
-        "scoring": [StrOptions({"r2", "neg_mean_squared_error"}), str, callable, None],
+        "scoring": [StrOptions(set(get_scorer_names())), callable, None],
         "alpha": [Interval(Real, 0, None, closed="left")],
         "fit_intercept": ["boolean"],
         "momentum": [Interval(Real, 0, 1, closed="left")],
@@ -208,10 +213,18 @@ class IterativeGDRegressorCV(BaseMSERegressor):
                     "to zero; every split needs rows of positive weight in both."
                 )
         l2 = units.alpha(self.alpha)
-        full = self._full_statistics(source, fold_groups, group_stats)
-        lipschitz = float(max(statistics_objective(full, l2)[2][0][-1], 0.0))
+        full = self._full_statistics(source, fold_groups, group_stats, l2)
+        lipschitz = float(max(full.spectrum[0][-1], 0.0))
         limit = stability_limit(lipschitz, self.momentum, self.nesterov)[0]
         rates = self._rates(units, limit)
+        in_data = np.array([units.rate_to_data(rate) for rate in rates])
+        if not np.all((in_data > 0) & np.isfinite(in_data)):
+            raise ValueError(
+                f"The stability limit of this data, {limit:.3g} in units where "
+                f"X is scaled by {units.x_scale:g}, is a rate that float64 cannot "
+                "hold in the units of X: rescale X (for example with "
+                "StandardScaler) before fitting."
+            )
         moves = Momentum(self.momentum, self.nesterov)
         paths = [
             FoldPath(train, test, l2, rates, self.max_iter, moves, source.dtype)
@@ -231,24 +244,13 @@ class IterativeGDRegressorCV(BaseMSERegressor):
         masked = np.where(eligible[:, None], mean, -np.inf)
         best_rate, best_t = np.unravel_index(int(np.argmax(masked)), masked.shape)
         rate = units.rate_to_data(rates[best_rate])
-        refit = IterativeGDRegressor(
-            learning_rate=rate,
-            max_iter=int(best_t) + 1,
-            tol=None,
-            alpha=self.alpha,
-            fit_intercept=self.fit_intercept,
-            momentum=self.momentum,
-            nesterov=self.nesterov,
-        ).fit(X, y, sample_weight=sample_weight)
+        refit = self._refit(full, l2, rates[best_rate], int(best_t) + 1, units, data)
         self._assign(
             {
-                "coef_": refit.coef_,
-                "intercept_": refit.intercept_,
-                "stop_reason_": refit.stop_reason_,
-                "lipschitz_": refit.lipschitz_,
+                **refit,
                 "learning_rate_": rate,
                 "n_iter_": int(best_t) + 1,
-                "learning_rates_": np.array([units.rate_to_data(r) for r in rates]),
+                "learning_rates_": in_data,
                 "cv_scores_": scores,
                 "best_score_": float(mean[best_rate, best_t]),
                 "diverged_": diverged,
@@ -267,13 +269,55 @@ class IterativeGDRegressorCV(BaseMSERegressor):
             return list(cv.split(X_rows, None, groups))
         return list(cv.split(data.source.X, data.y, groups))
 
-    def _full_statistics(self, source, fold_groups, group_stats):
-        """The statistics of all rows: the merge of the groups when every
-        row is in one, else a pass of their own."""
+    def _full_statistics(self, source, fold_groups, group_stats, l2):
+        """The objective on all rows (``spectral.statistics_objective``) from
+        the merge of the groups when every row is in one, else from a pass
+        of its own."""
         if np.all(fold_groups.labels >= 0):
-            full = merge_all(group_stats)
-            return full if self.fit_intercept else without_intercept(full)
-        return source.statistics(self.fit_intercept)
+            stats = merge_all(group_stats)
+            if not self.fit_intercept:
+                stats = without_intercept(stats)
+        else:
+            stats = source.statistics(self.fit_intercept)
+        return _FullData(*statistics_objective(stats, l2))
+
+    def _refit(self, full, l2, rate, n_iter, units, data):
+        """``IterativeGDRegressor(learning_rate=rate, max_iter=n_iter,
+        tol=None)`` on all rows, run on the statistics already formed (the
+        same engine, stopping rule and fitted attributes as its ``fit``, with
+        no second pass over X)."""
+        n_features, n_outputs = full.objective.x_mean.size, full.objective.y_mean.size
+        coef0 = np.zeros((n_features, n_outputs))
+        moves = Momentum(self.momentum, self.nesterov)
+        schedule = StepSchedule(rate, "constant", 0.25)
+        engine = SpectralEngine(
+            full.objective, coef0, schedule, moves, spectrum=full.spectrum
+        )
+        curvature = curvatures(full.objective, full.spectrum)
+        settings = DescentSettings(
+            max_iter=n_iter,
+            tol=None,
+            n_iter_no_change=1,
+            adaptive=False,
+            monotone=self.momentum == 0,
+        )
+        dtype = data.source.dtype
+        result = run_descent(
+            engine, full.objective, coef0, settings, curvature=curvature, dtype=dtype
+        )
+        plan = DescentPlan(full.objective, engine, None, full.frozen, curvature, rate)
+        attributes = descent_attributes(
+            result,
+            plan,
+            units,
+            coef0,
+            fit_intercept=self.fit_intercept,
+            early_stopping=False,
+            y_ndim=data.y_ndim,
+            dtype=dtype,
+        )
+        kept = ("coef_", "intercept_", "stop_reason_", "lipschitz_", "loss_curve_")
+        return {name: attributes[name] for name in kept}
 
     def _rates(self, units, limit):
         """The rates to score, ascending, in the units of the source."""
@@ -331,6 +375,15 @@ class IterativeGDRegressorCV(BaseMSERegressor):
                         by_iterate[iterate] = scorer(model, X_val, y_val, **extra)
                     scores[i, j, t] = by_iterate[iterate]
         return scores
+
+
+@dataclass(frozen=True)
+class _FullData:
+    """The objective on all rows, its constant columns and its spectrum."""
+
+    objective: object
+    frozen: np.ndarray
+    spectrum: tuple
 
 
 class _Linear(RegressorMixin, BaseEstimator):

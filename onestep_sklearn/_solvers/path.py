@@ -30,7 +30,7 @@ from .stopping import BLOW_UP_FACTOR, EPS
 def r2_scores(sse, sst):
     """``r2_score`` (uniform average, force_finite) of each row of ``sse``
     (..., k) against the validation fold's ``sst`` (k,)."""
-    with np.errstate(divide="ignore", invalid="ignore"):
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         scores = np.where(sst > 0, 1.0 - sse / np.where(sst > 0, sst, 1.0), 0.0)
     scores = np.where((sst == 0) & (sse == 0), 1.0, scores)
     return scores.mean(axis=-1)
@@ -72,60 +72,71 @@ class FoldPath:
         self.rates = np.asarray(rates, dtype=np.float64)
         self.max_iter, self.moves = max_iter, moves
         self._validation_form(val)
-        self._history = None if moves.momentum == 0 else self._momentum_history()
-        self._stops = [
-            self._stop(self._coords_losses(j, coords=False)[1])
-            for j in range(self.rates.size)
-        ]
-        self.stopped_at = np.array([stop for stop, _ in self._stops])
+        # Per rate: the validation SSE of iterates 0..T (w₀ first), and the
+        # stop of its run.
+        self._sse = np.empty((self.rates.size, max_iter + 1, train.xy.shape[1]))
+        self._sse[:, 0] = self.sse(np.zeros_like(self.gamma0))
+        stops = []
+        for block in self._rate_blocks():
+            coords, losses = self._iterates(block)
+            self._sse[block, 1:] = self.sse(coords)
+            stops.extend(self._stop(row) for row in losses)
+        self._stops = stops
+        self.stopped_at = np.array([stop for stop, _ in stops])
         self.diverged = self.stopped_at > 0
 
     # ------------------------------------------------------------------
     # Iterates.
 
-    def _coords_losses(self, j, coords=True):
-        """Eigen-coordinates (T, d, k) (None unless ``coords``) and objective
-        (T,) of iterates 1..T of rate ``j``."""
-        if self._history is not None:
-            history, losses = self._history
-            return history[:, j], losses[:, j]
-        eta = self.rates[j]
-        decay = -eta * self.evals
+    def _rate_blocks(self):
+        """Slices of the rates whose iterates fit in about 32 MB at once."""
+        size = self.max_iter * self.gamma0.size
+        step = max(1, (1 << 22) // max(size, 1))
+        return [slice(j, j + step) for j in range(0, self.rates.size, step)]
+
+    def _iterates(self, block):
+        """Eigen-coordinates (J, T, d, k) and objective (J, T) of iterates
+        1..T for the rates ``self.rates[block]``."""
+        eta = self.rates[block][:, None, None]
+        if self.moves.momentum:
+            return self._momentum(eta)
+        decay = -eta * self.evals  # (J, 1, d)
         steps = np.arange(1, self.max_iter + 1)[:, None]
         with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            # ρᵗ as ±exp(t·log|ρ|): one exp instead of a power per entry
+            # (log1p keeps log ρ accurate for tiny ηλ).
             rho = 1 + decay
-            powers = rho**steps
+            log_abs = np.where(rho >= 0, np.log1p(np.maximum(decay, -1)), np.log(-rho))
+            exponent = steps * log_abs  # (J, T, d)
+            powers = np.exp(exponent)
+            powers = np.where((rho < 0) & (steps % 2 == 1), -powers, powers)
             weights = 0.5 * np.sum(self.gamma0**2, axis=1) * self.inv_evals
             losses = self.f_star + (powers**2) @ weights
-            if not coords:
-                return None, losses
-            log_rho = np.log1p(np.maximum(decay, -1))
             # 1 − ρᵗ, through expm1 where ρ ≥ 0 (accurate for tiny ηλ).
-            done = np.where(rho >= 0, -np.expm1(steps * log_rho), 1 - powers)
-            path = -self.gamma0[None] * (done * self.inv_evals)[:, :, None]
-        return path, losses
+            done = np.where(rho >= 0, -np.expm1(exponent), 1 - powers)
+            coords = -self.gamma0 * (done * self.inv_evals)[..., None]
+        return coords, losses
 
-    def _momentum_history(self):
-        """The engine's recurrence for all rates: (T, R, d, k) and (T, R)."""
+    def _momentum(self, eta):
+        """The spectral engine's recurrence, for the rates ``eta`` (J, 1, 1)."""
         mu, nesterov = self.moves.momentum, self.moves.nesterov
-        eta = self.rates[:, None, None]
         a = mu * mu if nesterov else mu
         b = -(1 + mu) * eta if nesterov else -eta
         lam = self.evals[None, :, None]
         active = (self.inv_evals > 0)[None, :, None]
-        gamma = np.broadcast_to(self.gamma0, (self.rates.size,) + self.gamma0.shape)
-        velocity, shift = np.zeros_like(gamma), np.zeros_like(gamma)
-        coords = np.empty((self.max_iter,) + gamma.shape)
-        losses = np.empty((self.max_iter, self.rates.size))
         inv = self.inv_evals[None, :, None]
+        gamma = np.broadcast_to(self.gamma0, (eta.shape[0],) + self.gamma0.shape)
+        velocity, shift = np.zeros_like(gamma), np.zeros_like(gamma)
+        coords = np.empty((eta.shape[0], self.max_iter) + self.gamma0.shape)
+        losses = np.empty((eta.shape[0], self.max_iter))
         with np.errstate(over="ignore", invalid="ignore"):
             for t in range(self.max_iter):
                 step = a * velocity + b * gamma
                 velocity = mu * velocity - eta * gamma
                 gamma = gamma + lam * step
                 shift = shift + step * active
-                coords[t] = shift
-                losses[t] = self.f_star + 0.5 * np.sum(gamma**2 * inv, axis=(1, 2))
+                coords[:, t] = shift
+                losses[:, t] = self.f_star + 0.5 * np.sum(gamma**2 * inv, axis=(1, 2))
         return coords, losses
 
     def _stop(self, losses):
@@ -158,7 +169,7 @@ class FoldPath:
         iterations (0: w₀), in the units of the statistics."""
         coords = np.zeros_like(self.gamma0)
         if iterate:
-            coords = self._coords_losses(j)[0][iterate - 1]
+            coords = self._iterates(slice(j, j + 1))[0][0, iterate - 1]
         coef = self.basis @ coords
         return coef, self.objective.intercept(coef)
 
@@ -194,14 +205,9 @@ class FoldPath:
         """(n_rates, max_iter) validation scores of every run: ``kind``
         "r2" (``r2_score``) or "mse" (mean squared error per output,
         averaged; in the units of the statistics)."""
-        result = np.empty((self.rates.size, self.max_iter))
-        for j in range(self.rates.size):
-            coords = self._coords_losses(j)[0]
-            start = self.sse(np.zeros_like(self.gamma0))[None]  # iterate 0: w₀
-            sse = np.concatenate((start, self.sse(coords)))
-            if kind == "r2":
-                per_iterate = r2_scores(sse, self.val_sst)
-            else:
-                per_iterate = np.mean(sse, axis=-1) / self.val_sw_sum
-            result[j] = per_iterate[self.iterates(j)]
-        return result
+        if kind == "r2":
+            per_iterate = r2_scores(self._sse, self.val_sst)
+        else:
+            per_iterate = np.mean(self._sse, axis=-1) / self.val_sw_sum
+        kept = np.array([self.iterates(j) for j in range(self.rates.size)])
+        return np.take_along_axis(per_iterate, kept, axis=1)
