@@ -14,9 +14,10 @@ from sklearn.pipeline import Pipeline
 from sklearn.utils.validation import check_is_fitted
 
 from ._compat import check_matplotlib_support
+from ._display_lr_path import LearningRatePathDisplay
 from ._learning_rate import suggest_learning_rate
 
-__all__ = ["LossCurveDisplay", "plot_learning_rate_sweep"]
+__all__ = ["LearningRatePathDisplay", "LossCurveDisplay", "plot_learning_rate_sweep"]
 
 
 def _final_estimator(estimator):
