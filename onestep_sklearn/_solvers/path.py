@@ -8,9 +8,10 @@ iterates on the same statistics with ``spectral.SpectralEngine``) for every
 rate ``η`` and every ``t ≤ max_iter``, and their validation scores.
 
 In the eigenbasis ``H = Q·diag(λ)·Qᵀ`` of the training Hessian, with ``γ₀ =
-Qᵀ∇f(0)``, plain GD after t steps is at ``Qᵀw_t = −γ₀·(1 − (1 − ηλ)ᵗ)/λ``
-(the spectral engine's ``_advance_plain``); with momentum each direction
-follows the engine's 2×2 recurrence, run here for all rates at once. The
+Qᵀ∇f(0)`` and ``z = −γ₀/λ`` the optimum's coordinates, plain GD after t
+steps is at ``Qᵀw_t = z·(1 − ρᵗ)`` with ``ρ = 1 − ηλ`` (the spectral
+engine's ``_advance_plain``); with momentum each direction follows the
+engine's 2×2 recurrence, run here for all rates at once. The
 objective is ``f* + ½·Σ γ²/λ``. A run stops as ``stopping.StopRule`` stops
 it with ``tol=None``: at the first rise of the objective beyond rounding
 (plain GD) or past ``BLOW_UP_FACTOR`` times its scale (momentum), keeping
@@ -18,11 +19,17 @@ its best iterate, so later iterations of that rate repeat the best one.
 
 The validation sum of squares of any ``w`` (the intercept profiled on the
 training rows) is a quadratic form in the validation statistics,
-``c − 2·wᵀb + wᵀAw``, evaluated in the eigenbasis: no pass over X.
+``c − 2·wᵀb + wᵀAw``, evaluated in the eigenbasis: no pass over X. For
+plain GD it is a quadratic form in the powers ``P = ρᵗ`` themselves (shared
+by all outputs): ``sse(z) + P·u + Pᵀ·M·P``, so a (rates × iterations × d)
+array of powers, a product by a d × d matrix and a row sum give every score.
 """
+
+from contextlib import nullcontext
 
 import numpy as np
 
+from .._kernel.sparse_ops import single_threaded_blas
 from .spectral import statistics_objective
 from .stopping import BLOW_UP_FACTOR, EPS
 
@@ -44,8 +51,8 @@ class FoldPath:
     statistics; ``rates`` (n_rates,) are in the units of the statistics.
     ``dtype`` is the dtype of X, which sets the rounding the stopping rule
     allows. After construction: ``lipschitz`` (L of the training fold),
-    ``diverged`` (n_rates,) and ``stopped_at`` (the iteration whose rise
-    stopped each rate, 0 for none) and :meth:`scores`.
+    ``stopped_at`` (n_rates,: the iteration whose objective stopped each
+    rate's run, 0 for none), ``diverged`` and :meth:`scores`.
     """
 
     def __init__(self, train, val, l2_reg_strength, rates, max_iter, moves, dtype):
@@ -62,6 +69,7 @@ class FoldPath:
         zero = np.zeros_like(train.xy)
         loss0, grad0 = objective.loss_gradient(zero)
         self.gamma0 = (basis.T @ grad0) * active[:, None]
+        self.optimum = -self.gamma0 * self.inv_evals[:, None]  # z, (d, k)
         excess = 0.5 * np.sum(self.gamma0**2 * self.inv_evals[:, None])
         self.f_star = max(loss0 - excess, 0.0)
         self.loss0 = loss0
@@ -72,18 +80,30 @@ class FoldPath:
         self.rates = np.asarray(rates, dtype=np.float64)
         self.max_iter, self.moves = max_iter, moves
         self._validation_form(val)
-        # Per rate: the validation SSE of iterates 0..T (w₀ first), and the
-        # stop of its run.
-        self._sse = np.empty((self.rates.size, max_iter + 1, train.xy.shape[1]))
+        # The validation SSE of iterates 0..T of every rate (w₀ first).
+        n_outputs = train.xy.shape[1]
+        self._sse = np.empty((self.rates.size, max_iter + 1, n_outputs))
         self._sse[:, 0] = self.sse(np.zeros_like(self.gamma0))
-        stops = []
-        for block in self._rate_blocks():
-            coords, losses = self._iterates(block)
-            self._sse[block, 1:] = self.sse(coords)
-            stops.extend(self._stop(row) for row in losses)
-        self._stops = stops
-        self.stopped_at = np.array([stop for stop, _ in stops])
+        losses = np.empty((self.rates.size, max_iter))
+        # Which rates' objective can rise (all of them with momentum).
+        self._checked = np.ones(self.rates.size, dtype=bool)
+        # Small products: one BLAS thread does them faster than two that
+        # must be woken for each (as for the Krylov loops).
+        with single_threaded_blas() if self.evals.size <= 128 else nullcontext():
+            self._fill(losses)
+        self.stopped_at, self._best = self._stops(losses)
         self.diverged = self.stopped_at > 0
+
+    def _fill(self, losses):
+        """The validation SSE and the objective of every iterate."""
+        moves = self.moves
+        for block in self._rate_blocks():
+            if moves.momentum:
+                coords, losses[block] = self._momentum(block)
+                self._sse[block, 1:] = self.sse(coords)
+            else:
+                powers, losses[block], self._checked[block] = self._powers(block)
+                self._sse[block, 1:] = self._sse_of_powers(powers)
 
     # ------------------------------------------------------------------
     # Iterates.
@@ -94,31 +114,47 @@ class FoldPath:
         step = max(1, (1 << 22) // max(size, 1))
         return [slice(j, j + step) for j in range(0, self.rates.size, step)]
 
-    def _iterates(self, block):
-        """Eigen-coordinates (J, T, d, k) and objective (J, T) of iterates
-        1..T for the rates ``self.rates[block]``."""
-        eta = self.rates[block][:, None, None]
-        if self.moves.momentum:
-            return self._momentum(eta)
-        decay = -eta * self.evals  # (J, 1, d)
-        steps = np.arange(1, self.max_iter + 1)[:, None]
-        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-            # ρᵗ as ±exp(t·log|ρ|): one exp instead of a power per entry
-            # (log1p keeps log ρ accurate for tiny ηλ).
-            rho = 1 + decay
-            log_abs = np.where(rho >= 0, np.log1p(np.maximum(decay, -1)), np.log(-rho))
-            exponent = steps * log_abs  # (J, T, d)
-            powers = np.exp(exponent)
-            powers = np.where((rho < 0) & (steps % 2 == 1), -powers, powers)
-            weights = 0.5 * np.sum(self.gamma0**2, axis=1) * self.inv_evals
-            losses = self.f_star + (powers**2) @ weights
-            # 1 − ρᵗ, through expm1 where ρ ≥ 0 (accurate for tiny ηλ).
-            done = np.where(rho >= 0, -np.expm1(exponent), 1 - powers)
-            coords = -self.gamma0 * (done * self.inv_evals)[..., None]
-        return coords, losses
+    def _powers(self, block):
+        """``ρᵗ`` (d, J, T), the objective (J, T) of iterates 1..T of plain
+        GD at the rates ``self.rates[block]`` and which of them can rise
+        (the objective is formed only for those, 0 elsewhere).
 
-    def _momentum(self, eta):
-        """The spectral engine's recurrence, for the rates ``eta`` (J, 1, 1)."""
+        By doubling: the powers ``t + 1..2t`` are those of ``1..t`` times
+        ``ρᵗ``, so log₂(T) products of contiguous blocks (relative rounding
+        about log₂(t)·eps) instead of a power per entry.
+        """
+        rho = 1 - np.outer(self.evals, self.rates[block])  # (d, J)
+        powers = np.empty(rho.shape + (self.max_iter,))
+        powers[:, :, 0] = rho
+        filled = 1
+        with np.errstate(over="ignore", invalid="ignore"):
+            while filled < self.max_iter:
+                count = min(filled, self.max_iter - filled)
+                np.multiply(
+                    powers[:, :, :count],
+                    powers[:, :, filled - 1 : filled],
+                    out=powers[:, :, filled : filled + count],
+                )
+                filled += count
+            # With every |ρ| ≤ 1 the objective f* + Σ wᵢ·ρᵢ²ᵗ never rises,
+            # so the stopping rule cannot fire: its values are needed only
+            # for rates past this fold's limit.
+            losses = np.zeros((rho.shape[1], self.max_iter))
+            past = np.flatnonzero(np.any(np.abs(rho) > 1, axis=0))
+            if past.size:
+                weights = 0.5 * np.sum(self.gamma0**2, axis=1) * self.inv_evals
+                unstable = powers[:, past]
+                losses[past] = self.f_star + np.einsum(
+                    "i,ijt->jt", weights, unstable * unstable
+                )
+        rises = np.zeros(rho.shape[1], dtype=bool)
+        rises[past] = True
+        return powers, losses, rises
+
+    def _momentum(self, block):
+        """Eigen-coordinates (J, T, d, k) and objective (J, T) of iterates
+        1..T with momentum: the spectral engine's recurrence."""
+        eta = self.rates[block][:, None, None]
         mu, nesterov = self.moves.momentum, self.moves.nesterov
         a = mu * mu if nesterov else mu
         b = -(1 + mu) * eta if nesterov else -eta
@@ -139,37 +175,44 @@ class FoldPath:
                 losses[:, t] = self.f_star + 0.5 * np.sum(gamma**2 * inv, axis=(1, 2))
         return coords, losses
 
-    def _stop(self, losses):
-        """``(stopped_at, best)``: the iteration whose objective stops the run
-        (0: none) and the iterate kept then (0 is w₀), as ``StopRule``."""
+    def _stops(self, losses):
+        """Per rate, the iteration whose objective stops the run (0: none)
+        and the iterate kept then (0 is w₀), as ``StopRule`` decides them:
+        a rise beyond rounding without momentum, a blow-up with it."""
+        start = np.full((losses.shape[0], 1), self.loss0)
         with np.errstate(invalid="ignore", over="ignore"):
             if self.moves.momentum == 0:
-                before = np.concatenate(([self.loss0], losses[:-1]))
+                before = np.concatenate((start, losses[:, :-1]), axis=1)
                 floor = 1e3 * self.eps * self.scale
                 bad = losses > before * (1 + np.sqrt(self.eps)) + floor
             else:
                 bad = losses > BLOW_UP_FACTOR * self.scale
             bad |= ~np.isfinite(losses)
-        if not bad.any():
-            return 0, self.max_iter
-        first = int(np.argmax(bad))
-        return first + 1, int(np.argmin(np.concatenate(([self.loss0], losses[:first]))))
+        bad &= self._checked[:, None]
+        stopped = bad.any(axis=1)
+        first = np.where(stopped, np.argmax(bad, axis=1), self.max_iter)
+        candidates = np.concatenate((start, losses), axis=1)
+        allowed = np.arange(self.max_iter + 1) <= first[:, None]
+        best = np.argmin(np.where(allowed, candidates, np.inf), axis=1)
+        return np.where(stopped, first + 1, 0), best
 
     def iterates(self, j):
         """The iterate each run of rate ``j`` ends at: entry ``t − 1`` is the
         iterate (0..max_iter) that ``max_iter = t`` keeps."""
-        stopped_at, best = self._stops[j]
         kept = np.arange(1, self.max_iter + 1)
-        if stopped_at:
-            kept[stopped_at - 1 :] = best
+        if self.stopped_at[j]:
+            kept[self.stopped_at[j] - 1 :] = self._best[j]
         return kept
 
     def coef(self, j, iterate):
         """``(coef (d, k), intercept (k,))`` of rate ``j`` after ``iterate``
         iterations (0: w₀), in the units of the statistics."""
         coords = np.zeros_like(self.gamma0)
-        if iterate:
-            coords = self._iterates(slice(j, j + 1))[0][0, iterate - 1]
+        if iterate and self.moves.momentum:
+            coords = self._momentum(slice(j, j + 1))[0][0, iterate - 1]
+        elif iterate:
+            powers = self._powers(slice(j, j + 1))[0][:, 0, iterate - 1]
+            coords = self.optimum * (1 - powers)[:, None]
         coef = self.basis @ coords
         return coef, self.objective.intercept(coef)
 
@@ -177,19 +220,21 @@ class FoldPath:
     # Validation scores.
 
     def _validation_form(self, val):
-        """``c − 2·sᵀb + sᵀAs`` per output in eigen-coordinates ``s``."""
+        """``c − 2·sᵀb + sᵀAs`` per output in eigen-coordinates ``s``, and
+        the same in the powers of plain GD (``s = z·(1 − P)``)."""
         objective = self.objective
         dx = val.x_mean - objective.x_mean
         dy = val.y_mean - objective.y_mean
         sw = val.sw_sum
-        gram = val.xx + sw * np.outer(dx, dx)
-        cross = val.xy + sw * np.outer(dx, dy)
-        self.form = (
-            self.basis.T @ gram @ self.basis,
-            self.basis.T @ cross,
-            val.yy + sw * dy**2,
-        )
+        gram = self.basis.T @ (val.xx + sw * np.outer(dx, dx)) @ self.basis
+        cross = self.basis.T @ (val.xy + sw * np.outer(dx, dy))
+        self.form = (gram, cross, val.yy + sw * dy**2)
         self.val_sst, self.val_sw_sum = val.yy, sw
+        z = self.optimum
+        at_optimum = self.sse(z)
+        slopes = 2 * z * (cross - gram @ z)  # (d, k)
+        curvatures = [np.outer(z[:, k], z[:, k]) * gram for k in range(z.shape[1])]
+        self.power_form = (at_optimum, slopes, curvatures)
 
     def sse(self, coords):
         """Validation Σ s (y − Xw − b)² (..., k) at eigen-coordinates
@@ -200,6 +245,19 @@ class FoldPath:
             quad = np.sum((by_output @ gram) * by_output, axis=-1)
             linear = np.sum(by_output * cross.T, axis=-1)
             return np.maximum(const - 2 * linear + quad, 0.0)
+
+    def _sse_of_powers(self, powers):
+        """Validation SSE (J, T, k) of plain GD from its powers (d, J, T):
+        ``sse(z) + Σᵢ Pᵢ·(uᵢ + (M·P)ᵢ)`` per output."""
+        at_optimum, slopes, curvatures = self.power_form
+        flat = powers.reshape(powers.shape[0], -1)
+        result = np.empty((flat.shape[1], len(curvatures)))
+        with np.errstate(over="ignore", invalid="ignore"):
+            for k, curvature in enumerate(curvatures):
+                product = curvature @ flat
+                product += slopes[:, k : k + 1]
+                result[:, k] = at_optimum[k] + np.einsum("in,in->n", product, flat)
+        return np.maximum(result, 0.0).reshape(powers.shape[1:] + (-1,))
 
     def scores(self, kind):
         """(n_rates, max_iter) validation scores of every run: ``kind``
