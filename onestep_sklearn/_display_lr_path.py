@@ -32,11 +32,12 @@ class LearningRatePathDisplay:
 
     The heat map shows the mean over the splits of ``cv_scores`` on log
     axes (learning rate across, iterations up); the stability limit is a
-    vertical line, the rates past it are hatched (their runs stop at their
-    best iterate, so their scores are finite but they are never chosen) and
-    the chosen point is marked. Beside it, optionally, the validation curve
-    at the chosen iteration: the mean score against the learning rate, with
-    the spread (one standard deviation) over the splits. The diagonal bands
+    vertical line, the rates past it (or past the limit of a training fold)
+    are hatched: their runs stop at their best iterate, so their scores are
+    finite, but they are never chosen. The chosen point is marked. Beside
+    it, optionally, the validation curve at the chosen iteration: the mean
+    score against the learning rate, with the spread (one standard
+    deviation) over the splits. The diagonal bands
     of equal colour are early stopping acting as regularisation: runs with
     the same ``η·t`` end at about the same point.
 
@@ -52,6 +53,10 @@ class LearningRatePathDisplay:
         The chosen rate (``learning_rate_``), marked.
     n_iter : int, default=None
         The chosen number of iterations (``n_iter_``), marked.
+    diverged : array-like of shape (n_learning_rates,), default=None
+        Rates whose run stopped on a rise of the objective on some training
+        fold (``diverged_.any(axis=0)``): below the full data's limit, but
+        past a fold's. Drawn as unstable too.
     score_name : str, default="R²"
         Name of the score, for the colour bar and the curve.
     estimator_name : str, default=None
@@ -105,6 +110,7 @@ class LearningRatePathDisplay:
         stability_limit,
         learning_rate=None,
         n_iter=None,
+        diverged=None,
         score_name="R²",
         estimator_name=None,
     ):
@@ -113,6 +119,7 @@ class LearningRatePathDisplay:
         self.stability_limit = stability_limit
         self.learning_rate = learning_rate
         self.n_iter = n_iter
+        self.diverged = diverged
         self.score_name = score_name
         self.estimator_name = estimator_name
 
@@ -175,14 +182,17 @@ class LearningRatePathDisplay:
         self.colorbar_ = ax.figure.colorbar(self.mesh_, ax=ax)
         self.colorbar_.set_label(f"mean CV {self.score_name}")
         limit = self.stability_limit
-        right = _log_edges(rates)[-1]
+        edges = _log_edges(rates)
         self.limit_line_ = ax.axvline(
             limit, color="crimson", linewidth=2, label=f"stability limit {limit:.3g}"
         )
-        if limit < right:
+        unstable = self._unstable(rates)
+        # From the first unstable cell (or the limit) to the right edge.
+        start = min(limit, edges[np.argmax(unstable)]) if unstable.any() else limit
+        if start < edges[-1]:
             ax.axvspan(
-                limit,
-                right,
+                start,
+                edges[-1],
                 facecolor="none",
                 edgecolor="white",
                 hatch="//",
@@ -214,6 +224,13 @@ class LearningRatePathDisplay:
         self.figure_ = ax.figure
         return self
 
+    def _unstable(self, rates):
+        """Rates past the limit, or past a training fold's."""
+        unstable = rates >= self.stability_limit
+        if self.diverged is not None:
+            unstable = unstable | np.asarray(self.diverged, dtype=bool)
+        return unstable
+
     def _plot_curve(self, ax, rates, scores, iterations):
         """The mean score against the rate at the chosen (or last) iteration."""
         t = self.n_iter if self.n_iter is not None else iterations[-1]
@@ -226,7 +243,7 @@ class LearningRatePathDisplay:
             rates, mean - spread, mean + spread, alpha=0.25, label="± 1 s.d."
         )
         ax.axvline(self.stability_limit, color="crimson", linewidth=2)
-        unstable = rates >= self.stability_limit
+        unstable = self._unstable(rates)
         if unstable.any():
             ax.plot(
                 rates[unstable],
@@ -234,7 +251,7 @@ class LearningRatePathDisplay:
                 marker="x",
                 color="crimson",
                 linestyle="none",
-                label="past the limit",
+                label="unstable (never chosen)",
             )
         if self.learning_rate is not None:
             chosen = int(np.argmin(np.abs(np.log(rates / self.learning_rate))))
@@ -302,6 +319,7 @@ class LearningRatePathDisplay:
             stability_limit=final.stability_limit_,
             learning_rate=final.learning_rate_,
             n_iter=final.n_iter_,
+            diverged=final.diverged_.any(axis=0),
             score_name=score_name,
             estimator_name=type(final).__name__,
         )

@@ -350,3 +350,36 @@ def test_display_draws_the_path(diabetes):
             LearningRatePathDisplay.from_estimator(IterativeGDRegressor().fit(X, y))
     finally:
         plt.close("all")
+
+
+def test_example_script_writes_its_figure(tmp_path, monkeypatch, capsys):
+    matplotlib = pytest.importorskip("matplotlib")
+    matplotlib.use("Agg")
+    import re
+    import runpy
+    from pathlib import Path
+
+    import matplotlib.pyplot as plt
+
+    script = (
+        Path(__file__).resolve().parents[1]
+        / "examples"
+        / "plot_early_stopping_as_regularisation.py"
+    )
+    figure = tmp_path / "path.png"
+    monkeypatch.setattr("sys.argv", [str(script), str(figure)])
+    try:
+        runpy.run_path(str(script), run_name="__main__")
+    finally:
+        plt.close("all")
+    assert figure.read_bytes().startswith(b"\x89PNG\r\n\x1a\n")
+    out = capsys.readouterr().out
+    match = re.search(
+        r"stability limit (\S+); chosen learning_rate (\S+) for (\d+) iterations: "
+        r"mean CV R² (\S+) \(after all 3000 iterations at that rate: (\S+);",
+        out,
+    )
+    assert match, out
+    limit, rate, n_iter, best, at_end = (float(value) for value in match.groups())
+    # Early stopping pays on this design: fewer iterations, a better score.
+    assert rate < limit and n_iter < 3000 and best >= at_end
