@@ -200,40 +200,46 @@ class ArraySource(RowArrays):
         return self.Y.astype(np.float64)
 
 
-# Rows of a group gathered at a time: the copy stays small next to X.
+# Rows read (and, when the groups interleave, gathered) at a time: the copy
+# stays small next to X.
 GROUP_BLOCK_BYTES = 8 << 20
 
 
 def group_moments(X, Y, sample_weight, labels, n_groups):
     """The centred ``SufficientStats`` of every row group, X read once.
 
-    The block kernel of the statistics (``SufficientStats.from_data``) runs
-    on each group's rows: views of X where a group is one run of rows (K-fold
-    without shuffling), else gathered in blocks of about 8 MB; the blocks of
-    a group merge exactly. Shared by the in-memory and the Dask sources.
+    X is read in row blocks of about 8 MB, in order; the rows of a block are
+    put in group order (views when they already are, as for K-fold without
+    shuffling; else one gather of the block, while it is in cache), and the
+    block kernel of the statistics (``SufficientStats.from_data``) runs on
+    each group's rows. The parts of a group merge exactly. Rows labelled -1
+    belong to no group. Shared by the in-memory and the Dask sources.
     """
-    n_features, n_outputs = X.shape[1], Y.shape[1]
-    order = np.argsort(labels, kind="stable")
-    bounds = np.searchsorted(labels[order], np.arange(n_groups + 1))
-    rows_per_block = max(256, GROUP_BLOCK_BYTES // (8 * max(n_features, 1)))
-    result = []
-    for group in range(n_groups):
-        rows = order[bounds[group] : bounds[group + 1]]
-        stats = SufficientStats.empty(n_features, n_outputs, True)
-        if rows.size and rows[-1] - rows[0] + 1 == rows.size:
-            rows = slice(int(rows[0]), int(rows[-1]) + 1)
-            blocks = [rows]
-        else:
-            blocks = [
-                rows[start : start + rows_per_block]
-                for start in range(0, rows.size, rows_per_block)
-            ]
-        for block in blocks:
-            part = SufficientStats.from_data(
-                X[block], Y[block], sample_weight[block], True
-            )
-            stats = stats.merge(part)
-        result.append(stats)
+    n_samples, n_features = X.shape
+    result = [
+        SufficientStats.empty(n_features, Y.shape[1], True) for _ in range(n_groups)
+    ]
+    rows = max(256, GROUP_BLOCK_BYTES // (8 * max(n_features, 1)))
+    groups = np.arange(n_groups + 1)
+    for start in range(0, n_samples, rows):
+        block = slice(start, min(start + rows, n_samples))
+        X_block, Y_block = X[block], Y[block]
+        weights, block_labels = sample_weight[block], labels[block]
+        if np.any(block_labels[1:] < block_labels[:-1]):
+            order = np.argsort(block_labels, kind="stable")
+            X_block, Y_block = X_block[order], Y_block[order]
+            weights, block_labels = weights[order], block_labels[order]
+        bounds = np.searchsorted(block_labels, groups)
+        for group in range(n_groups):
+            first, last = bounds[group], bounds[group + 1]
+            if last > first:
+                part = SufficientStats.from_data(
+                    X_block[first:last],
+                    Y_block[first:last],
+                    weights[first:last],
+                    True,
+                )
+                result[group] = result[group].merge(part)
     return result
 
 
