@@ -15,7 +15,7 @@ from ._fitted import descent_attributes
 from ._kernel.rates import stability_limit
 from ._solvers.descent import DescentSettings, run_descent
 from ._solvers.folds import FoldGroups, merge_all, split_statistics, without_intercept
-from ._solvers.path import FoldPath
+from ._solvers.path import FoldPath, Workspace
 from ._solvers.plan import DescentPlan, curvatures
 from ._solvers.schedule import Momentum, StepSchedule
 from ._solvers.spectral import SpectralEngine, statistics_objective
@@ -226,8 +226,11 @@ class IterativeGDRegressorCV(BaseMSERegressor):
                 "StandardScaler) before fitting."
             )
         moves = Momentum(self.momentum, self.nesterov)
+        workspace = Workspace()
         paths = [
-            FoldPath(train, test, l2, rates, self.max_iter, moves, source.dtype)
+            FoldPath(
+                train, test, l2, rates, self.max_iter, moves, source.dtype, workspace
+            )
             for train, test in pairs
         ]
         scores = self._scores(paths, data, splits, units, sample_weight)

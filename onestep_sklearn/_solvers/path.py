@@ -43,6 +43,27 @@ def r2_scores(sse, sst):
     return scores.mean(axis=-1)
 
 
+class Workspace:
+    """Scratch arrays reused by the paths of all splits of one fit.
+
+    The powers and their products are megabytes per split; allocated afresh
+    each time, their pages are faulted in again (that cost about as much as
+    the arithmetic on them).
+    """
+
+    def __init__(self):
+        self._buffers = {}
+
+    def array(self, name, shape):
+        """An uninitialised float64 array of ``shape`` (a view of a kept
+        buffer, valid until the next call with the same name)."""
+        size = int(np.prod(shape))
+        buffer = self._buffers.get(name)
+        if buffer is None or buffer.size < size:
+            buffer = self._buffers[name] = np.empty(size)
+        return buffer[:size].reshape(shape)
+
+
 class FoldPath:
     """The iterates and validation scores of one split, for all rates.
 
@@ -50,12 +71,16 @@ class FoldPath:
     with an intercept, raw without), ``val`` the validation fold's centred
     statistics; ``rates`` (n_rates,) are in the units of the statistics.
     ``dtype`` is the dtype of X, which sets the rounding the stopping rule
-    allows. After construction: ``lipschitz`` (L of the training fold),
+    allows; ``workspace`` (a :class:`Workspace`) may be shared by the
+    splits of one fit. After construction: ``lipschitz`` (L of the training fold),
     ``stopped_at`` (n_rates,: the iteration whose objective stopped each
     rate's run, 0 for none), ``diverged`` and :meth:`scores`.
     """
 
-    def __init__(self, train, val, l2_reg_strength, rates, max_iter, moves, dtype):
+    def __init__(
+        self, train, val, l2_reg_strength, rates, max_iter, moves, dtype, workspace=None
+    ):
+        self.workspace = Workspace() if workspace is None else workspace
         objective, frozen, (evals, basis) = statistics_objective(train, l2_reg_strength)
         top = max(evals[-1], 0.0)
         active = evals > EPS * evals.size * top
@@ -124,7 +149,7 @@ class FoldPath:
         about log₂(t)·eps) instead of a power per entry.
         """
         rho = 1 - np.outer(self.evals, self.rates[block])  # (d, J)
-        powers = np.empty(rho.shape + (self.max_iter,))
+        powers = self.workspace.array("powers", rho.shape + (self.max_iter,))
         powers[:, :, 0] = rho
         filled = 1
         with np.errstate(over="ignore", invalid="ignore"):
@@ -196,13 +221,18 @@ class FoldPath:
         best = np.argmin(np.where(allowed, candidates, np.inf), axis=1)
         return np.where(stopped, first + 1, 0), best
 
+    def _kept(self):
+        """(n_rates, max_iter): entry ``[j, t − 1]`` is the iterate
+        (0..max_iter) that the run of rate ``j`` with ``max_iter = t`` keeps:
+        ``t``, or its best one once the objective has stopped it."""
+        counts = np.arange(1, self.max_iter + 1)
+        stopped = (self.stopped_at[:, None] > 0) & (counts >= self.stopped_at[:, None])
+        return np.where(stopped, self._best[:, None], counts)
+
     def iterates(self, j):
         """The iterate each run of rate ``j`` ends at: entry ``t − 1`` is the
         iterate (0..max_iter) that ``max_iter = t`` keeps."""
-        kept = np.arange(1, self.max_iter + 1)
-        if self.stopped_at[j]:
-            kept[self.stopped_at[j] - 1 :] = self._best[j]
-        return kept
+        return self._kept()[j]
 
     def coef(self, j, iterate):
         """``(coef (d, k), intercept (k,))`` of rate ``j`` after ``iterate``
@@ -253,8 +283,9 @@ class FoldPath:
         flat = powers.reshape(powers.shape[0], -1)
         result = np.empty((flat.shape[1], len(curvatures)))
         with np.errstate(over="ignore", invalid="ignore"):
+            product = self.workspace.array("product", flat.shape)
             for k, curvature in enumerate(curvatures):
-                product = curvature @ flat
+                np.matmul(curvature, flat, out=product)
                 product += slopes[:, k : k + 1]
                 result[:, k] = at_optimum[k] + np.einsum("in,in->n", product, flat)
         return np.maximum(result, 0.0).reshape(powers.shape[1:] + (-1,))
@@ -267,5 +298,4 @@ class FoldPath:
             per_iterate = r2_scores(self._sse, self.val_sst)
         else:
             per_iterate = np.mean(self._sse, axis=-1) / self.val_sw_sum
-        kept = np.array([self.iterates(j) for j in range(self.rates.size)])
-        return np.take_along_axis(per_iterate, kept, axis=1)
+        return np.take_along_axis(per_iterate, self._kept(), axis=1)
