@@ -13,12 +13,10 @@ from ._compat import Interval, StrOptions, _fit_context
 from ._data.dask_checks import is_dask_collection
 from ._fitted import descent_attributes
 from ._kernel.rates import stability_limit
-from ._solvers.descent import DescentSettings, run_descent
 from ._solvers.folds import FoldGroups, merge_all, split_statistics, without_intercept
-from ._solvers.path import FoldPath, Workspace
-from ._solvers.plan import DescentPlan, curvatures
-from ._solvers.schedule import Momentum, StepSchedule
-from ._solvers.spectral import SpectralEngine, statistics_objective
+from ._solvers.path import FoldPath, Workspace, run_at
+from ._solvers.schedule import Momentum
+from ._solvers.spectral import statistics_objective
 from ._validation import validate_fit_data
 
 # The scores the path computes from the validation statistics, and how.
@@ -184,7 +182,8 @@ class IterativeGDRegressorCV(BaseMSERegressor):
         ----------
         X : {array-like, sparse matrix} of shape (n_samples, n_features)
             Training data (a Dask array is reduced on its workers). Never
-            copied or modified, except the rows of groups the splits gather.
+            modified; read once, one row block at a time (a block is copied
+            into group order when the splits interleave its rows).
         y : array-like of shape (n_samples,) or (n_samples, n_targets)
             Target values.
         sample_weight : array-like of shape (n_samples,), default=None
@@ -289,26 +288,12 @@ class IterativeGDRegressorCV(BaseMSERegressor):
         tol=None)`` on all rows, run on the statistics already formed (the
         same engine, stopping rule and fitted attributes as its ``fit``, with
         no second pass over X)."""
-        n_features, n_outputs = full.objective.x_mean.size, full.objective.y_mean.size
-        coef0 = np.zeros((n_features, n_outputs))
         moves = Momentum(self.momentum, self.nesterov)
-        schedule = StepSchedule(rate, "constant", 0.25)
-        engine = SpectralEngine(
-            full.objective, coef0, schedule, moves, spectrum=full.spectrum
-        )
-        curvature = curvatures(full.objective, full.spectrum)
-        settings = DescentSettings(
-            max_iter=n_iter,
-            tol=None,
-            n_iter_no_change=1,
-            adaptive=False,
-            monotone=self.momentum == 0,
-        )
         dtype = data.source.dtype
-        result = run_descent(
-            engine, full.objective, coef0, settings, curvature=curvature, dtype=dtype
+        result, plan = run_at(
+            full.objective, full.frozen, full.spectrum, rate, n_iter, moves, dtype
         )
-        plan = DescentPlan(full.objective, engine, None, full.frozen, curvature, rate)
+        coef0 = np.zeros_like(full.objective.stats.xy)
         attributes = descent_attributes(
             result,
             plan,

@@ -30,7 +30,10 @@ from contextlib import nullcontext
 import numpy as np
 
 from .._kernel.sparse_ops import single_threaded_blas
-from .spectral import statistics_objective
+from .descent import DescentSettings, run_descent
+from .plan import DescentPlan, curvatures
+from .schedule import StepSchedule
+from .spectral import SpectralEngine, statistics_objective
 from .stopping import BLOW_UP_FACTOR, EPS
 
 
@@ -299,3 +302,25 @@ class FoldPath:
         else:
             per_iterate = np.mean(self._sse, axis=-1) / self.val_sw_sum
         return np.take_along_axis(per_iterate, self._kept(), axis=1)
+
+
+def run_at(objective, frozen, spectrum, rate, n_iter, moves, dtype):
+    """The run of ``IterativeGDRegressor(learning_rate=rate, max_iter=n_iter,
+    tol=None)`` from 0 on statistics already formed: the same engine and
+    stopping rule as its ``fit``. Returns ``(DescentResult, DescentPlan)``."""
+    coef0 = np.zeros_like(objective.stats.xy)
+    engine = SpectralEngine(
+        objective, coef0, StepSchedule(rate, "constant", 0.25), moves, spectrum=spectrum
+    )
+    curvature = curvatures(objective, spectrum)
+    settings = DescentSettings(
+        max_iter=n_iter,
+        tol=None,
+        n_iter_no_change=1,
+        adaptive=False,
+        monotone=moves.momentum == 0,
+    )
+    result = run_descent(
+        engine, objective, coef0, settings, curvature=curvature, dtype=dtype
+    )
+    return result, DescentPlan(objective, engine, None, frozen, curvature, rate)
