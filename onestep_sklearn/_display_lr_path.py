@@ -68,8 +68,9 @@ class LearningRatePathDisplay:
         The heat map.
     colorbar_ : matplotlib Colorbar
         Its colour bar.
-    limit_line_ : matplotlib Line2D
-        The stability limit on the heat map.
+    limit_line_ : matplotlib Line2D or None
+        The stability limit on the heat map (None when it is infinite: a
+        flat objective).
     chosen_ : matplotlib Line2D or None
         The marker of the chosen point.
     curve_ax_ : matplotlib Axes or None
@@ -183,9 +184,14 @@ class LearningRatePathDisplay:
         self.colorbar_.set_label(f"mean CV {self.score_name}")
         limit = self.stability_limit
         edges = _log_edges(rates)
-        self.limit_line_ = ax.axvline(
-            limit, color="crimson", linewidth=2, label=f"stability limit {limit:.3g}"
-        )
+        self.limit_line_ = None
+        if np.isfinite(limit):  # infinite for a flat objective (constant X)
+            self.limit_line_ = ax.axvline(
+                limit,
+                color="crimson",
+                linewidth=2,
+                label=f"stability limit {limit:.3g}",
+            )
         unstable = self._unstable(rates)
         # From the first unstable cell (or the limit) to the right edge.
         start = min(limit, edges[np.argmax(unstable)]) if unstable.any() else limit
@@ -242,7 +248,8 @@ class LearningRatePathDisplay:
         ax.fill_between(
             rates, mean - spread, mean + spread, alpha=0.25, label="± 1 s.d."
         )
-        ax.axvline(self.stability_limit, color="crimson", linewidth=2)
+        if np.isfinite(self.stability_limit):
+            ax.axvline(self.stability_limit, color="crimson", linewidth=2)
         unstable = self._unstable(rates)
         if unstable.any():
             ax.plot(

@@ -383,3 +383,31 @@ def test_example_script_writes_its_figure(tmp_path, monkeypatch, capsys):
     limit, rate, n_iter, best, at_end = (float(value) for value in match.groups())
     # Early stopping pays on this design: fewer iterations, a better score.
     assert rate < limit and n_iter < 3000 and best >= at_end
+
+
+def test_flat_objective_has_no_limit():
+    # Constant X: L = 0, every rate is stable and none moves the coefficients.
+    matplotlib = pytest.importorskip("matplotlib")
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from onestep_sklearn.plotting import LearningRatePathDisplay
+
+    X = np.ones((30, 3))
+    y = np.random.default_rng(0).normal(size=30)
+    reg = IterativeGDRegressorCV(learning_rates=4, max_iter=10).fit(X, y)
+    assert reg.stability_limit_ == np.inf and reg.lipschitz_ == 0.0
+    np.testing.assert_array_equal(reg.coef_, 0.0)
+    assert reg.intercept_ == pytest.approx(y.mean())
+    # The intercept of each training fold, scored on its validation fold.
+    assert_allclose(
+        reg.cv_scores_,
+        reference_scores(X, y, 1.0, 1, KFold(5).split(X))[:, None, None]
+        * np.ones((5, 4, 10)),
+        atol=1e-12,
+    )
+    try:
+        display = LearningRatePathDisplay.from_estimator(reg)
+        assert display.limit_line_ is None
+    finally:
+        plt.close("all")
