@@ -270,7 +270,8 @@ def main(argv=None):
     )
     print(
         "learning rate: the mean learning_rate_ of the fold estimators "
-        "(cross_validate(return_estimator=True))."
+        "(cross_validate(return_estimator=True)); IterativeGDRegressorCV's "
+        "also the mean n_iter_ it chose by its own 5-fold CV in each fold."
     )
     if any(label.endswith("*") for label, _ in results.index):
         print("* did not converge (a ConvergenceWarning was raised)")

@@ -20,7 +20,11 @@ from sklearn.linear_model import LinearRegression, SGDRegressor
 from sklearn.model_selection import KFold, cross_validate
 from sklearn.pipeline import make_pipeline
 
-from onestep_sklearn import IterativeGDRegressor, OneStepRegressor
+from onestep_sklearn import (
+    IterativeGDRegressor,
+    IterativeGDRegressorCV,
+    OneStepRegressor,
+)
 
 N_FOLDS = 5
 # Runs shorter than this print nothing but the table.
@@ -33,6 +37,9 @@ COLUMNS = [
     "iterations (stop)",
 ]
 MAX_REASON_CHARS = 200
+# The learning-rate cell of a row whose rate and iteration count the
+# estimator chooses by its own cross-validation (inside each outer fold).
+CHOSEN_BY_CV = "chosen by CV"
 
 
 def demo_models():
@@ -40,7 +47,9 @@ def demo_models():
 
     ``None`` marks the full-batch gradient rows: their cell is the mean
     ``learning_rate_`` of the fold estimators and they also show the stability
-    limit 2/L.
+    limit 2/L. ``CHOSEN_BY_CV`` marks the row of ``IterativeGDRegressorCV``:
+    its cell is the mean rate and the mean iteration count it chose in the
+    folds.
     """
     sgd = SGDRegressor(random_state=0)
     return [
@@ -56,6 +65,11 @@ def demo_models():
         ),
         ("one Newton step", OneStepRegressor(), "1 (Newton)"),
         ("gradient descent (auto = 1/L)", IterativeGDRegressor(), None),
+        (
+            "gradient descent, rate and iterations by CV",
+            IterativeGDRegressorCV(),
+            CHOSEN_BY_CV,
+        ),
         ("LinearRegression (sklearn)", LinearRegression(), "-"),
         ("SGDRegressor (sklearn)", sgd, f"{sgd.eta0:g} ({sgd.learning_rate})"),
     ]
@@ -110,7 +124,8 @@ def _scored_cells(pipeline, X, y, rate, max_stable):
     """The cells of one row, from ``cross_validate``; raises what a fit raises.
 
     ``rate`` is the learning-rate cell, or ``None`` for a full-batch gradient
-    row (its rate is read from the fold estimators, and it shows 2/L).
+    row (its rate is read from the fold estimators, and it shows 2/L), or
+    ``CHOSEN_BY_CV`` (the rate and iteration count chosen, and 2/L).
     """
     result = cross_validate(
         pipeline,
@@ -122,10 +137,14 @@ def _scored_cells(pipeline, X, y, rate, max_stable):
         return_estimator=True,
     )
     score = result["test_score"]
-    full_batch_gradient = rate is None
+    full_batch_gradient = rate is None or rate == CHOSEN_BY_CV
     if full_batch_gradient:
         fold_rates = [fitted[-1].learning_rate_ for fitted in result["estimator"]]
+        chosen = rate == CHOSEN_BY_CV
         rate = f"{np.mean(fold_rates):.4g}"
+        if chosen:
+            fold_iters = [fitted[-1].n_iter_ for fitted in result["estimator"]]
+            rate += f", {np.mean(fold_iters):.0f} iterations"
     show_limit = full_batch_gradient and max_stable is not None
     n_undefined = int(np.count_nonzero(~np.isfinite(score)))
     finals = [fitted[-1] for fitted in result["estimator"]]

@@ -20,6 +20,7 @@ from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
 from onestep_sklearn import (
     IterativeGDRegressor,
+    IterativeGDRegressorCV,
     OneStepRegressor,
     suggest_learning_rate,
 )
@@ -32,6 +33,7 @@ ROW_CALLS = {
     "one gradient step, exact line search": "OneStepRegressor(solver='gradient')",
     "one Newton step": "OneStepRegressor()",
     "gradient descent (auto = 1/L)": "IterativeGDRegressor()",
+    "gradient descent, rate and iterations by CV": "IterativeGDRegressorCV()",
     "LinearRegression (sklearn)": "LinearRegression()",
     "SGDRegressor (sklearn)": "SGDRegressor(random_state=0)",
 }
@@ -140,6 +142,7 @@ def test_rows_name_their_estimator_calls(default_output):
     namespace = {
         "OneStepRegressor": OneStepRegressor,
         "IterativeGDRegressor": IterativeGDRegressor,
+        "IterativeGDRegressorCV": IterativeGDRegressorCV,
         "LinearRegression": LinearRegression,
         "SGDRegressor": SGDRegressor,
     }
@@ -188,7 +191,10 @@ def test_default_run_learning_rates(default_output):
     facts = suggest_learning_rate(StandardScaler().fit_transform(X))
     gd = rows["gradient descent (auto = 1/L)"]
     assert float(gd[4]) == pytest.approx(facts.auto, rel=2e-2)
-    gradient_rows = ROW_NAMES[:2] + ["gradient descent (auto = 1/L)"]
+    gradient_rows = ROW_NAMES[:2] + [
+        "gradient descent (auto = 1/L)",
+        "gradient descent, rate and iterations by CV",
+    ]
     for name in ROW_NAMES:
         limit = rows[name][5]
         if name in gradient_rows:
@@ -196,6 +202,20 @@ def test_default_run_learning_rates(default_output):
         else:
             assert limit == "-"
     assert f"2/L = {facts.max_stable:.4g}" in default_output
+    # The CV row: the mean rate and iteration count chosen in the five folds.
+    result = cross_validate(
+        make_pipeline(StandardScaler(), IterativeGDRegressorCV()),
+        X,
+        y,
+        cv=CV,
+        return_estimator=True,
+    )
+    chosen = [fitted[-1] for fitted in result["estimator"]]
+    rate = np.mean([fitted.learning_rate_ for fitted in chosen])
+    n_iter = np.mean([fitted.n_iter_ for fitted in chosen])
+    cv_row = rows["gradient descent, rate and iterations by CV"]
+    assert cv_row[4] == f"{rate:.4g}, {n_iter:.0f} iterations"
+    assert all(fitted.learning_rate_ < fitted.stability_limit_ for fitted in chosen)
     assert f"condition number = {facts.condition_number:.4g}" in default_output
 
 
@@ -636,9 +656,10 @@ def test_progress_lines_on_slow_runs(monkeypatch, capsys):
     err = capsys.readouterr().err.splitlines()
     progress = [line for line in err if "cross-validating" in line]
     assert len(progress) == len(ROW_CALLS)
+    n = len(ROW_CALLS)
     for i, (line, call) in enumerate(zip(progress, ROW_CALLS.values()), start=1):
         assert re.fullmatch(
-            rf"\[{i}/6\] cross-validating {re.escape(call)} \(\d+\.\d s elapsed\)",
+            rf"\[{i}/{n}\] cross-validating {re.escape(call)} \(\d+\.\d s elapsed\)",
             line,
         )
 

@@ -6,7 +6,11 @@ from sklearn.utils.estimator_checks import (
     parametrize_with_checks,
 )
 
-from onestep_sklearn import IterativeGDRegressor, OneStepRegressor
+from onestep_sklearn import (
+    IterativeGDRegressor,
+    IterativeGDRegressorCV,
+    OneStepRegressor,
+)
 
 ESTIMATORS = [
     OneStepRegressor(),
@@ -17,6 +21,7 @@ ESTIMATORS = [
     IterativeGDRegressor(precompute=False),
     IterativeGDRegressor(momentum=0.9, nesterov=True),
     IterativeGDRegressor(batch_size=8, random_state=0, max_iter=200),
+    IterativeGDRegressorCV(),
 ]
 
 _MINIBATCH_REASON = (
@@ -39,6 +44,8 @@ def test_sklearn_compatible(estimator, check):
     check(estimator)
 
 
-@pytest.mark.parametrize("Estimator", [OneStepRegressor, IterativeGDRegressor])
+@pytest.mark.parametrize(
+    "Estimator", [OneStepRegressor, IterativeGDRegressor, IterativeGDRegressorCV]
+)
 def test_param_validation(Estimator):
     check_param_validation(Estimator.__name__, Estimator())

@@ -23,7 +23,7 @@ from .._kernel.factor import qr_factor, stack_factors
 from .._kernel.stats import SufficientStats
 from .._kernel.units import Units
 from .dask_checks import InputCheck, _extremes, nonfinite_message, raise_overflow
-from .memory import centre_row_gram
+from .memory import centre_row_gram, group_moments
 from .protocol import RowArrays
 
 # --------------------------------------------------------------------------
@@ -32,13 +32,36 @@ from .protocol import RowArrays
 
 def _stats_block(X, Y, sample_weight, fit_intercept, with_factor, shifts):
     stats = SufficientStats.from_data(X, Y, sample_weight, fit_intercept, shifts)
-    suspect = not (stats.finite and np.isfinite(stats.yy).all()) or stats.sw_sum == 0
+    suspect = _suspect(stats)
     if with_factor and not suspect:
         stats = stats.with_factor(X, Y, sample_weight)
+    return stats, _block_check(X, Y, sample_weight, stats, suspect)
+
+
+def _suspect(stats):
+    return not (stats.finite and np.isfinite(stats.yy).all()) or stats.sw_sum == 0
+
+
+def _block_check(X, Y, sample_weight, stats, suspect):
     # Columns with (next to) no sum of squares: constant, or underflowed.
     flat = np.diag(stats.xx) <= np.finfo(np.float64).tiny * max(stats.sw_sum, 1.0)
     tiny, _ = _extremes(X, flat)  # large values show as non-finite statistics
-    return stats, InputCheck.of(X, Y, sample_weight, suspect, (tiny, False))
+    return InputCheck.of(X, Y, sample_weight, suspect, (tiny, False))
+
+
+def _groups_block(X, Y, sample_weight, labels, n_groups):
+    """The statistics of each row group within a block (the in-memory
+    kernel), and the check of the block's values."""
+    groups = group_moments(X, Y, sample_weight, labels, n_groups)
+    whole = SufficientStats.empty(X.shape[1], Y.shape[1], True)
+    for stats in groups:
+        whole = whole.merge(stats)
+    return groups, _block_check(X, Y, sample_weight, whole, _suspect(whole))
+
+
+def _merge_groups_checked(left, right):
+    merged = [a.merge(b) for a, b in zip(left[0], right[0])]
+    return merged, left[1].merge(right[1])
 
 
 def _merge_checked(left, right):
@@ -172,6 +195,30 @@ class DaskSource(RowArrays):
             x_finite = np.isfinite(stats.xx).all() and np.isfinite(stats.x_mean).all()
             raise_overflow("y" if x_finite else "X")
         return stats
+
+    def group_statistics(self, labels, n_groups):
+        """Centred statistics of each row group (``labels[i]`` the group of
+        row i, -1 for none): one reduction, the labels shipped with the row
+        blocks."""
+        import dask
+        import dask.array as da
+
+        label_blocks = da.from_array(labels, chunks=(self.X.chunks[0],))
+        apply = dask.delayed(_groups_block, pure=True)
+        merge = dask.delayed(_merge_groups_checked, pure=True)
+        parts = [
+            apply(*block, group, n_groups)
+            for block, group in zip(self.blocks(), label_blocks.to_delayed().ravel())
+        ]
+        while len(parts) > 1:
+            pairs = [merge(a, b) for a, b in zip(parts[::2], parts[1::2])]
+            parts = pairs + parts[len(pairs) * 2 :]
+        groups, check = dask.compute(parts[0])[0]
+        total = sum(stats.sw_sum for stats in groups)
+        check.raise_for_values(total)
+        if not all(stats.finite and np.isfinite(stats.yy).all() for stats in groups):
+            raise_overflow("X")
+        return groups
 
     def data_pass(self, coef, intercept, *, with_y=True, gradient=True):
         return reduce_blocks(self, _pass_block, _add, coef, intercept, with_y, gradient)

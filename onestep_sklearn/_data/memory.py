@@ -100,6 +100,13 @@ class ArraySource(RowArrays):
             stats = stats.with_factor(self.X, self.Y, self.sample_weight)
         return stats
 
+    def group_statistics(self, labels, n_groups):
+        """Centred statistics of each row group (``labels[i]`` the group of
+        row i, -1 for none) in one pass over X; see :func:`group_moments`."""
+        groups = group_moments(self.X, self.Y, self.sample_weight, labels, n_groups)
+        self._check(all(stats.finite for stats in groups))
+        return groups
+
     def data_pass(self, coef, intercept, *, with_y=True, gradient=True):
         Y = self.Y if with_y else None
         return kernel.data_pass(
@@ -214,6 +221,49 @@ class ArraySource(RowArrays):
 
     def targets(self):
         return self.Y.astype(np.float64)
+
+
+# Rows read (and, when the groups interleave, gathered) at a time: the copy
+# stays small next to X.
+GROUP_BLOCK_BYTES = 8 << 20
+
+
+def group_moments(X, Y, sample_weight, labels, n_groups):
+    """The centred ``SufficientStats`` of every row group, X read once.
+
+    X is read in row blocks of about 8 MB, in order; the rows of a block are
+    put in group order (views when they already are, as for K-fold without
+    shuffling; else one gather of the block, while it is in cache), and the
+    block kernel of the statistics (``SufficientStats.from_data``) runs on
+    each group's rows. The parts of a group merge exactly. Rows labelled -1
+    belong to no group. Shared by the in-memory and the Dask sources.
+    """
+    n_samples, n_features = X.shape
+    result = [
+        SufficientStats.empty(n_features, Y.shape[1], True) for _ in range(n_groups)
+    ]
+    rows = max(256, GROUP_BLOCK_BYTES // (8 * max(n_features, 1)))
+    groups = np.arange(n_groups + 1)
+    for start in range(0, n_samples, rows):
+        block = slice(start, min(start + rows, n_samples))
+        X_block, Y_block = X[block], Y[block]
+        weights, block_labels = sample_weight[block], labels[block]
+        if np.any(block_labels[1:] < block_labels[:-1]):
+            order = np.argsort(block_labels, kind="stable")
+            X_block, Y_block = X_block[order], Y_block[order]
+            weights, block_labels = weights[order], block_labels[order]
+        bounds = np.searchsorted(block_labels, groups)
+        for group in range(n_groups):
+            first, last = bounds[group], bounds[group + 1]
+            if last > first:
+                part = SufficientStats.from_data(
+                    X_block[first:last],
+                    Y_block[first:last],
+                    weights[first:last],
+                    True,
+                )
+                result[group] = result[group].merge(part)
+    return result
 
 
 def centre_row_gram(gram, shifted, x_mean, root):

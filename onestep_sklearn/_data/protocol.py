@@ -40,6 +40,10 @@ class DataSource(Protocol):
         """The sufficient statistics of all rows (and their QR factor), about
         the given ``shifts`` ``(c, c_y)`` when set (``partial_fit``)."""
 
+    def group_statistics(self, labels, n_groups: int) -> list[SufficientStats]:
+        """Centred statistics of each row group (``labels[i]`` in
+        ``range(n_groups)``, or -1: in none), in one pass over X."""
+
     def data_pass(
         self, coef, intercept, *, with_y: bool = True, gradient: bool = True
     ) -> tuple[np.ndarray, np.ndarray | None, np.ndarray]:

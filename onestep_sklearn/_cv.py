@@ -1,0 +1,387 @@
+"""IterativeGDRegressorCV: the whole learning-rate sweep from fold statistics."""
+
+from dataclasses import dataclass
+from numbers import Integral, Real
+
+import numpy as np
+from sklearn.base import BaseEstimator, RegressorMixin
+from sklearn.metrics import check_scoring, get_scorer_names
+from sklearn.model_selection import check_cv
+
+from ._base import BaseMSERegressor
+from ._compat import Interval, StrOptions, _fit_context
+from ._data.dask_checks import is_dask_collection
+from ._fitted import descent_attributes
+from ._kernel.rates import stability_limit
+from ._solvers.folds import FoldGroups, merge_all, split_statistics, without_intercept
+from ._solvers.path import FoldPath, Workspace, run_at
+from ._solvers.schedule import Momentum
+from ._solvers.spectral import statistics_objective
+from ._validation import validate_fit_data
+
+# The scores the path computes from the validation statistics, and how.
+_BUILT_IN = {
+    None: ("r2", 1.0),
+    "r2": ("r2", 1.0),
+    "neg_mean_squared_error": ("mse", -1.0),
+}
+# A grid of n rates spans LOWEST·limit to PAST·limit (geometric).
+LOWEST, PAST = 1e-3, 1.25
+
+
+class IterativeGDRegressorCV(BaseMSERegressor):
+    """Gradient descent with its learning rate and iteration count chosen by
+    cross-validation, every rate × every iteration at once.
+
+    For each split of ``cv`` it computes the validation score that
+    ``IterativeGDRegressor(learning_rate=η, max_iter=t, tol=None)``, fitted on
+    the training part, gets on the validation part, for every rate ``η`` of
+    ``learning_rates`` and every ``t ≤ max_iter``: from one pass over X (the
+    sufficient statistics of the folds, whose merges give every training
+    part exactly) and the closed-form iterates of full-batch gradient
+    descent in the eigenbasis of each training Hessian. It then selects the
+    rate and the iteration count with the best mean score among the stable
+    rates and refits ``IterativeGDRegressor`` on all rows with them. Early
+    stopping acts as regularisation (gradient descent at rate η for t steps
+    behaves like ridge with a penalty of about ``1/(ηt)``), so the best
+    iteration count is often smaller than ``max_iter`` on noisy data.
+
+    The scores are those of the runs themselves, not an approximation: a
+    rate past a fold's stability limit stops at its best iterate, as the
+    estimator does, so every score is finite. Such rates are shown in
+    ``cv_scores_`` but never chosen.
+
+    As the last step of a :class:`~sklearn.pipeline.Pipeline` it sees the
+    transformed data: the folds are those of the data it is given, and the
+    steps before it are fitted once, on all rows (as for ``RidgeCV``). Wrap
+    the whole pipeline in a search to refit them per fold.
+
+    Parameters
+    ----------
+    learning_rates : int >= 2 or array-like of float > 0, default=20
+        An int: that many rates on a geometric grid from ``1e-3`` times the
+        stability limit of the full data (``2/L``, ``2(1+μ)/L`` with
+        heavy-ball momentum ``μ``, ``2(1+μ)/((1+2μ)L)`` with Nesterov's) to
+        ``1.25`` times it. An array: these rates (sorted ascending).
+    max_iter : int >= 1, default=1000
+        Largest number of iterations scored; every count from 1 to
+        ``max_iter`` is a candidate.
+    cv : int, cross-validation generator or iterable, default=None
+        As in scikit-learn's ``check_cv``: None is 5-fold, an int the number
+        of folds (``KFold``), or a splitter, or an iterable of
+        ``(train, test)`` index arrays.
+    scoring : str, callable or None, default=None
+        None or "r2": R² (``r2_score``); "neg_mean_squared_error": minus the
+        mean squared error. Both come from the validation folds' statistics
+        (no pass over X). Any other scorer is called on the predictions of
+        every rate and iteration of every fold (``n_splits × n_rates ×
+        max_iter`` calls, in-memory data only): it is never replaced by R².
+        With ``sample_weight`` the scores are weighted by the validation
+        rows' weights.
+    alpha : float >= 0, default=0.0
+        L2 penalty strength, as in ``IterativeGDRegressor``.
+    fit_intercept : bool, default=True
+        Whether to fit an intercept (never penalised).
+    momentum : float in [0, 1), default=0.0
+        Heavy-ball momentum ``μ``.
+    nesterov : bool, default=False
+        Use Nesterov's accelerated form of the momentum.
+
+    Attributes
+    ----------
+    learning_rate_ : float
+        The chosen learning rate.
+    n_iter_ : int
+        The chosen number of iterations (the refit runs exactly this many).
+    learning_rates_ : ndarray of shape (n_learning_rates,)
+        The rates scored, ascending.
+    cv_scores_ : ndarray of shape (n_splits, n_learning_rates, max_iter)
+        ``cv_scores_[i, j, t - 1]``: the validation score of split ``i``
+        after ``t`` iterations at rate ``learning_rates_[j]``.
+    best_score_ : float
+        The mean over the splits of the score at the chosen point.
+    diverged_ : ndarray of shape (n_splits, n_learning_rates)
+        Whether the rate's run on the split's training part stopped because
+        the objective rose (past that part's stability limit).
+    stability_limit_ : float
+        The largest stable rate of the full data (see ``learning_rates``).
+    lipschitz_ : float
+        ``L``, the largest eigenvalue of the full-data Hessian.
+    coef_ : ndarray of shape (n_features,) or (n_targets, n_features)
+        Coefficients of the refit.
+    intercept_ : float or ndarray of shape (n_targets,)
+        Intercept of the refit.
+    stop_reason_ : str
+        Why the refit ended ("max_iter" when it ran its ``n_iter_``).
+    loss_curve_ : list of float
+        The objective after each iteration of the refit.
+    n_features_in_ : int
+        Number of features seen during ``fit``.
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Names of features seen during ``fit``, for string column names only.
+
+    See Also
+    --------
+    IterativeGDRegressor : Gradient descent at one learning rate.
+    sklearn.linear_model.RidgeCV : Ridge regression with built-in
+        cross-validation of the penalty.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_diabetes
+    >>> from sklearn.preprocessing import scale
+    >>> from onestep_sklearn import IterativeGDRegressorCV
+    >>> X, y = load_diabetes(return_X_y=True)
+    >>> reg = IterativeGDRegressorCV(learning_rates=10, max_iter=200)
+    >>> reg = reg.fit(scale(X), y)
+    >>> reg.cv_scores_.shape
+    (5, 10, 200)
+    >>> bool(reg.learning_rate_ < reg.stability_limit_)
+    True
+    >>> round(float(reg.best_score_), 3)
+    0.482
+    """
+
+    _parameter_constraints: dict = {
+        "learning_rates": [Interval(Integral, 2, None, closed="left"), "array-like"],
+        "max_iter": [Interval(Integral, 1, None, closed="left")],
+        "cv": ["cv_object"],
+        "scoring": [StrOptions(set(get_scorer_names())), callable, None],
+        "alpha": [Interval(Real, 0, None, closed="left")],
+        "fit_intercept": ["boolean"],
+        "momentum": [Interval(Real, 0, 1, closed="left")],
+        "nesterov": ["boolean"],
+    }
+
+    def __init__(
+        self,
+        *,
+        learning_rates=20,
+        max_iter=1000,
+        cv=None,
+        scoring=None,
+        alpha=0.0,
+        fit_intercept=True,
+        momentum=0.0,
+        nesterov=False,
+    ):
+        self.learning_rates = learning_rates
+        self.max_iter = max_iter
+        self.cv = cv
+        self.scoring = scoring
+        self.alpha = alpha
+        self.fit_intercept = fit_intercept
+        self.momentum = momentum
+        self.nesterov = nesterov
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y, sample_weight=None, groups=None):
+        """Score every learning rate and iteration count, then refit.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Training data (a Dask array is reduced on its workers). Never
+            modified; read once, one row block at a time (a block is copied
+            into group order when the splits interleave its rows).
+        y : array-like of shape (n_samples,) or (n_samples, n_targets)
+            Target values.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Non-negative weights: of the training objectives and of the
+            validation scores.
+        groups : array-like of shape (n_samples,), default=None
+            Group labels for a group splitter (``GroupKFold``).
+
+        Returns
+        -------
+        self : object
+            Fitted estimator.
+        """
+        data = validate_fit_data(self, X, y, sample_weight, reset=True)
+        units = data.source.extreme_units()
+        source = data.source.rescaled(units)
+        splits = self._splits(data, groups)
+        fold_groups = FoldGroups.from_splits(splits, source.n_samples)
+        group_stats = source.group_statistics(fold_groups.labels, fold_groups.n_groups)
+        pairs = split_statistics(fold_groups, group_stats, self.fit_intercept)
+        for number, (train, test) in enumerate(pairs):
+            if not (train.sw_sum > 0 and test.sw_sum > 0):
+                raise ValueError(
+                    f"cv split {number}: the sample weights of its training "
+                    f"({train.sw_sum:g}) or validation ({test.sw_sum:g}) rows sum "
+                    "to zero; every split needs rows of positive weight in both."
+                )
+        l2 = units.alpha(self.alpha)
+        full = self._full_statistics(source, fold_groups, group_stats, l2)
+        lipschitz = float(max(full.spectrum[0][-1], 0.0))
+        limit = stability_limit(lipschitz, self.momentum, self.nesterov)[0]
+        rates = self._rates(units, limit)
+        in_data = np.array([units.rate_to_data(rate) for rate in rates])
+        if not np.all((in_data > 0) & np.isfinite(in_data)):
+            raise ValueError(
+                f"The stability limit of this data, {limit:.3g} in units where "
+                f"X is scaled by {units.x_scale:g}, is a rate that float64 cannot "
+                "hold in the units of X: rescale X (for example with "
+                "StandardScaler) before fitting."
+            )
+        moves = Momentum(self.momentum, self.nesterov)
+        workspace = Workspace()
+        paths = [
+            FoldPath(
+                train, test, l2, rates, self.max_iter, moves, source.dtype, workspace
+            )
+            for train, test in pairs
+        ]
+        scores = self._scores(paths, data, splits, units, sample_weight)
+        diverged = np.array([path.diverged for path in paths])
+        mean = scores.mean(axis=0)
+        eligible = (rates < limit) & ~diverged.any(axis=0)
+        if not eligible.any():
+            raise ValueError(
+                f"learning_rates: every rate (the smallest is "
+                f"{units.rate_to_data(rates[0]):.3g}) is past the stability limit "
+                f"{units.rate_to_data(limit):.3g} of the data or of a training "
+                "fold; pass smaller rates, or an int for a grid below the limit."
+            )
+        masked = np.where(eligible[:, None], mean, -np.inf)
+        best_rate, best_t = np.unravel_index(int(np.argmax(masked)), masked.shape)
+        rate = units.rate_to_data(rates[best_rate])
+        refit = self._refit(full, l2, rates[best_rate], int(best_t) + 1, units, data)
+        self._assign(
+            {
+                **refit,
+                "learning_rate_": rate,
+                "n_iter_": int(best_t) + 1,
+                "learning_rates_": in_data,
+                "cv_scores_": scores,
+                "best_score_": float(mean[best_rate, best_t]),
+                "diverged_": diverged,
+                "stability_limit_": units.rate_to_data(limit),
+            }
+        )
+        return self
+
+    def _splits(self, data, groups):
+        """The list of ``(train, test)`` index arrays of ``cv``."""
+        cv = check_cv(self.cv, data.y, classifier=False)
+        n_samples = data.source.n_samples
+        if is_dask_collection(data.X):
+            # Splitters need the number of rows only (and groups).
+            X_rows = np.broadcast_to(np.float64(0), (n_samples, 1))
+            return list(cv.split(X_rows, None, groups))
+        return list(cv.split(data.source.X, data.y, groups))
+
+    def _full_statistics(self, source, fold_groups, group_stats, l2):
+        """The objective on all rows (``spectral.statistics_objective``) from
+        the merge of the groups when every row is in one, else from a pass
+        of its own."""
+        if np.all(fold_groups.labels >= 0):
+            stats = merge_all(group_stats)
+            if not self.fit_intercept:
+                stats = without_intercept(stats)
+        else:
+            stats = source.statistics(self.fit_intercept)
+        return _FullData(*statistics_objective(stats, l2))
+
+    def _refit(self, full, l2, rate, n_iter, units, data):
+        """``IterativeGDRegressor(learning_rate=rate, max_iter=n_iter,
+        tol=None)`` on all rows, run on the statistics already formed (the
+        same engine, stopping rule and fitted attributes as its ``fit``, with
+        no second pass over X)."""
+        moves = Momentum(self.momentum, self.nesterov)
+        dtype = data.source.dtype
+        result, plan = run_at(
+            full.objective, full.frozen, full.spectrum, rate, n_iter, moves, dtype
+        )
+        coef0 = np.zeros_like(full.objective.stats.xy)
+        attributes = descent_attributes(
+            result,
+            plan,
+            units,
+            coef0,
+            fit_intercept=self.fit_intercept,
+            early_stopping=False,
+            y_ndim=data.y_ndim,
+            dtype=dtype,
+        )
+        kept = ("coef_", "intercept_", "stop_reason_", "lipschitz_", "loss_curve_")
+        return {name: attributes[name] for name in kept}
+
+    def _rates(self, units, limit):
+        """The rates to score, ascending, in the units of the source."""
+        if isinstance(self.learning_rates, Integral):
+            top = limit if np.isfinite(limit) else 2.0
+            return np.geomspace(LOWEST * top, PAST * top, int(self.learning_rates))
+        rates = np.asarray(self.learning_rates, dtype=np.float64)
+        if rates.ndim != 1 or rates.size == 0 or not np.all(np.isfinite(rates)):
+            raise ValueError(
+                f"learning_rates must be a 1-D array of finite rates, got "
+                f"{self.learning_rates!r}."
+            )
+        if not np.all(rates > 0):
+            raise ValueError(
+                f"learning_rates must be positive, got {rates.min()} among them."
+            )
+        return np.sort([units.rate_from_data(r) for r in rates])
+
+    def _scores(self, paths, data, splits, units, sample_weight):
+        """``cv_scores_``: from the statistics, or by the user's scorer."""
+        if self.scoring in _BUILT_IN:
+            kind, sign = _BUILT_IN[self.scoring]
+            scores = np.array([path.scores(kind) for path in paths])
+            if kind == "mse":
+                scores = scores * units.loss_to_data(1.0)
+            return sign * scores
+        if is_dask_collection(data.X):
+            raise ValueError(
+                f"scoring={self.scoring!r} needs the predictions of every run, "
+                "which is supported on in-memory data only; on Dask arrays use "
+                "scoring=None (R²) or 'neg_mean_squared_error'."
+            )
+        return self._scores_by_scorer(paths, data, splits, units, sample_weight)
+
+    def _scores_by_scorer(self, paths, data, splits, units, sample_weight):
+        scorer = check_scoring(self, scoring=self.scoring)
+        X, Y = data.source.X, data.source.Y
+        weights = None if sample_weight is None else data.source.sample_weight
+        scores = np.empty((len(paths), paths[0].rates.size, self.max_iter))
+        for i, (path, (_, test)) in enumerate(zip(paths, splits)):
+            X_val = X[test]
+            y_val = Y[test] if data.y_ndim == 2 else Y[test, 0]
+            extra = {} if weights is None else {"sample_weight": weights[test]}
+            for j in range(path.rates.size):
+                kept = path.iterates(j)
+                by_iterate = {}
+                for t, iterate in enumerate(kept):
+                    if iterate not in by_iterate:
+                        coef, intercept = path.coef(j, iterate)
+                        model = _Linear(
+                            units.coef_to_data(coef),
+                            units.intercept_to_data(intercept),
+                            data.y_ndim,
+                        )
+                        by_iterate[iterate] = scorer(model, X_val, y_val, **extra)
+                    scores[i, j, t] = by_iterate[iterate]
+        return scores
+
+
+@dataclass(frozen=True)
+class _FullData:
+    """The objective on all rows, its constant columns and its spectrum."""
+
+    objective: object
+    frozen: np.ndarray
+    spectrum: tuple
+
+
+class _Linear(RegressorMixin, BaseEstimator):
+    """The predictions of one run (``coef`` (d, k), ``intercept`` (k,)), for
+    a scorer."""
+
+    def __init__(self, coef, intercept, y_ndim):
+        self.coef, self.intercept, self.y_ndim = coef, intercept, y_ndim
+
+    def predict(self, X):
+        with np.errstate(over="ignore", invalid="ignore"):
+            y_pred = np.asarray(X @ self.coef) + self.intercept
+        return y_pred if self.y_ndim == 2 else y_pred[:, 0]
