@@ -164,13 +164,13 @@ def _scored_cells(pipeline, X, y, rate, max_stable):
 
 
 def _iterations_cell(finals):
-    """Iterations of the fold fits (their median) and why they stopped (the
+    """Iterations of the fold fits (their mean) and why they stopped (the
     commonest ``stop_reason_``), for the estimators that record them."""
     if not all(hasattr(model, "stop_reason_") for model in finals):
         return "-"
     reasons = [model.stop_reason_ for model in finals]
     commonest = max(set(reasons), key=reasons.count)
-    return f"{int(np.median([model.n_iter_ for model in finals]))} ({commonest})"
+    return f"{np.mean([model.n_iter_ for model in finals]):.0f} ({commonest})"
 
 
 def _failed_cells(exc):
