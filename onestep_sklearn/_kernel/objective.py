@@ -162,19 +162,6 @@ def weighted_sq_norms(X, vec, offset, sample_weight):
     return sq
 
 
-def cross_moments(X, columns):
-    """``Xᵀ @ columns`` in one blockwise pass, accumulated in float64.
-
-    ``columns`` (n, m) is cast to the dtype of ``X`` so that the products run
-    at the speed of the data; per-block sums go into a float64 total.
-    """
-    columns = np.asarray(columns, dtype=X.dtype)
-    total = np.zeros((X.shape[1], columns.shape[1]), dtype=np.float64)
-    for rows in row_blocks(X, block_bytes=BLOCK_BYTES, stored=True):
-        total += X[rows].T @ columns[rows]
-    return total
-
-
 @np.errstate(all="ignore")
 def moments_at_zero(X, Y, sample_weight, y_mean):
     """The sums behind the gradient at w = 0, from one pass over ``X``.
@@ -184,18 +171,31 @@ def moments_at_zero(X, Y, sample_weight, y_mean):
     ȳ), s]``. Returns ``(moments, weighted_sum, sq)``: that product (d, k+1),
     ``Σ s(y − ȳ)`` and ``Σ s (y − ȳ)²`` (k,). Sums over row blocks add up, so
     a distributed pass sums them; :func:`gradient_terms_at_zero` finishes.
+
+    The columns ``[s(y − ȳ), s]`` are built one row block at a time in a
+    reused buffer (no n-sized copy), in the dtype of ``X`` so that the
+    products run at the speed of the data; every sum accumulates in float64.
+    Blocks of BLOCK_BYTES: the product reads each block once, from memory.
     """
     n_outputs = Y.shape[1]
-    # The columns [s·(y − ȳ), s], built in place (no other n-sized copies).
-    columns = np.empty((X.shape[0], n_outputs + 1), dtype=X.dtype)
-    np.subtract(Y, y_mean, out=columns[:, :n_outputs], casting="unsafe")
-    columns[:, :n_outputs] *= sample_weight[:, None]
-    columns[:, n_outputs] = sample_weight
-    moments = cross_moments(X, columns)
-    weighted = columns[:, :n_outputs]
-    weighted_sum = weighted.sum(axis=0, dtype=np.float64)
-    # Σ s (y − ȳ)² = Σ s(y − ȳ)·y − ȳ·Σ s(y − ȳ), without a temporary.
-    sq = np.einsum("ij,ij->j", weighted, Y, dtype=np.float64) - y_mean * weighted_sum
+    moments = np.zeros((X.shape[1], n_outputs + 1))
+    weighted_sum = np.zeros(n_outputs)
+    sq = np.zeros(n_outputs)
+    buffer = None
+    for rows in row_blocks(X, stored=True):
+        weights = sample_weight[rows]
+        if buffer is None:
+            buffer = np.empty((weights.shape[0], n_outputs + 1), dtype=X.dtype)
+        columns = buffer[: weights.shape[0]]
+        centred = columns[:, :n_outputs]
+        np.subtract(Y[rows], y_mean, out=centred, casting="unsafe")
+        # Rows of weight 0 add exact zeros, even with a huge y (never inf·0).
+        centred[weights == 0] = 0
+        sq += np.einsum("ij,ij,i->j", centred, centred, weights, dtype=np.float64)
+        centred *= weights[:, None]
+        columns[:, n_outputs] = weights
+        weighted_sum += centred.sum(axis=0, dtype=np.float64)
+        moments += X[rows].T @ columns
     return moments, weighted_sum, sq
 
 
