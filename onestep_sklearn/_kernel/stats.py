@@ -14,6 +14,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 import scipy.sparse as sp
 
+from . import objective
 from .factor import merge_factors, qr_factor
 from .objective import row_blocks
 
@@ -249,64 +250,89 @@ def _stream_moments(X, Y, sample_weight, fit_intercept):
     )
 
 
-# Augmented row blocks of about this many bytes: few BLAS calls per pass,
-# and a buffer far smaller than X.
-STATS_BLOCK_BYTES = 8 << 20
-RAW_BLOCK_BYTES = 32 << 20
+def _block_rows(n_samples, n_features):
+    """Rows per block of the dense statistics pass.
+
+    About ``BLOCK_BYTES`` (a core's L2 cache), so that the cross products
+    read a block from cache right after ``syrk`` read it from memory; at
+    least 16·d rows, so that each ``syrk`` call amortises its d × d update;
+    never more than 2% of the rows past that size (the shifted copy of a
+    block stays small next to X).
+    """
+    cached = max(16, objective.BLOCK_BYTES // (8 * n_features))
+    rows = max(cached, 16 * n_features)
+    return min(rows, max(cached, n_samples // 50), n_samples)
 
 
 def _dense_moments(X, Y, sw, shift, y_mean, unit):
+    """The augmented moments of ``√s·[x − c, y − ȳ, 1]``, block by block.
+
+    Each block of X is shifted (and weighted, and cast to float64) into a
+    reused buffer of d columns; ``bufᵀ·buf`` (syrk) and ``bufᵀ·cols`` with
+    the small ``cols = √s·[y − ȳ, 1]`` then both read it from cache.
+    """
     n_features, n_outputs = X.shape[1], Y.shape[1]
-    width = n_features + n_outputs + 1
-    # The buffer stays within about 2% of the size of X.
-    budget = min(STATS_BLOCK_BYTES, X.nbytes // 50)
-    rows = max(256, budget // (8 * width))
-    buffer = np.empty((min(rows, X.shape[0]), width))
-    buffer[:, -1] = 1.0
-    augmented = np.zeros((width, width))
+    rows = _block_rows(X.shape[0], n_features)
+    buffer = np.empty((rows, n_features))
+    columns = np.empty((rows, n_outputs + 1))
+    moments = _Moments(n_features, n_outputs)
     root = None if unit else np.sqrt(sw)
     with np.errstate(over="ignore", invalid="ignore"):
         for start in range(0, X.shape[0], rows):
             stop = min(start + rows, X.shape[0])
-            buf = buffer[: stop - start]
-            np.subtract(X[start:stop], shift, out=buf[:, :n_features])
-            np.subtract(Y[start:stop], y_mean, out=buf[:, n_features:-1])
+            block, cols = buffer[: stop - start], columns[: stop - start]
+            np.subtract(X[start:stop], shift, out=block)
+            np.subtract(Y[start:stop], y_mean, out=cols[:, :n_outputs])
+            cols[:, n_outputs] = 1.0
             if not unit:
-                buf[:, -1] = 1.0
-                buf *= root[start:stop, None]
-            augmented += buf.T @ buf
-    return augmented
+                weights = root[start:stop, None]
+                block *= weights
+                cols *= weights
+            moments.add(block, cols)
+    return moments.augmented()
 
 
 def _raw_moments(X, Y, y_mean):
     """The augmented moments of unit-weight float64 data, unshifted.
 
-    ``Xᵦᵀ·Xᵦ`` on X's own row blocks (numpy runs it as syrk) and
-    ``Xᵦᵀ·[y − ȳ, 1]`` while the block is hot: no copy of X at all.
+    ``Xᵦᵀ·Xᵦ`` on X's own row blocks (numpy runs it as syrk: no copy of X at
+    all) and ``Xᵦᵀ·[y − ȳ, 1]`` while the block is in cache.
     """
     n_features, n_outputs = X.shape[1], Y.shape[1]
-    width = n_features + n_outputs + 1
-    augmented = np.zeros((width, width))
-    gram = augmented[:n_features, :n_features]
-    # Blocks are views (free): large ones make few BLAS calls; the small
-    # [y − ȳ, 1] columns of a block stay within 2% of X.
-    rows = min(
-        RAW_BLOCK_BYTES // (8 * n_features),
-        X.shape[0] * n_features // (50 * (n_outputs + 1)),
-    )
-    rows = max(256, rows)
+    rows = _block_rows(X.shape[0], n_features)
+    columns = np.empty((rows, n_outputs + 1))
+    columns[:, n_outputs] = 1.0
+    moments = _Moments(n_features, n_outputs)
     with np.errstate(over="ignore", invalid="ignore"):
         for start in range(0, X.shape[0], rows):
             block = X[start : start + rows]
-            columns = np.empty((block.shape[0], n_outputs + 1))
-            np.subtract(Y[start : start + rows], y_mean, out=columns[:, :n_outputs])
-            columns[:, n_outputs] = 1.0
-            gram += block.T @ block
-            # (cᵀ·B)ᵀ rather than Bᵀ·c: the product that streams B by rows.
-            augmented[:n_features, n_features:] += (columns.T @ block).T
-            augmented[n_features:, n_features:] += columns.T @ columns
-    augmented[n_features:, :n_features] = augmented[:n_features, n_features:].T
-    return augmented
+            cols = columns[: block.shape[0]]
+            np.subtract(Y[start : start + rows], y_mean, out=cols[:, :n_outputs])
+            moments.add(block, cols)
+    return moments.augmented()
+
+
+class _Moments:
+    """Running sums of ``[B, C]ᵀ[B, C]`` for row blocks ``B`` (d columns) and
+    ``C`` (k + 1 columns): the Gram by syrk, the rest by small products."""
+
+    def __init__(self, n_features, n_outputs):
+        width = n_features + n_outputs + 1
+        self.n_features = n_features
+        self.total = np.zeros((width, width))
+
+    def add(self, block, cols):
+        d = self.n_features
+        self.total[:d, :d] += block.T @ block
+        # (Cᵀ·B)ᵀ on a block still in cache: k + 1 columns, a small share of
+        # the syrk's d columns.
+        self.total[:d, d:] += (cols.T @ block).T
+        self.total[d:, d:] += cols.T @ cols
+
+    def augmented(self):
+        d = self.n_features
+        self.total[d:, :d] = self.total[:d, d:].T
+        return self.total
 
 
 def _sparse_moments(X, Y, sw, y_mean, unit):
