@@ -149,16 +149,19 @@ def weighted_sq_norms(X, vec, offset, sample_weight):
 
     The curvature ``gᵀHg`` of a step direction costs this one pass. Each
     block needs only one product and one reduction, so nothing is gained by
-    keeping it in cache: blocks of at least 4·BLOCK_BYTES and 1/16 of X make
-    the pass a few BLAS calls like one ``X @ v`` (every threaded call waits
-    for all its threads, which costs most on a loaded machine) while the
-    product of a block stays within 1/(16·d) of X.
+    keeping it in cache: dense blocks of at least 4·BLOCK_BYTES and 1/16 of
+    X (views, no copy) make the pass a few BLAS calls like one ``X @ v``
+    (every threaded call waits for all its threads, which costs most on a
+    loaded machine) while the product of a block stays within 1/(16·d) of X.
+    Sparse blocks are copies: they keep 4·BLOCK_BYTES of dense width.
     """
     vec_x = np.asarray(vec, dtype=X.dtype)
     offset_x = np.asarray(offset, dtype=X.dtype)
     sq = np.zeros(vec.shape[1], dtype=np.float64)
-    sixteenth = X.shape[0] * X.shape[1] * X.dtype.itemsize // 16
-    for rows in row_blocks(X, block_bytes=max(4 * BLOCK_BYTES, sixteenth)):
+    block_bytes = 4 * BLOCK_BYTES
+    if not sp.issparse(X):
+        block_bytes = max(block_bytes, X.nbytes // 16)
+    for rows in row_blocks(X, block_bytes=block_bytes):
         product = X[rows] @ vec_x
         product -= offset_x
         sq += np.einsum(
