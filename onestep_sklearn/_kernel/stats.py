@@ -250,18 +250,23 @@ def _stream_moments(X, Y, sample_weight, fit_intercept):
     )
 
 
-def _block_rows(n_samples, n_features):
-    """Rows per block of the dense statistics pass.
+def _cached_rows(n_features):
+    """Rows of about ``BLOCK_BYTES`` (a core's L2 cache)."""
+    return max(16, objective.BLOCK_BYTES // (8 * n_features))
 
-    About ``BLOCK_BYTES`` (a core's L2 cache), so that the cross products
-    read a block from cache right after ``syrk`` read it from memory; at
-    least 16·d rows, so that each ``syrk`` call amortises its d × d update;
-    never more than 2% of the rows past that size (the shifted copy of a
-    block stays small next to X).
+
+def _block_rows(n_samples, n_features, *, copy):
+    """Rows per ``syrk`` call of the dense statistics pass.
+
+    At least the cached rows and 16·d rows (each call then amortises its
+    d × d update, and few calls wait for the BLAS threads); a shifted copy
+    (``copy``) holds no more than 2% of the rows past the cached size.
     """
-    cached = max(16, objective.BLOCK_BYTES // (8 * n_features))
+    cached = _cached_rows(n_features)
     rows = max(cached, 16 * n_features)
-    return min(rows, max(cached, n_samples // 50), n_samples)
+    if copy:
+        rows = min(rows, max(cached, n_samples // 50))
+    return min(rows, n_samples)
 
 
 def _dense_moments(X, Y, sw, shift, y_mean, unit):
@@ -272,7 +277,7 @@ def _dense_moments(X, Y, sw, shift, y_mean, unit):
     the small ``cols = √s·[y − ȳ, 1]`` then both read it from cache.
     """
     n_features, n_outputs = X.shape[1], Y.shape[1]
-    rows = _block_rows(X.shape[0], n_features)
+    rows = _block_rows(X.shape[0], n_features, copy=True)
     buffer = np.empty((rows, n_features))
     columns = np.empty((rows, n_outputs + 1))
     moments = _Moments(n_features, n_outputs)
@@ -299,7 +304,7 @@ def _raw_moments(X, Y, y_mean):
     all) and ``Xᵦᵀ·[y − ȳ, 1]`` while the block is in cache.
     """
     n_features, n_outputs = X.shape[1], Y.shape[1]
-    rows = _block_rows(X.shape[0], n_features)
+    rows = _block_rows(X.shape[0], n_features, copy=False)
     columns = np.empty((rows, n_outputs + 1))
     columns[:, n_outputs] = 1.0
     moments = _Moments(n_features, n_outputs)
@@ -319,14 +324,17 @@ class _Moments:
     def __init__(self, n_features, n_outputs):
         width = n_features + n_outputs + 1
         self.n_features = n_features
+        self.cached = _cached_rows(n_features)
         self.total = np.zeros((width, width))
 
     def add(self, block, cols):
         d = self.n_features
         self.total[:d, :d] += block.T @ block
-        # (Cᵀ·B)ᵀ on a block still in cache: k + 1 columns, a small share of
-        # the syrk's d columns.
-        self.total[:d, d:] += (cols.T @ block).T
+        # (Cᵀ·B)ᵀ in cache-sized slices (k + 1 columns, a small share of the
+        # syrk's d): one general product over a long block is far slower.
+        for start in range(0, block.shape[0], self.cached):
+            part = slice(start, start + self.cached)
+            self.total[:d, d:] += (cols[part].T @ block[part]).T
         self.total[d:, d:] += cols.T @ cols
 
     def augmented(self):
