@@ -37,8 +37,6 @@ import scipy.sparse as sp
 # Row blocks of about this many bytes of X stay in the L2 cache between the
 # residual and the Xᵀr product of the same block.
 BLOCK_BYTES = 1 << 20
-# Row blocks whose small per-row columns are built together (moments_at_zero).
-COLUMN_GROUP = 16
 
 
 def row_blocks(X, block_bytes=None, *, stored=False):
@@ -182,20 +180,25 @@ def moments_at_zero(X, Y, sample_weight, y_mean):
     ``Σ s(y − ȳ)`` and ``Σ s (y − ȳ)²`` (k,). Sums over row blocks add up, so
     a distributed pass sums them; :func:`gradient_terms_at_zero` finishes.
 
-    The columns ``[s(y − ȳ), s]`` are built 16 row blocks at a time in a
-    reused buffer (no n-sized copy; few numpy calls per block), in the dtype
-    of ``X`` so that the products run at the speed of the data; every sum
-    accumulates in float64. Blocks of BLOCK_BYTES: small products, which
-    BLAS runs on one thread, each reading its block once.
+    The columns ``[s(y − ȳ), s]`` are built several row blocks at a time in
+    a reused buffer of about BLOCK_BYTES (no n-sized copy; few numpy calls
+    per block), in the dtype of ``X`` so that the products run at the speed
+    of the data; every sum accumulates in float64. Blocks of BLOCK_BYTES:
+    small products, which BLAS runs on one thread, each reading its block
+    once.
     """
     n_outputs = Y.shape[1]
     moments = np.zeros((X.shape[1], n_outputs + 1))
     weighted_sum = np.zeros(n_outputs)
     sq = np.zeros(n_outputs)
     blocks = list(row_blocks(X, stored=True))
+    # Blocks per group: the columns of a group fill about BLOCK_BYTES.
+    block_rows = blocks[0].stop - blocks[0].start if blocks else 1
+    per_group = BLOCK_BYTES // (X.dtype.itemsize * (n_outputs + 1) * block_rows)
+    per_group = max(1, per_group)
     buffer = None
-    for first in range(0, len(blocks), COLUMN_GROUP):
-        group = blocks[first : first + COLUMN_GROUP]
+    for first in range(0, len(blocks), per_group):
+        group = blocks[first : first + per_group]
         rows = slice(group[0].start, group[-1].stop)
         weights = sample_weight[rows]
         if buffer is None:
