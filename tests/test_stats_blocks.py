@@ -1,8 +1,8 @@
 """The blocked statistics pass against a direct centred reference.
 
 Both dense routes (raw syrk on X's own blocks, and the shifted copy) cut X
-into row blocks and the cross products into cache-sized slices of a block;
-with a tiny BLOCK_BYTES every block boundary and slice is exercised.
+into row blocks; with a tiny BLOCK_BYTES many block boundaries (and a
+short last block) are exercised.
 """
 
 import numpy as np
@@ -34,7 +34,7 @@ def centred_reference(X, Y, weights):
 @pytest.mark.parametrize("weighted", [False, True])
 def test_blocked_statistics_equal_centred_reference(monkeypatch, offset, weighted):
     rng = np.random.default_rng(30)
-    n_samples, n_features = 1003, 40  # 16·d > cached rows: sliced products
+    n_samples, n_features = 1003, 40
     X = rng.standard_normal((n_samples, n_features)) + offset
     Y = X[:, :2] @ rng.standard_normal((2, 2)) + rng.standard_normal((n_samples, 2))
     weights = rng.uniform(0.5, 2.0, n_samples) if weighted else np.ones(n_samples)
@@ -55,7 +55,8 @@ def test_blocked_statistics_equal_centred_reference(monkeypatch, offset, weighte
     # Unit weights on about centred data take the raw route; the others shift.
     raw = offset == 0 and not weighted
     assert routes == ["_raw_moments" if raw else "_dense_moments"]
-    assert stats_module._cached_rows(n_features) < 16 * n_features
+    rows = stats_module._block_rows(n_samples, n_features, copy=not raw)
+    assert 1 < n_samples / rows and n_samples % rows
     x_mean, y_mean, xx, xy, yy = expected
     # The offset is exact in float64 (1e6 + N(0, 1) keeps 36 bits of the
     # spread), so the shifted route keeps the reference's digits.
