@@ -62,6 +62,37 @@ def test_dense_fit_extra_memory_below_ten_percent_of_X(dense, name):
     assert peak <= 0.10 * X.nbytes, f"{name}: {peak / X.nbytes:.1%} of X"
 
 
+@pytest.fixture(scope="module")
+def uncentred():
+    # The issue's shape: 1e6 × 20, column means far from zero. At d = 20 an
+    # n-sized column is 5% of X: the columns [y − ȳ, 1] held whole (15% of X
+    # with the unit weights) would fail the bound.
+    rng = np.random.default_rng(2)
+    X = rng.standard_normal((1_000_000, 20))
+    X += rng.uniform(1e3, 1e4, 20)
+    y = X @ rng.standard_normal(20) + rng.standard_normal(X.shape[0])
+    return X, y
+
+
+@pytest.mark.parametrize("name", ["gradient-auto", "gradient-fixed", "newton"])
+def test_uncentred_dense_fit_extra_memory_below_ten_percent_of_X(uncentred, name):
+    X, y = uncentred
+    peak = peak_during_fit(ESTIMATORS[name](), X, y)
+    assert peak <= 0.10 * X.nbytes, f"{name}: {peak / X.nbytes:.1%} of X"
+
+
+def test_uncentred_gradient_step_buffers_do_not_grow_with_n(uncentred):
+    # Beyond the unit weights that validation creates (n float64), the
+    # gradient step's buffers are row blocks: doubling n adds only the
+    # weights' 8 bytes per row.
+    X, y = uncentred
+    half = X.shape[0] // 2
+    model = ESTIMATORS["gradient-fixed"]
+    extra_full = peak_during_fit(model(), X, y) - 8 * X.shape[0]
+    extra_half = peak_during_fit(model(), X[:half], y[:half]) - 8 * half
+    assert extra_full <= extra_half + 0.005 * X.nbytes
+
+
 def test_weighted_dense_fit_extra_memory(dense):
     X, y = dense
     weights = np.random.default_rng(1).uniform(0.5, 2.0, X.shape[0])

@@ -147,32 +147,27 @@ def centred_gradient(X, Y, sample_weight, x_mean, y_mean, coef):
 def weighted_sq_norms(X, vec, offset, sample_weight):
     """``Σ sᵢ (xᵢᵀv − c)²`` per column of ``vec``: one pass, no ``Xᵀ`` product.
 
-    The curvature ``gᵀHg`` of a step direction costs this one pass. Blocks
-    of 4·BLOCK_BYTES: each needs only one product and one reduction.
+    The curvature ``gᵀHg`` of a step direction costs this one pass. Each
+    block needs only one product and one reduction, so nothing is gained by
+    keeping it in cache: dense blocks of at least 4·BLOCK_BYTES and 1/16 of
+    X (views, no copy) make the pass a few BLAS calls like one ``X @ v``
+    (every threaded call waits for all its threads, which costs most on a
+    loaded machine) while the product of a block stays within 1/(16·d) of X.
+    Sparse blocks are copies: they keep 4·BLOCK_BYTES of dense width.
     """
     vec_x = np.asarray(vec, dtype=X.dtype)
     offset_x = np.asarray(offset, dtype=X.dtype)
     sq = np.zeros(vec.shape[1], dtype=np.float64)
-    for rows in row_blocks(X, block_bytes=4 * BLOCK_BYTES):
+    block_bytes = 4 * BLOCK_BYTES
+    if not sp.issparse(X):
+        block_bytes = max(block_bytes, X.nbytes // 16)
+    for rows in row_blocks(X, block_bytes=block_bytes):
         product = X[rows] @ vec_x
         product -= offset_x
         sq += np.einsum(
             "ij,ij,i->j", product, product, sample_weight[rows], dtype=np.float64
         )
     return sq
-
-
-def cross_moments(X, columns):
-    """``Xᵀ @ columns`` in one blockwise pass, accumulated in float64.
-
-    ``columns`` (n, m) is cast to the dtype of ``X`` so that the products run
-    at the speed of the data; per-block sums go into a float64 total.
-    """
-    columns = np.asarray(columns, dtype=X.dtype)
-    total = np.zeros((X.shape[1], columns.shape[1]), dtype=np.float64)
-    for rows in row_blocks(X, block_bytes=BLOCK_BYTES, stored=True):
-        total += X[rows].T @ columns[rows]
-    return total
 
 
 @np.errstate(all="ignore")
@@ -184,18 +179,42 @@ def moments_at_zero(X, Y, sample_weight, y_mean):
     ȳ), s]``. Returns ``(moments, weighted_sum, sq)``: that product (d, k+1),
     ``Σ s(y − ȳ)`` and ``Σ s (y − ȳ)²`` (k,). Sums over row blocks add up, so
     a distributed pass sums them; :func:`gradient_terms_at_zero` finishes.
+
+    The columns ``[s(y − ȳ), s]`` are built several row blocks at a time in
+    a reused buffer of about BLOCK_BYTES (no n-sized copy; few numpy calls
+    per block), in the dtype of ``X`` so that the products run at the speed
+    of the data; every sum accumulates in float64. Blocks of BLOCK_BYTES:
+    small products, which BLAS runs on one thread, each reading its block
+    once.
     """
     n_outputs = Y.shape[1]
-    # The columns [s·(y − ȳ), s], built in place (no other n-sized copies).
-    columns = np.empty((X.shape[0], n_outputs + 1), dtype=X.dtype)
-    np.subtract(Y, y_mean, out=columns[:, :n_outputs], casting="unsafe")
-    columns[:, :n_outputs] *= sample_weight[:, None]
-    columns[:, n_outputs] = sample_weight
-    moments = cross_moments(X, columns)
-    weighted = columns[:, :n_outputs]
-    weighted_sum = weighted.sum(axis=0, dtype=np.float64)
-    # Σ s (y − ȳ)² = Σ s(y − ȳ)·y − ȳ·Σ s(y − ȳ), without a temporary.
-    sq = np.einsum("ij,ij->j", weighted, Y, dtype=np.float64) - y_mean * weighted_sum
+    moments = np.zeros((X.shape[1], n_outputs + 1))
+    weighted_sum = np.zeros(n_outputs)
+    sq = np.zeros(n_outputs)
+    blocks = list(row_blocks(X, stored=True))
+    # Blocks per group: the columns of a group fill about BLOCK_BYTES.
+    block_rows = blocks[0].stop - blocks[0].start if blocks else 1
+    per_group = BLOCK_BYTES // (X.dtype.itemsize * (n_outputs + 1) * block_rows)
+    per_group = max(1, per_group)
+    buffer = None
+    for first in range(0, len(blocks), per_group):
+        group = blocks[first : first + per_group]
+        rows = slice(group[0].start, group[-1].stop)
+        weights = sample_weight[rows]
+        if buffer is None:
+            buffer = np.empty((weights.shape[0], n_outputs + 1), dtype=X.dtype)
+        columns = buffer[: weights.shape[0]]
+        centred = columns[:, :n_outputs]
+        np.subtract(Y[rows], y_mean, out=centred, casting="unsafe")
+        # Rows of weight 0 add exact zeros, even with a huge y (never inf·0).
+        centred[weights == 0] = 0
+        sq += np.einsum("ij,ij,i->j", centred, centred, weights, dtype=np.float64)
+        centred *= weights[:, None]
+        columns[:, n_outputs] = weights
+        weighted_sum += centred.sum(axis=0, dtype=np.float64)
+        for block in group:
+            offset = block.start - rows.start
+            moments += X[block].T @ columns[offset : offset + block.stop - block.start]
     return moments, weighted_sum, sq
 
 

@@ -15,7 +15,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from .factor import merge_factors, qr_factor
-from .objective import row_blocks
+from .moments import dense_moments, pilot_mean, raw_moments
 from .refine import add_moments, exact_moments
 from .sparse_ops import sparse_moments
 
@@ -265,19 +265,19 @@ def _stream_moments(X, Y, sample_weight, fit_intercept, shifts=None):
         shift = np.zeros(n_features)
     elif fit_intercept and shifts is not None:
         shift = np.asarray(shifts[0], dtype=np.float64)
-        augmented = _dense_moments(X, Y, sw, shift, y_mean, unit)
+        augmented = dense_moments(X, Y, sw, shift, y_mean, unit)
     else:
         shift, spread = np.zeros(n_features), np.zeros(n_features)
         if fit_intercept:
-            shift, spread = _pilot_mean(X, sw)
+            shift, spread = pilot_mean(X, sw)
         if unit and X.dtype == np.float64 and np.all(np.abs(shift) <= spread):
             # Data about centred already: raw moments lose at most a bit to
             # the final centring, and X's own blocks go straight to syrk
             # (no copy into a buffer).
             shift = np.zeros(n_features)
-            augmented = _raw_moments(X, Y, y_mean)
+            augmented = raw_moments(X, Y, y_mean)
         else:
-            augmented = _dense_moments(X, Y, sw, shift, y_mean, unit)
+            augmented = dense_moments(X, Y, sw, shift, y_mean, unit)
     width = n_features + n_outputs
     gram = augmented[:n_features, :n_features]
     xy = augmented[:n_features, n_features:width]
@@ -307,82 +307,3 @@ def _stream_moments(X, Y, sample_weight, fit_intercept, shifts=None):
         fit_intercept,
         shifts=(shift, y_centre, x_delta, y_delta),
     )
-
-
-# Augmented row blocks of about this many bytes: few BLAS calls per pass,
-# and a buffer far smaller than X.
-STATS_BLOCK_BYTES = 8 << 20
-RAW_BLOCK_BYTES = 32 << 20
-
-
-def _dense_moments(X, Y, sw, shift, y_mean, unit):
-    n_features, n_outputs = X.shape[1], Y.shape[1]
-    width = n_features + n_outputs + 1
-    # The buffer stays within about 2% of the size of X.
-    budget = min(STATS_BLOCK_BYTES, X.nbytes // 50)
-    rows = max(256, budget // (8 * width))
-    buffer = np.empty((min(rows, X.shape[0]), width))
-    buffer[:, -1] = 1.0
-    augmented = np.zeros((width, width))
-    root = None if unit else np.sqrt(sw)
-    with np.errstate(over="ignore", invalid="ignore"):
-        for start in range(0, X.shape[0], rows):
-            stop = min(start + rows, X.shape[0])
-            buf = buffer[: stop - start]
-            np.subtract(X[start:stop], shift, out=buf[:, :n_features])
-            np.subtract(Y[start:stop], y_mean, out=buf[:, n_features:-1])
-            if not unit:
-                buf[:, -1] = 1.0
-                buf *= root[start:stop, None]
-            augmented += buf.T @ buf
-    return augmented
-
-
-def _raw_moments(X, Y, y_mean):
-    """The augmented moments of unit-weight float64 data, unshifted.
-
-    ``Xᵦᵀ·Xᵦ`` on X's own row blocks (numpy runs it as syrk) and
-    ``Xᵦᵀ·[y − ȳ, 1]`` while the block is hot: no copy of X at all.
-    """
-    n_features, n_outputs = X.shape[1], Y.shape[1]
-    width = n_features + n_outputs + 1
-    augmented = np.zeros((width, width))
-    gram = augmented[:n_features, :n_features]
-    # Blocks are views (free): large ones make few BLAS calls; the small
-    # [y − ȳ, 1] columns of a block stay within 2% of X.
-    rows = min(
-        RAW_BLOCK_BYTES // (8 * n_features),
-        X.shape[0] * n_features // (50 * (n_outputs + 1)),
-    )
-    rows = max(256, rows)
-    with np.errstate(over="ignore", invalid="ignore"):
-        for start in range(0, X.shape[0], rows):
-            block = X[start : start + rows]
-            columns = np.empty((block.shape[0], n_outputs + 1))
-            np.subtract(Y[start : start + rows], y_mean, out=columns[:, :n_outputs])
-            columns[:, n_outputs] = 1.0
-            gram += block.T @ block
-            # (cᵀ·B)ᵀ rather than Bᵀ·c: the product that streams B by rows.
-            augmented[:n_features, n_features:] += (columns.T @ block).T
-            augmented[n_features:, n_features:] += columns.T @ columns
-    augmented[n_features:, :n_features] = augmented[:n_features, n_features:].T
-    return augmented
-
-
-def _pilot_mean(X, sw):
-    """The weighted mean of the first row block with positive weight.
-
-    A pilot estimate of x̄ to shift by: rows of zero weight must not pull it
-    away from the rows that count, or their small differences would be lost
-    against a large shift.
-    Returns it with the pilot's weighted standard deviation per column.
-    """
-    for rows in row_blocks(X):
-        weights = sw[rows]
-        total = weights.sum()
-        if total > 0:
-            block = np.asarray(X[rows], dtype=np.float64)
-            mean = (weights @ block) / total
-            spread = np.sqrt(np.maximum((weights @ block**2) / total - mean**2, 0))
-            return mean, spread
-    return np.zeros(X.shape[1]), np.zeros(X.shape[1])
