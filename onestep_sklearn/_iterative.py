@@ -103,8 +103,8 @@ class IterativeGDRegressor(CallbackSupportMixin, BaseMSERegressor):
         ``stop_reason_`` is "diverged". The adaptive schedule undoes rising
         steps in both cases.
     verbose : int, default=0
-        Print progress lines (iteration, objective, relative change, step),
-        at most about 50 per fit.
+        Print progress lines (iteration, objective, certified distance to the
+        optimum, step), at most about 50 per fit.
 
     Attributes
     ----------
