@@ -61,17 +61,6 @@ def contraction(rate, curvatures, momentum=0.0, nesterov=False):
     return float(np.max(roots))
 
 
-def iterations_needed(distance, tol, factor):
-    """Iterations for a relative distance to shrink from ``distance`` to
-    ``tol`` at ``factor`` per iteration (inf when it cannot)."""
-    if distance <= tol:
-        return 0
-    if not (0 < factor < 1 and np.isfinite(distance)):
-        return np.inf
-    count = np.ceil(np.log(tol / distance) / np.log(factor))
-    return int(count) if np.isfinite(count) else np.inf
-
-
 def _transfer(rate, curvatures, momentum, nesterov):
     """The 2×2 maps ``(e, v) ← M·(e, v)`` of one iteration, one per
     curvature (e the error along its eigen-direction, v the velocity)."""

@@ -19,16 +19,6 @@ def hessian_extremes(hessian):
     return float(evals[-1]), float(max(evals[0], 0.0))
 
 
-def lanczos_extreme(hessp, n_features, which, tol=1e-10):
-    """An extreme Hessian eigenvalue by Lanczos on products ``hessp(V)``.
-
-    ``hessp`` maps a (d, k) array to ``H @ V``; the bound returned is that
-    of :func:`~.sparse_ops.extreme_eigenvalue` (``θ + ‖r‖`` for the largest,
-    ``max(θ − ‖r‖, 0)`` for the smallest, 0 for a zero Hessian).
-    """
-    return extreme_eigenvalue(hessian_as_operator(hessp, n_features), which, tol)
-
-
 def hessian_as_operator(hessp, n_features):
     """``hessp`` as a symmetric :class:`~scipy.sparse.linalg.LinearOperator`."""
     return LinearOperator(

@@ -16,7 +16,7 @@ import scipy.sparse as sp
 
 from .factor import merge_factors, qr_factor
 from .moments import dense_moments, pilot_mean, raw_moments
-from .refine import add_moments, exact_moments
+from .refine import add_moments
 from .sparse_ops import sparse_moments
 
 
@@ -146,14 +146,6 @@ class SufficientStats:
         """
         factor = qr_factor(X, Y, sample_weight, self.x_mean, self.y_mean)
         return replace(self, factor=factor)
-
-    def with_exact_moments(self, X, Y, sample_weight):
-        """These statistics with the double-double raw moments of the rows.
-
-        Costs far more than the float64 moments: for ill-conditioned float64
-        chunks only, so that ``partial_fit`` can refine to the exact solution.
-        """
-        return replace(self, exact=exact_moments(X, Y, sample_weight))
 
     def intercept(self, coef):
         return self.y_mean - self.x_mean @ coef
