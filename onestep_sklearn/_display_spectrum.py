@@ -5,6 +5,7 @@ import numpy as np
 
 from ._compat import check_matplotlib_support
 from ._display_common import RUN_GID, new_axes, next_colour, unique_legend, unwrap
+from ._kernel.spectrum import active_mask
 from ._learning_rate import suggest_learning_rate
 
 
@@ -95,7 +96,7 @@ class SpectrumDisplay:
         ax = new_axes(ax)
         evals = np.sort(np.asarray(self.eigenvalues, dtype=np.float64))[::-1]
         top = max(evals[0], 0.0) if evals.size else 0.0
-        positive = evals[evals > np.finfo(np.float64).eps * evals.size * top]
+        positive = evals[active_mask(evals)]
         self.lipschitz_ = float(top)
         self.smallest_ = float(positive[-1]) if positive.size else 0.0
         self.condition_number_ = (

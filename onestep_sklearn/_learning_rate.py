@@ -24,7 +24,7 @@ from ._kernel.rates import (
     stability_limit,
 )
 from ._kernel.sparse_ops import extreme_eigenvalue
-from ._kernel.spectrum import hessian_as_operator
+from ._kernel.spectrum import active_extremes, hessian_as_operator
 from ._solvers.newton import target_from_stats
 from ._solvers.objective import Objective
 
@@ -216,9 +216,7 @@ def _facts_in_units(source, alpha, fit_intercept, with_optimum):
     if n_features <= EXACT_MAX_FEATURES[source.sparse]:
         stats = source.statistics(fit_intercept)
         evals = la.eigvalsh(stats.hessian(alpha), check_finite=False)
-        top = float(max(evals[-1], 0.0))
-        active = evals[evals > np.finfo(np.float64).eps * evals.size * top]
-        smallest = float(active.min()) if active.size else 0.0
+        top, smallest = active_extremes(evals)
         facts = suggestion_from_extremes(
             top, float(max(evals[0], 0.0)), smallest, eigenvalues=evals
         )

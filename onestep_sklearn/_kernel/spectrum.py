@@ -13,6 +13,23 @@ from scipy.sparse.linalg import LinearOperator
 from .sparse_ops import extreme_eigenvalue
 
 
+def active_mask(evals):
+    """The eigenvalues above eps·d·L: the others are rounding of zero (the
+    directions gradient descent never moves along)."""
+    evals = np.asarray(evals, dtype=np.float64)
+    top = max(evals.max(initial=0.0), 0.0)
+    return evals > np.finfo(np.float64).eps * evals.size * top
+
+
+def active_extremes(evals):
+    """``(L, ℓ)``: the largest eigenvalue (0 if none is positive) and the
+    smallest active one (0 if none is)."""
+    evals = np.asarray(evals, dtype=np.float64)
+    active = evals[active_mask(evals)]
+    top = float(max(evals.max(initial=0.0), 0.0))
+    return top, float(active.min()) if active.size else 0.0
+
+
 def hessian_extremes(hessian):
     """Largest and smallest eigenvalue of a symmetric matrix (exact)."""
     evals = la.eigvalsh(hessian, check_finite=False)

@@ -30,6 +30,7 @@ from contextlib import nullcontext
 import numpy as np
 
 from .._kernel.sparse_ops import single_threaded_blas
+from .._kernel.spectrum import active_mask
 from .descent import DescentSettings, run_descent
 from .plan import DescentPlan, curvatures
 from .schedule import StepSchedule
@@ -86,7 +87,7 @@ class FoldPath:
         self.workspace = Workspace() if workspace is None else workspace
         objective, frozen, (evals, basis) = statistics_objective(train, l2_reg_strength)
         top = max(evals[-1], 0.0)
-        active = evals > EPS * evals.size * top
+        active = active_mask(evals)
         self.lipschitz = float(top)
         self.evals = np.where(active, evals, 0.0)
         self.inv_evals = np.where(active, 1.0 / np.where(active, evals, 1), 0)

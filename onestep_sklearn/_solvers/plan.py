@@ -13,7 +13,11 @@ import numpy as np
 import scipy.linalg as la
 
 from .._kernel.sparse_ops import extreme_eigenvalue
-from .._kernel.spectrum import DENSE_HESSIAN_MAX_FEATURES, hessian_as_operator
+from .._kernel.spectrum import (
+    DENSE_HESSIAN_MAX_FEATURES,
+    active_extremes,
+    hessian_as_operator,
+)
 from .._kernel.units import TAME_LOW
 from .gd import DataEngine, minibatch_objectives
 from .objective import Objective
@@ -41,14 +45,6 @@ class Curvatures:
     underflowed: bool = False
 
 
-def _active_extremes(evals):
-    """L and ℓ of a spectrum (eigenvalues below eps·d·L count as zero)."""
-    evals = np.asarray(evals, dtype=np.float64)
-    top = float(max(evals.max(initial=0.0), 0.0))
-    active = evals[evals > np.finfo(np.float64).eps * evals.size * top]
-    return top, float(active.min()) if active.size else 0.0
-
-
 def _spread(variances):
     positive = variances[variances > 0]
     return float(np.sqrt(positive.max() / positive.min())) if positive.size else 1.0
@@ -61,13 +57,13 @@ def curvatures(objective, spectrum=None):
     bound, 0 when the Hessian is singular)."""
     l2 = objective.l2_reg_strength
     if spectrum is not None:
-        top, smallest = _active_extremes(spectrum[0])
+        top, smallest = active_extremes(spectrum[0])
         spread = _spread(np.diag(objective.stats.xx) / objective.sw_sum)
         return Curvatures(top, smallest, spread)
     source, n_features = objective.source, objective.n_features
     if n_features <= DENSE_HESSIAN_MAX_FEATURES:
         hessian = objective.hessp(np.eye(n_features))
-        top, smallest = _active_extremes(la.eigvalsh((hessian + hessian.T) / 2))
+        top, smallest = active_extremes(la.eigvalsh((hessian + hessian.T) / 2))
         mean = np.abs(objective.x_mean)
         flat = (np.diag(hessian) == 0) & (mean > 0) & (mean < TAME_LOW)
         spread = _spread(np.diag(hessian) - 2 * l2)
@@ -75,7 +71,7 @@ def curvatures(objective, spectrum=None):
     if source.n_samples < n_features:
         # The nonzero eigenvalues of XcᵀSXc are those of √S·Xc·Xcᵀ·√S.
         kernel = la.eigvalsh(source.row_gram(objective.x_mean))
-        top, smallest = _active_extremes(kernel)
+        top, smallest = active_extremes(kernel)
         scale = 2.0 / objective.sw_sum
         smallest = 2 * l2 if l2 > 0 else scale * smallest
         return Curvatures(scale * top + 2 * l2, smallest)

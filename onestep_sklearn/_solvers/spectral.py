@@ -21,6 +21,7 @@ iterates of the data-pass loop, up to rounding. The objective is
 import numpy as np
 import scipy.linalg as la
 
+from .._kernel.spectrum import active_mask
 from .gd import Chunk
 from .newton import varying_columns
 from .objective import Objective
@@ -62,7 +63,7 @@ class SpectralEngine:
         evals, self.basis = spectrum
         top = max(evals[-1], 0.0)
         self.lipschitz = float(top)
-        self.active = evals > np.finfo(np.float64).eps * evals.size * top
+        self.active = active_mask(evals)
         self.evals = np.where(self.active, evals, 0.0)
         self.inv_evals = np.where(self.active, 1.0 / np.where(self.active, evals, 1), 0)
         self.objective, self.start = objective, coef.copy()
