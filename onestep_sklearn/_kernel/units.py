@@ -90,6 +90,19 @@ def powers_of_two(magnitudes):
     return np.where(tame, 1.0, np.ldexp(1.0, -exponents))
 
 
+def tiny_means(means):
+    """Columns whose mean is nonzero but below the tame range."""
+    means = np.abs(np.asarray(means, dtype=np.float64))
+    return (means > 0) & (means < TAME_LOW)
+
+
+def underflowed(variances, means):
+    """Whether a column has zero variance beside a tiny nonzero mean: values
+    of extreme magnitude whose squares underflowed (or a constant tiny
+    column, which a range pass tells apart)."""
+    return bool(np.any((np.asarray(variances) == 0) & tiny_means(means)))
+
+
 def in_units(value, scale, power):
     """``value·scale^power`` without overflow errors: 0 stays 0, extremes
     saturate to 0 or infinity."""

@@ -18,7 +18,7 @@ from .._kernel.spectrum import (
     active_extremes,
     hessian_as_operator,
 )
-from .._kernel.units import TAME_LOW
+from .._kernel.units import tiny_means, underflowed
 from .gd import DataEngine, minibatch_objectives
 from .objective import Objective
 from .schedule import Momentum, StepSchedule
@@ -64,10 +64,9 @@ def curvatures(objective, spectrum=None):
     if n_features <= DENSE_HESSIAN_MAX_FEATURES:
         hessian = objective.hessp(np.eye(n_features))
         top, smallest = active_extremes(la.eigvalsh((hessian + hessian.T) / 2))
-        mean = np.abs(objective.x_mean)
-        flat = (np.diag(hessian) == 0) & (mean > 0) & (mean < TAME_LOW)
+        flat = underflowed(np.diag(hessian) - 2 * l2, objective.x_mean)
         spread = _spread(np.diag(hessian) - 2 * l2)
-        return Curvatures(top, smallest, spread, bool(np.any(flat)))
+        return Curvatures(top, smallest, spread, flat)
     if source.n_samples < n_features:
         # The nonzero eigenvalues of XcᵀSXc are those of √S·Xc·Xcᵀ·√S.
         kernel = la.eigvalsh(source.row_gram(objective.x_mean))
@@ -125,8 +124,7 @@ def resolve_precompute(precompute, source):
 def _varying_but_flat(objective, ranges):
     """Columns that vary (``ranges`` > 0) with a tiny mean: their variance
     underflowed, it is not 0."""
-    mean = np.abs(objective.x_mean)
-    return bool(np.any((ranges > 0) & (mean > 0) & (mean < TAME_LOW)))
+    return bool(np.any((ranges > 0) & tiny_means(objective.x_mean)))
 
 
 def base_rate(source, objective, lipschitz, learning_rate, batch_size):

@@ -13,7 +13,7 @@ from sklearn.exceptions import ConvergenceWarning
 
 from .._kernel.objective import gradient_terms_at_zero
 from .._kernel.stats import SufficientStats
-from .._kernel.units import TAME_LOW, powers_of_two
+from .._kernel.units import powers_of_two, underflowed
 from .newton import (
     newton_target,
     refine_from_moments,
@@ -215,12 +215,9 @@ def _by_columns(source, coef0, columns, fit_intercept, learning_rate, scaled):
 
 
 def missed_magnitudes(stats):
-    """Columns whose mean is tiny past the tame range (``_kernel.units``)
-    while their variance is zero: values of extreme magnitude the pilot did
-    not see, whose squares underflowed."""
-    mean = np.abs(stats.x_mean)
-    flat = np.diag(stats.xx) == 0
-    return bool(np.any(flat & (mean > 0) & (mean < TAME_LOW)))
+    """Values of extreme magnitude the pilot did not see, whose squares
+    underflowed (``_kernel.units.underflowed``)."""
+    return underflowed(np.diag(stats.xx), stats.x_mean)
 
 
 def _dual_step(source, coef0, fit_intercept, l2_reg_strength, learning_rate):
