@@ -47,6 +47,11 @@ def validate_fit_data(estimator, X, y, sample_weight, *, reset):
     ``reset`` as in ``validate_data``: True in ``fit`` and a first
     ``partial_fit``; later chunks must match the fitted features and targets.
     """
+    if y is None:
+        raise ValueError(
+            f"{type(estimator).__name__} requires y to be passed, but the target "
+            "y is None."
+        )
     if is_dask_collection(X):
         return _validate_dask(estimator, X, y, sample_weight, reset=reset)
     # The finiteness of X is not checked here: that is a pass over X of its
@@ -55,11 +60,6 @@ def validate_fit_data(estimator, X, y, sample_weight, *, reset):
     # raises scikit-learn's usual error. Plain float arrays, which
     # check_X_y would return unchanged, only need the feature-name and count
     # bookkeeping: that saves most of the per-fit overhead on small data.
-    if y is None:
-        raise ValueError(
-            f"{type(estimator).__name__} requires y to be passed, but the target "
-            "y is None."
-        )
     plain = plain_X(X) and _plain_y(y, X.shape[0])
     X_checked, y_checked = validate_data(
         estimator,
@@ -212,11 +212,6 @@ def validate_dask_X(estimator, X, *, reset):
 def _validate_dask(estimator, X, y, sample_weight, *, reset):
     from ._data.dask import DaskSource
 
-    if y is None:
-        raise ValueError(
-            f"{type(estimator).__name__} requires y to be passed, but the target "
-            "y is None."
-        )
     X_dask = validate_dask_X(estimator, X, reset=reset)
     n_samples, row_chunks = X_dask.shape[0], X_dask.chunks[0]
     y_dask = as_dask_array(y, "y", row_chunks)
