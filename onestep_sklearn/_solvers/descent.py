@@ -124,13 +124,15 @@ def run_descent(
     loss, grad = objective.loss_gradient(coef0)
     if not (np.isfinite(loss) and np.all(np.isfinite(grad))):
         raise ValueError(START_OVERFLOW)
-    at_zero = grad if not np.any(coef0) else objective.loss_gradient(0 * coef0)[1]
+    # The objective and gradient at 0: the same evaluation as at θ₀ when the
+    # run starts there (the usual case: no second pass over the data).
+    at_zero = (loss, grad) if not np.any(coef0) else objective.loss_gradient(0 * coef0)
     top = curvature.lipschitz
-    reference = norm(at_zero) / top if top > 0 else 0.0
+    reference = norm(at_zero[1]) / top if top > 0 else 0.0
     # The natural size of the objective: its value at θ₀ and at 0, and the
     # size of y itself (centring y leaves rounding of that order).
     y_size = float(np.sum(objective.y_mean**2))
-    scale = max(loss, objective.loss(np.zeros_like(coef0)), y_size)
+    scale = max(loss, at_zero[0], y_size)
     rule = StopRule(
         tol=settings.tol,
         n_iter_no_change=settings.n_iter_no_change,
