@@ -19,7 +19,6 @@ hits both sides alike.
 
 import argparse
 import platform
-import time
 import warnings
 
 import numpy as np
@@ -29,6 +28,7 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import SGDRegressor
 from sklearn.model_selection import GridSearchCV, KFold
 from sklearn.preprocessing import StandardScaler
+from timing import alternate  # noqa: E402 (benchmarks/ is the script folder)
 
 from onestep_sklearn import (
     IterativeGDRegressor,
@@ -41,21 +41,6 @@ from onestep_sklearn._solvers.path import FoldPath
 from onestep_sklearn._solvers.schedule import Momentum
 
 warnings.simplefilter("ignore", ConvergenceWarning)
-
-
-def timed(fn):
-    start = time.perf_counter()
-    fn()
-    return time.perf_counter() - start
-
-
-def alternate(contenders, repeats):
-    """Median seconds of each callable, run in turn within every repeat."""
-    times = {name: [] for name in contenders}
-    for _ in range(repeats):
-        for name, fn in contenders.items():
-            times[name].append(timed(fn))
-    return {name: float(np.median(t)) for name, t in times.items()}
 
 
 def row(label, value, goal):

@@ -24,25 +24,11 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import LinearRegression, Ridge, SGDRegressor
 from sklearn.model_selection import GridSearchCV
 from sklearn.preprocessing import StandardScaler
+from timing import alternate  # noqa: E402 (benchmarks/ is the script folder)
 
 from onestep_sklearn import IterativeGDRegressor, OneStepRegressor
 
 warnings.simplefilter("ignore", ConvergenceWarning)
-
-
-def timed(fn):
-    start = time.perf_counter()
-    fn()
-    return time.perf_counter() - start
-
-
-def alternate(contenders, repeats):
-    """Median seconds of each callable, run in turn within every repeat."""
-    times = {name: [] for name in contenders}
-    for _ in range(repeats):
-        for name, fn in contenders.items():
-            times[name].append(timed(fn))
-    return {name: float(np.median(t)) for name, t in times.items()}
 
 
 def problem(n_samples, n_features, dtype=np.float64, seed=0):
