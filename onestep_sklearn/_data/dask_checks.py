@@ -14,6 +14,7 @@ import numpy as np
 from sklearn.utils import check_array
 
 from .._compat import _check_sample_weight
+from .._kernel.units import MomentsOverflow
 
 # Past these magnitudes (below TINY, above 1/TINY) the in-memory estimators
 # fit in rescaled units (``_kernel.units``); on Dask such data raise an
@@ -186,7 +187,7 @@ class InputCheck:
 
 
 def _raise_overflow(name):
-    raise ValueError(
+    raise MomentsOverflow(
         f"{name} is finite but its moments overflow float64: rescale {name} (for "
         "example with StandardScaler) before fitting on Dask arrays."
     )

@@ -16,15 +16,16 @@ from .._kernel import refine
 from .._kernel.factor import qr_factor
 from .._kernel.sparse_ops import hessian_operator, use_krylov
 from .._kernel.stats import SufficientStats
-from .._kernel.units import Units, pilot_magnitude, powers_of_two, target_magnitude
+from .._kernel.units import (
+    MomentsOverflow,
+    Units,
+    pilot_magnitude,
+    powers_of_two,
+    target_magnitude,
+)
 from .protocol import RowArrays
 
 ACCEPT_SPARSE = ["csr", "csc"]
-
-
-class MomentsOverflow(ValueError):
-    """Finite X whose moments overflow float64 (values of extreme magnitude
-    the magnitude pilot did not see): a solver may rescale and retry."""
 
 
 def raise_for_nonfinite(X):

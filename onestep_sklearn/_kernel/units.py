@@ -12,6 +12,12 @@ from dataclasses import dataclass, replace
 import numpy as np
 import scipy.sparse as sp
 
+
+class MomentsOverflow(ValueError):
+    """Finite X whose moments overflow float64 (values of extreme magnitude
+    the magnitude pilot did not see): a solver may rescale and retry."""
+
+
 # Values whose squares stay well inside float64 (about 1e±120).
 TAME_LOW, TAME_HIGH = 2.0**-400, 2.0**400
 

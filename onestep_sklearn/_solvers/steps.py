@@ -13,7 +13,7 @@ from sklearn.exceptions import ConvergenceWarning
 
 from .._kernel.objective import gradient_terms_at_zero
 from .._kernel.stats import SufficientStats
-from .._kernel.units import powers_of_two, underflowed
+from .._kernel.units import MomentsOverflow, powers_of_two, underflowed
 from .newton import (
     newton_target,
     refine_from_moments,
@@ -172,11 +172,10 @@ def newton_step(
             )
     try:
         stats = source.statistics(fit_intercept)
-    except ValueError as error:
+    except MomentsOverflow:
         # Values the pilot did not see overflowed the moments: measure every
         # row and scale by columns (any other error is the user's to see).
-        pilot_only = magnitudes is not None or scaled == "pilot"
-        if not pilot_only or "overflow" not in str(error):
+        if magnitudes is None and scaled != "pilot":
             raise
         columns = powers_of_two(source.column_magnitudes(every_row=True))
         if not np.any(columns != 1.0):
