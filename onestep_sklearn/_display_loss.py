@@ -321,7 +321,8 @@ class LossCurveDisplay:
                 f"loss_curve_ attribute, such as a fitted IterativeGDRegressor; "
                 f"{type(final).__name__} has none.{hint}"
             )
-        momentum = getattr(final, "momentum", 0.0)
+        # The momentum the fit used (``momentum="auto"`` decided).
+        momentum = getattr(final, "momentum_", getattr(final, "momentum", 0.0))
         nesterov = getattr(final, "nesterov", False)
         lipschitz = getattr(final, "lipschitz_", None)
         max_stable, limit_name = None, "2/L"
@@ -378,5 +379,6 @@ def _optimum_and_rate(final, X, y, sample_weight):
     if evals is None:
         return optimum, None
     active = evals[evals > np.finfo(np.float64).eps * evals.size * facts.lipschitz]
-    rate = contraction(final.learning_rate_, active, final.momentum, final.nesterov)
+    momentum = getattr(final, "momentum_", final.momentum)
+    rate = contraction(final.learning_rate_, active, momentum, final.nesterov)
     return optimum, rate

@@ -57,8 +57,9 @@ def descent_attributes(
     coef = result.coef
     objective = plan.objective
     if plan.frozen is not None:
-        # Constant columns never move; the eigenbasis would add rounding.
-        coef[plan.frozen] = coef0[plan.frozen]
+        # Constant columns never move (their minimum-norm coefficient is 0);
+        # the eigenbasis would add rounding.
+        coef[plan.frozen] = 0.0
     with np.errstate(over="ignore", under="ignore"):
         curve = np.asarray(result.loss_curve) * np.float64(units.y_scale) ** -2
     internal = coef.copy()
@@ -104,7 +105,7 @@ def _public_path_point(coef, plan, units, coef0, y_ndim, dtype):
     """One recorded iterate as ``coef_`` would hold it."""
     coef = coef.copy()
     if plan.frozen is not None:
-        coef[plan.frozen] = coef0[plan.frozen]
+        coef[plan.frozen] = 0.0
     coef = units.coef_to_data(coef)
     return coef[:, 0].astype(dtype) if y_ndim == 1 else coef.T.astype(dtype)
 
@@ -161,6 +162,7 @@ def descent_message(result, plan, units, params):
         smallest=plan.curvature.smallest,
         units=units,
         column_spread=plan.curvature.column_spread,
+        unresolved=getattr(plan.curvature, "unresolved", 0.0),
         **settings,
     )
     return stop_message(result.stop, result.rule, facts, result.rate_scale)

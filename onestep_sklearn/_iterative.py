@@ -1,6 +1,5 @@
 """IterativeGDRegressor: gradient descent on least squares, done properly."""
 
-import warnings
 from numbers import Integral, Real
 
 from sklearn.exceptions import ConvergenceWarning
@@ -16,6 +15,7 @@ from ._solvers.schedule import Momentum
 from ._solvers.validation import validation_split
 from ._stream import StreamState, lock_for
 from ._validation import require_row_access, validate_fit_data
+from ._warnings import warn_user
 
 
 class IterativeGDRegressor(CallbackSupportMixin, BaseMSERegressor):
@@ -68,8 +68,14 @@ class IterativeGDRegressor(CallbackSupportMixin, BaseMSERegressor):
         L2 penalty strength. Converged, equals ``Ridge(alpha=alpha*n_samples)``.
     fit_intercept : bool, default=True
         Whether to fit an intercept (never penalised).
-    momentum : float in [0, 1), default=0.0
-        Heavy-ball momentum ``μ``.
+    momentum : "auto" or float in [0, 1), default="auto"
+        Heavy-ball momentum ``μ``. "auto": with ``learning_rate="auto"``
+        (full batch), ``μ = (1 − √(ℓ/L))²`` at the rate ``1/L`` (``ℓ`` the
+        smallest positive Hessian eigenvalue), which needs about ``√κ``
+        iterations per digit where plain steps need ``κ`` (``κ = L/ℓ``);
+        with Nesterov ``μ = (1 − √(ℓ/L))/(1 + √(ℓ/L))``; 0 (plain, textbook
+        steps) with a float ``learning_rate``, with mini-batches, in
+        ``partial_fit`` and when ``ℓ`` is unknown. ``momentum_`` holds it.
     nesterov : bool, default=False
         Use Nesterov's accelerated form of the momentum.
     batch_size : int >= 1 or None, default=None
@@ -89,7 +95,7 @@ class IterativeGDRegressor(CallbackSupportMixin, BaseMSERegressor):
     precompute : "auto" or bool, default="auto"
         Iterate on the sufficient statistics (O(d²) per iteration after one
         pass) instead of data passes. "auto" does so when
-        ``n_samples >= n_features`` and ``n_features <= 1000``, except for
+        ``n_features <= 1000`` (wide designs included), except for tall
         sparse ``X`` with 256 or more columns. Both routes give the same
         iterates up to rounding.
     warm_start : bool, default=False
@@ -120,6 +126,8 @@ class IterativeGDRegressor(CallbackSupportMixin, BaseMSERegressor):
         The objective after each iteration (finite values only).
     learning_rate_ : float
         The base step size used (``1/L`` or ``1/Lₘₐₓ`` for "auto").
+    momentum_ : float
+        The momentum used (``momentum`` decided when "auto").
     lipschitz_ : float
         ``L``, the largest eigenvalue of the full-data Hessian.
     stop_reason_ : str
@@ -159,7 +167,7 @@ class IterativeGDRegressor(CallbackSupportMixin, BaseMSERegressor):
         "power_t": [Interval(Real, 0, None, closed="left")],
         "max_iter": [Interval(Integral, 1, None, closed="left")],
         "tol": [Interval(Real, 0, None, closed="left"), None],
-        "momentum": [Interval(Real, 0, 1, closed="left")],
+        "momentum": [StrOptions({"auto"}), Interval(Real, 0, 1, closed="left")],
         "nesterov": ["boolean"],
         "batch_size": [Interval(Integral, 1, None, closed="left"), None],
         "shuffle": ["boolean"],
@@ -182,7 +190,7 @@ class IterativeGDRegressor(CallbackSupportMixin, BaseMSERegressor):
         tol=1e-4,
         alpha=0.0,
         fit_intercept=True,
-        momentum=0.0,
+        momentum="auto",
         nesterov=False,
         batch_size=None,
         shuffle=True,
@@ -267,7 +275,7 @@ class IterativeGDRegressor(CallbackSupportMixin, BaseMSERegressor):
             learning_rate=self._rate_in(units),
             schedule=self.schedule,
             power_t=self.power_t,
-            moves=Momentum(self.momentum, self.nesterov),
+            moves=self._moves(),
             batch_size=self.batch_size,
             rng=rng if self.shuffle else None,
         )
@@ -284,11 +292,12 @@ class IterativeGDRegressor(CallbackSupportMixin, BaseMSERegressor):
 
         hooks = FitHooks.start(self, data.X, data.y, sample_weight, public)
         on_iteration = hooks.iteration if hooks and hooks.per_iteration else None
+        coef0 = plan.start  # without its null-space component
         result = run_descent(
             plan.engine,
             objective,
             coef0,
-            self._settings(),
+            self._settings(plan.moves),
             curvature=plan.curvature,
             dtype=source.dtype,
             scorer=plan.scorer,
@@ -304,21 +313,27 @@ class IterativeGDRegressor(CallbackSupportMixin, BaseMSERegressor):
             y_ndim=data.y_ndim,
             dtype=source.dtype,
         )
-        message = descent_message(result, plan, units, self.get_params())
+        params = {**self.get_params(), "momentum": plan.moves.momentum}
+        message = descent_message(result, plan, units, params)
         if message:
-            warnings.warn(f"{type(self).__name__} {message}", ConvergenceWarning)
-        self._assign(attributes)
+            warn_user(f"{type(self).__name__} {message}", ConvergenceWarning)
+        self._assign({**attributes, "momentum_": plan.moves.momentum})
         if hooks is not None:
             hooks.finish()
         return self
 
-    def _settings(self):
+    def _moves(self):
+        """The momentum as the planner takes it (None: "auto")."""
+        momentum = None if self.momentum == "auto" else self.momentum
+        return Momentum(momentum, self.nesterov)
+
+    def _settings(self, moves):
         return DescentSettings(
             max_iter=self.max_iter,
             tol=self.tol,
             n_iter_no_change=self.n_iter_no_change,
             adaptive=self.schedule == "adaptive",
-            monotone=self.momentum == 0 and self.batch_size is None,
+            monotone=moves.momentum == 0 and self.batch_size is None,
             verbose=self.verbose,
             record_divergence=self.divergence == "record",
         )
@@ -365,6 +380,8 @@ class IterativeGDRegressor(CallbackSupportMixin, BaseMSERegressor):
                     source.n_features, source.n_outputs, self.fit_intercept, units
                 )
             units = stream.units
+            # One step per chunk: "auto" momentum is plain there.
+            momentum = 0.0 if self.momentum == "auto" else self.momentum
             result = chunk_step(
                 source.rescaled(units),
                 stream.gd,
@@ -374,21 +391,20 @@ class IterativeGDRegressor(CallbackSupportMixin, BaseMSERegressor):
                 learning_rate=self._rate_in(units),
                 schedule=self.schedule,
                 power_t=self.power_t,
-                moves=Momentum(self.momentum, self.nesterov),
+                moves=Momentum(momentum, self.nesterov),
                 batch_size=self.batch_size,
                 rng=check_random_state(self.random_state) if self.shuffle else None,
             )
             for message in result.warnings:
-                warnings.warn(message, ConvergenceWarning)
-            self._assign(
-                chunk_attributes(
-                    result,
-                    stream,
-                    fit_intercept=self.fit_intercept,
-                    y_ndim=data.y_ndim,
-                    dtype=source.dtype,
-                )
+                warn_user(message, ConvergenceWarning)
+            attributes = chunk_attributes(
+                result,
+                stream,
+                fit_intercept=self.fit_intercept,
+                y_ndim=data.y_ndim,
+                dtype=source.dtype,
             )
+            self._assign({**attributes, "momentum_": momentum})
         return self
 
     def __sklearn_tags__(self):

@@ -24,7 +24,7 @@ from ._kernel.rates import (
     stability_limit,
 )
 from ._kernel.sparse_ops import extreme_eigenvalue
-from ._kernel.spectrum import active_extremes, hessian_as_operator
+from ._kernel.spectrum import active_extremes, active_mask, hessian_as_operator
 from ._solvers.newton import target_from_stats
 from ._solvers.objective import Objective
 
@@ -76,10 +76,20 @@ class LearningRateSuggestion:
     optimum: float | None = None
     eigenvalues: np.ndarray | None = field(default=None, repr=False)
 
+    @validate_params(
+        {
+            "learning_rate": [Interval(Real, 0, None, closed="neither"), None],
+            "tol": [Interval(Real, 0, None, closed="left")],
+            "momentum": [Interval(Real, 0, 1, closed="left"), None],
+        },
+        prefer_skip_nested_validation=True,
+    )
     def iterations_needed(self, learning_rate=None, *, tol=1e-4, momentum=None):
         """About how many iterations from 0 a constant rate needs before the
         error is within ``tol`` of the optimum in every eigen-direction
-        (transients of momentum included); inf when it does not converge.
+        (transients of momentum included); ``inf`` for a rate at or past the
+        stability limit of that momentum (it does not converge), and for
+        ``tol=0``.
 
         ``IterativeGDRegressor`` stops when its certificate ``‖∇f‖/ℓ`` says
         so: about this many iterations without momentum, up to half as many
@@ -217,9 +227,10 @@ def _facts_in_units(source, alpha, fit_intercept, with_optimum):
         stats = source.statistics(fit_intercept)
         evals = la.eigvalsh(stats.hessian(alpha), check_finite=False)
         top, smallest = active_extremes(evals)
-        facts = suggestion_from_extremes(
-            top, float(max(evals[0], 0.0)), smallest, eigenvalues=evals
-        )
+        # An eigenvalue that is rounding of zero (a duplicated column, a
+        # one-hot block beside the intercept) makes the Hessian singular.
+        bottom = float(max(evals[0], 0.0)) if active_mask(evals).all() else 0.0
+        facts = suggestion_from_extremes(top, bottom, smallest, eigenvalues=evals)
         if with_optimum:
             target = target_from_stats(stats, alpha)
             optimum = float(stats.loss_per_output(target, alpha).sum())

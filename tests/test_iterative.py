@@ -583,7 +583,8 @@ def test_early_stopping_validation_rows_not_trained_on():
 def test_warm_start_continues(precompute):
     X, y = make_data(loc=1.0)
     X[:, 0] *= 6.0
-    common = dict(tol=None, precompute=precompute)
+    # Plain steps: a warm start keeps the iterate, not a velocity.
+    common = dict(tol=None, precompute=precompute, momentum=0.0)
     reg = IterativeGDRegressor(max_iter=5, warm_start=True, **common)
     reg.fit(X, y)
     curve_first = list(reg.loss_curve_)

@@ -18,7 +18,7 @@ from .messages import START_OVERFLOW
 from .objective import Objective
 from .plan import base_rate
 from .schedule import StepSchedule
-from .stopping import EPS, StopRule, certified_distance
+from .stopping import EPS, UNCERTIFIABLE, StopRule, certified_distance
 
 
 @dataclass(frozen=True)
@@ -129,6 +129,11 @@ def run_descent(
     at_zero = (loss, grad) if not np.any(coef0) else objective.loss_gradient(0 * coef0)
     top = curvature.lipschitz
     reference = norm(at_zero[1]) / top if top > 0 else 0.0
+    # A real curvature the formed Hessian cannot resolve: no gradient from
+    # it certifies a distance (``plan.measure_flat_directions``).
+    smallest = curvature.smallest
+    if getattr(curvature, "unresolved", 0.0):
+        smallest = UNCERTIFIABLE
     # The natural size of the objective: its value at θ₀ and at 0, and the
     # size of y itself (centring y leaves rounding of that order).
     y_size = float(np.sum(objective.y_mean**2))
@@ -139,15 +144,13 @@ def run_descent(
         scale=max(scale, np.finfo(np.float64).tiny),
         monotone=settings.monotone,
         previous=loss,
-        smallest=curvature.smallest,
+        smallest=smallest,
         reference=reference,
         eps=max(np.finfo(dtype).eps, EPS),
         use_scores=scorer is not None,
         record=settings.record_divergence and not settings.adaptive,
     )
-    start = certified_distance(
-        [norm(grad)], [norm(coef0)], curvature.smallest, reference
-    )[0]
+    start = certified_distance([norm(grad)], [norm(coef0)], smallest, reference)[0]
     rule.distance = rule.best_distance = float(start)
     if scorer is not None:
         rule.best_score = scorer(coef0, objective.intercept(coef0))
@@ -170,7 +173,9 @@ def run_descent(
     if scorer is not None:
         which = "best_val"
     if settings.verbose:
-        print(f"stopped after {rule.iteration} iterations ({stop or 'max_iter'})")
+        plural = "s" * (rule.iteration != 1)
+        reason = stop or "max_iter"
+        print(f"stopped after {rule.iteration} iteration{plural} ({reason})")
     return DescentResult(
         coef=engine.coef(which).copy(),
         loss_curve=curve,

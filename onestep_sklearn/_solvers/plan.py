@@ -7,15 +7,17 @@ base rate (the user's, or 1/L, or 1/Lₘₐₓ for mini-batches); the validation
 scorer for early stopping.
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import scipy.linalg as la
 
+from .._kernel.rates import damped_momentum
 from .._kernel.sparse_ops import extreme_eigenvalue
 from .._kernel.spectrum import (
     DENSE_HESSIAN_MAX_FEATURES,
     active_extremes,
+    active_mask,
     hessian_as_operator,
 )
 from .._kernel.units import tiny_means, underflowed
@@ -43,6 +45,25 @@ class Curvatures:
     #: Columns of zero curvature with a tiny nonzero mean (their squares
     #: underflowed: values of extreme magnitude beside ordinary ones).
     underflowed: bool = False
+    #: Eigen-directions of small eigenvalues (below ``FLAT_BAND·eps·d·L``),
+    #: where the formed Hessian may not tell rounding from curvature: (d, m)
+    #: orthonormal columns and those eigenvalues; after
+    #: :func:`measure_flat_directions`, ``null`` marks the null space of X.
+    flat_basis: np.ndarray | None = None
+    flat_evals: np.ndarray | None = None
+    #: The smallest eigenvalue above that band (L if none).
+    above_band: float = 0.0
+    null: np.ndarray | None = None
+    #: The largest real curvature among the directions the Hessian cannot
+    #: resolve, relative to L (0: none). Then no iterate can be certified.
+    unresolved: float = 0.0
+
+    @property
+    def null_basis(self):
+        """Orthonormal columns spanning the null space of X (or None)."""
+        if self.null is None or not self.null.any():
+            return None
+        return self.flat_basis[:, self.null]
 
 
 def _spread(variances):
@@ -59,14 +80,15 @@ def curvatures(objective, spectrum=None):
     if spectrum is not None:
         top, smallest = active_extremes(spectrum[0])
         spread = _spread(np.diag(objective.stats.xx) / objective.sw_sum)
-        return Curvatures(top, smallest, spread)
+        return Curvatures(top, smallest, spread, False, *_flat(spectrum))
     source, n_features = objective.source, objective.n_features
     if n_features <= DENSE_HESSIAN_MAX_FEATURES:
         hessian = objective.hessp(np.eye(n_features))
-        top, smallest = active_extremes(la.eigvalsh((hessian + hessian.T) / 2))
+        spectrum = la.eigh((hessian + hessian.T) / 2)
+        top, smallest = active_extremes(spectrum[0])
         flat = underflowed(np.diag(hessian) - 2 * l2, objective.x_mean)
         spread = _spread(np.diag(hessian) - 2 * l2)
-        return Curvatures(top, smallest, spread, flat)
+        return Curvatures(top, smallest, spread, flat, *_flat(spectrum))
     if source.n_samples < n_features:
         # The nonzero eigenvalues of XcᵀSXc are those of √S·Xc·Xcᵀ·√S.
         kernel = la.eigvalsh(source.row_gram(objective.x_mean))
@@ -83,6 +105,83 @@ def curvatures(objective, spectrum=None):
     return Curvatures(top, 0.0 if singular else bottom)
 
 
+# Eigenvalues of the formed Hessian below FLAT_BAND·eps·d·L are checked on
+# the data: rounding of the Gram can make a zero eigenvalue that large.
+FLAT_BAND = 1e3
+
+
+def _flat(spectrum):
+    """The eigenvectors and eigenvalues of the small eigenvalues."""
+    evals, basis = spectrum
+    top = max(float(evals.max(initial=0.0)), 0.0)
+    flat = evals <= FLAT_BAND * np.finfo(np.float64).eps * evals.size * top
+    if not flat.any():
+        return None, None, top
+    return basis[:, flat], evals[flat], float(evals[~flat].min(initial=top))
+
+
+def measure_flat_directions(source, objective, curvature):
+    """``curvature`` with its small eigen-directions measured on the data.
+
+    The Hessian formed from ``XᵀSX`` resolves curvatures down to about
+    ``eps·d·L``; ``X`` itself resolves ``‖Xc·q‖`` down to about
+    ``eps·‖Xc‖``, that is curvatures down to about ``eps²·L``. One pass
+    (``sq_norms``: ``Σ s (xᵀq − x̄ᵀq)²``, no ``Xᵀ`` product) tells the null
+    space of ``X`` (a duplicated column, a one-hot block beside the
+    intercept: the minimum-norm solution has no component there, and ℓ is
+    the smallest curvature outside it) from real curvatures. A real one
+    below ``eps·d·L`` (``[a, a + 1e-9·b]``) is one along which gradient
+    descent cannot converge and which no gradient computed from ``XᵀSX``
+    can certify: ``unresolved``.
+    """
+    basis, evals = curvature.flat_basis, curvature.flat_evals
+    top = curvature.lipschitz
+    if basis is None or objective.l2_reg_strength > 0 or not top > 0:
+        return curvature
+    measured = 2.0 * source.sq_norms(basis, objective.x_mean @ basis)
+    measured = measured / objective.sw_sum
+    eps = np.finfo(source.dtype).eps
+    n_features = basis.shape[0]
+    # Rounding of zero as measured: the eigenvector's error (about
+    # eps·d·L/ℓ) seen through the real curvatures, and the rounding of the
+    # products xᵀq of uncentred rows.
+    clear = curvature.above_band
+    size = top + 2.0 * float(objective.x_mean @ objective.x_mean)
+    noise = 100 * n_features * eps**2 * (n_features * top * top / clear + size)
+    null = measured <= noise
+    resolved = active_mask(np.append(evals, top))[:-1]
+    # ℓ: the smallest eigenvalue that is neither the null space of X nor
+    # below what the formed Hessian resolves.
+    real = evals[~null & resolved]
+    smallest = float(real.min()) if real.size else clear
+    unresolved_at = ~null & ~resolved
+    unresolved = 0.0
+    if unresolved_at.any():
+        unresolved = float(measured[unresolved_at].max() / top)
+    return replace(curvature, null=null, unresolved=unresolved, smallest=smallest)
+
+
+def _without_null_space(spectrum, curvature):
+    """The spectrum with the eigenvalues of the null space of X set to 0, so
+    that the spectral engine leaves those directions alone."""
+    evals, basis = spectrum
+    flat = np.flatnonzero(np.isin(evals, curvature.flat_evals))
+    evals = evals.copy()
+    evals[flat[curvature.null]] = 0.0
+    return evals, basis
+
+
+def remove_null_component(coef0, curvature):
+    """``coef0`` without its component in the null space of X (directions
+    the objective does not see): the run then converges to the
+    minimum-norm solution ``w*`` from any start. Unchanged when the null
+    space is unknown (no formed Hessian) or not cleanly separated."""
+    basis = curvature.null_basis
+    if basis is None or curvature.unresolved > 0 or not np.any(coef0):
+        return coef0
+    return coef0 - basis @ (basis.T @ coef0)
+
+
 @dataclass(frozen=True)
 class DescentPlan:
     """The objective, the engine and its settings for one run.
@@ -90,6 +189,8 @@ class DescentPlan:
     ``frozen`` marks constant columns (statistics route; None otherwise);
     ``curvature`` holds L and ℓ of the training objective and
     ``learning_rate`` is the base step, all in the units of the source.
+    ``start`` is where the run starts: ``coef0`` without its null-space
+    component when that is known (:func:`remove_null_component`).
     """
 
     objective: Objective
@@ -98,6 +199,8 @@ class DescentPlan:
     frozen: np.ndarray | None
     curvature: Curvatures
     learning_rate: float
+    moves: Momentum = Momentum()
+    start: np.ndarray | None = None
 
     @property
     def lipschitz(self):
@@ -110,15 +213,18 @@ PRECOMPUTE_MAX_FEATURES = 1000
 
 
 def resolve_precompute(precompute, source):
-    """``precompute`` with "auto" decided: statistics when n ≥ d ≤ 1000,
-    except for sparse X with many columns (``krylov`` sources), where the
-    dense d × d Gram and its eigendecomposition would cost more than the
-    sparse products of the data passes."""
+    """``precompute`` with "auto" decided: statistics when d ≤ 1000, on any
+    n (a wide design's d × d problem is small too: one eigendecomposition,
+    then O(d) per iteration), except for tall sparse X with many columns
+    (``krylov`` sources), where the dense d × d Gram and its
+    eigendecomposition would cost more than the sparse products of the data
+    passes."""
     if precompute != "auto":
         return bool(precompute)
     n_samples, n_features = source.n_samples, source.n_features
-    tall = n_samples >= n_features <= PRECOMPUTE_MAX_FEATURES
-    return tall and not getattr(source, "krylov", False)
+    if n_features > PRECOMPUTE_MAX_FEATURES:
+        return False
+    return n_samples < n_features or not getattr(source, "krylov", False)
 
 
 def _varying_but_flat(objective, ranges):
@@ -141,6 +247,20 @@ def base_rate(source, objective, lipschitz, learning_rate, batch_size):
     return 1.0 / lipschitz if lipschitz > 0 else 1.0
 
 
+def resolve_moves(moves, curvature, learning_rate, batch_size):
+    """``moves`` with ``momentum="auto"`` (``moves.momentum`` None) decided:
+    ``rates.damped_momentum`` for the full-batch "auto" rate 1/L, else 0 (a
+    float rate keeps its textbook meaning; mini-batches take plain steps)."""
+    if moves.momentum is not None:
+        return moves
+    momentum = 0.0
+    if learning_rate is None and batch_size is None:
+        momentum = damped_momentum(
+            curvature.lipschitz, curvature.smallest, moves.nesterov
+        )
+    return Momentum(momentum, moves.nesterov)
+
+
 def plan_descent(
     train,
     val,
@@ -158,8 +278,9 @@ def plan_descent(
 ):
     """Plan a run on ``train`` (validation rows ``val`` or None) from ``coef0``.
 
-    ``learning_rate`` None means "auto"; ``rng`` shuffles mini-batches (None:
-    in order). Returns a :class:`DescentPlan`.
+    ``learning_rate`` None means "auto", ``moves.momentum`` None too (see
+    :func:`resolve_moves`); ``rng`` shuffles mini-batches (None: in order).
+    Returns a :class:`DescentPlan`.
     """
     frozen = spectrum = val_stats = None
     underflowed = False
@@ -171,6 +292,10 @@ def plan_descent(
         sw_sum, x_mean, y_mean = train.means(fit_intercept)
         objective = Objective.on_data(train, sw_sum, x_mean, y_mean, l2_reg_strength)
     curvature = curvatures(objective, spectrum)
+    curvature = measure_flat_directions(train, objective, curvature)
+    if spectrum is not None and curvature.null_basis is not None:
+        spectrum = _without_null_space(spectrum, curvature)
+    coef0 = remove_null_component(coef0, curvature)
     if l2_reg_strength == 0 and (underflowed or curvature.underflowed):
         # Tiny and constant is harmless; tiny and varying is not (one pass
         # to tell them apart, on such data only).
@@ -186,6 +311,7 @@ def plan_descent(
             "OneStepRegressor(), which scales column by column."
         )
     lipschitz = curvature.lipschitz
+    moves = resolve_moves(moves, curvature, learning_rate, batch_size)
     rate = base_rate(train, objective, lipschitz, learning_rate, batch_size)
     steps = StepSchedule(rate, schedule, power_t)
     scorer = None
@@ -208,7 +334,9 @@ def plan_descent(
         engine = DataEngine(
             objective, coef0, steps, moves, batches=batches, scorer=scorer
         )
-    return DescentPlan(objective, engine, scorer, frozen, curvature, rate)
+    return DescentPlan(
+        objective, engine, scorer, frozen, curvature, rate, moves, coef0
+    )
 
 
 __all__ = [
@@ -218,4 +346,5 @@ __all__ = [
     "base_rate",
     "curvatures",
     "plan_descent",
+    "resolve_moves",
 ]

@@ -31,7 +31,8 @@ class StepSchedule:
 
 @dataclass(frozen=True)
 class Momentum:
-    """Heavy-ball momentum ``μ`` (``nesterov``: the look-ahead form)."""
+    """Heavy-ball momentum ``μ`` (``nesterov``: the look-ahead form); None
+    is ``momentum="auto"``, which ``plan.resolve_moves`` decides."""
 
-    momentum: float = 0.0
+    momentum: float | None = 0.0
     nesterov: bool = False
