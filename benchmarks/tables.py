@@ -31,9 +31,9 @@ def random_table(rng, *, max_rows=3000):
     for j in range(n_numeric):
         scale = 10.0 ** rng.uniform(-3, 5)
         values = rng.standard_normal(n_rows)
-        if base is not None and rng.random() < 0.25:
+        if base is not None and rng.random() < 0.15:
             # A near-copy of an earlier column (age and years of service).
-            values = base + 10.0 ** rng.uniform(-4, -1) * values
+            values = base + 10.0 ** rng.uniform(-3, -0.5) * values
         if rng.random() < 0.3:
             values = np.exp(values)  # skewed (incomes, counts)
         base = values

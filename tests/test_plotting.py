@@ -65,7 +65,8 @@ def legend_texts(ax):
 
 def test_from_estimator_carries_the_loss_curve(scaled):
     X, y = scaled
-    est = IterativeGDRegressor().fit(X, y)
+    # Plain steps (the default momentum="auto" adds momentum at 1/L).
+    est = IterativeGDRegressor(momentum=0.0).fit(X, y)
     display = LossCurveDisplay.from_estimator(est)
 
     assert isinstance(display, LossCurveDisplay)
@@ -410,7 +411,7 @@ def test_trajectory_errors(scaled):
 
 def test_suboptimality_against_linear_regression_and_the_bound(scaled):
     X, y = scaled
-    est = IterativeGDRegressor(tol=None, max_iter=300).fit(X, y)
+    est = IterativeGDRegressor(tol=None, max_iter=300, momentum=0.0).fit(X, y)
     display = LossCurveDisplay.from_estimator(est, X, y, kind="suboptimality")
     f_star = mean_squared_error(y, LinearRegression().fit(X, y).predict(X))
     assert display.optimum == pytest.approx(f_star, rel=1e-10)

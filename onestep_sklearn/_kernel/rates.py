@@ -45,6 +45,9 @@ def optimal_heavy_ball(lipschitz, smallest):
     return float(rate), float(momentum)
 
 
+MOMENTUM_KAPPA = 1e8
+
+
 def damped_momentum(lipschitz, smallest, nesterov=False):
     """The momentum of ``momentum="auto"`` at the rate ``1/L``.
 
@@ -57,7 +60,9 @@ def damped_momentum(lipschitz, smallest, nesterov=False):
     """
     if not (lipschitz > 0 and smallest > 0):
         return 0.0
-    root = float(np.sqrt(min(smallest / lipschitz, 1.0)))
+    # ℓ is known to about eps·d·L: below 1e-8·L (κ > 1e8, more than 10⁵
+    # iterations anyway) μ would follow its rounding, so κ is capped there.
+    root = float(np.sqrt(min(max(smallest / lipschitz, MOMENTUM_KAPPA**-1), 1.0)))
     return (1 - root) / (1 + root) if nesterov else (1 - root) ** 2
 
 
