@@ -27,7 +27,7 @@ print(
 )
 
 runs = {  # legend name: parameters of IterativeGDRegressor
-    "plain GD": {},
+    "plain GD": {"momentum": 0.0},
     "plain GD, optimal rate 2/(L+ℓ)": {"learning_rate": facts.optimal_rate},
     f"heavy ball, Polyak's pair (μ = {momentum:.3f})": {
         "learning_rate": rate,

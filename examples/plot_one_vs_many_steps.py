@@ -25,7 +25,7 @@ y = X @ [3.0, -2.0] + 0.3 * rng.normal(size=300)
 facts = suggest_learning_rate(X, y)
 
 models = {  # name: a fitted model
-    "gradient descent at 1/L": IterativeGDRegressor().fit(X, y),
+    "gradient descent at 1/L": IterativeGDRegressor(momentum=0.0).fit(X, y),
     "one textbook step, η = 0.3/L": OneStepRegressor(
         solver="gradient", learning_rate=0.3 * facts.auto
     ).fit(X, y),

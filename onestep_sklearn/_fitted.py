@@ -50,10 +50,22 @@ def public_coef(coef, intercept, *, fit_intercept, y_ndim, dtype):
 
 
 def descent_attributes(
-    result, plan, units, coef0, *, fit_intercept, early_stopping, y_ndim, dtype
+    result,
+    plan,
+    units,
+    coef0=None,
+    *,
+    fit_intercept,
+    y_ndim,
+    dtype,
+    early_stopping=False,
 ):
     """The fitted attributes of ``IterativeGDRegressor.fit`` (and the stream
-    state ``partial_fit`` continues from) for a ``DescentResult``."""
+    state ``partial_fit`` continues from) for a ``DescentResult``.
+
+    ``coef0`` and ``early_stopping`` are not needed (constant columns end at
+    0, the validation attributes come with ``plan.scorer``); the CV refit
+    still passes them."""
     coef = result.coef
     objective = plan.objective
     if plan.frozen is not None:
@@ -72,7 +84,7 @@ def descent_attributes(
     recorder = active_recorder()
     if recorder is not None:
         recorder.path = [
-            _public_path_point(point, plan, units, coef0, y_ndim, dtype)
+            _public_path_point(point, plan, units, y_ndim, dtype)
             for point in recorder.coefs
         ]
     attributes = {
@@ -83,6 +95,7 @@ def descent_attributes(
         "loss_curve_": curve.tolist(),
         "lipschitz_": units.curvature_to_data(plan.lipschitz),
         "learning_rate_": units.rate_to_data(plan.learning_rate),
+        "momentum_": plan.moves.momentum,
         "stop_reason_": stop,
         # partial_fit continues from here (in the units of this fit), with
         # these running means.
@@ -101,7 +114,7 @@ def descent_attributes(
     return attributes
 
 
-def _public_path_point(coef, plan, units, coef0, y_ndim, dtype):
+def _public_path_point(coef, plan, units, y_ndim, dtype):
     """One recorded iterate as ``coef_`` would hold it."""
     coef = coef.copy()
     if plan.frozen is not None:
@@ -110,7 +123,7 @@ def _public_path_point(coef, plan, units, coef0, y_ndim, dtype):
     return coef[:, 0].astype(dtype) if y_ndim == 1 else coef.T.astype(dtype)
 
 
-def chunk_attributes(result, stream, *, fit_intercept, y_ndim, dtype):
+def chunk_attributes(result, stream, fit_intercept, y_ndim, dtype):
     """The fitted attributes of ``IterativeGDRegressor.partial_fit`` (and the
     next stream state) for a ``ChunkResult`` in the units of the stream."""
     units = stream.units
@@ -156,6 +169,7 @@ def descent_message(result, plan, units, params):
     """The ``ConvergenceWarning`` text of a run (None if it converged);
     ``params`` are the estimator's parameters (``get_params``)."""
     settings = {name: params[name] for name in MESSAGE_SETTINGS}
+    settings["momentum"] = plan.moves.momentum  # "auto" decided
     facts = RunFacts(
         learning_rate=plan.learning_rate,
         lipschitz=plan.curvature.lipschitz,

@@ -69,13 +69,11 @@ class IterativeGDRegressor(CallbackSupportMixin, BaseMSERegressor):
     fit_intercept : bool, default=True
         Whether to fit an intercept (never penalised).
     momentum : "auto" or float in [0, 1), default="auto"
-        Heavy-ball momentum ``μ``. "auto": with ``learning_rate="auto"``
-        (full batch), ``μ = (1 − √(ℓ/L))²`` at the rate ``1/L`` (``ℓ`` the
-        smallest positive Hessian eigenvalue), which needs about ``√κ``
-        iterations per digit where plain steps need ``κ`` (``κ = L/ℓ``);
-        with Nesterov ``μ = (1 − √(ℓ/L))/(1 + √(ℓ/L))``; 0 (plain, textbook
-        steps) with a float ``learning_rate``, with mini-batches, in
-        ``partial_fit`` and when ``ℓ`` is unknown. ``momentum_`` holds it.
+        Heavy-ball momentum ``μ``. "auto": ``(1 − √(ℓ/L))²`` with
+        ``learning_rate="auto"`` full batch (``ℓ`` the smallest positive
+        Hessian eigenvalue: about ``√κ`` iterations per digit instead of
+        ``κ``), Nesterov's ``(1 − √(ℓ/L))/(1 + √(ℓ/L))`` with ``nesterov``;
+        else 0 (textbook steps). ``momentum_`` holds the value used.
     nesterov : bool, default=False
         Use Nesterov's accelerated form of the momentum.
     batch_size : int >= 1 or None, default=None
@@ -275,7 +273,7 @@ class IterativeGDRegressor(CallbackSupportMixin, BaseMSERegressor):
             learning_rate=self._rate_in(units),
             schedule=self.schedule,
             power_t=self.power_t,
-            moves=self._moves(),
+            moves=Momentum.of(self.momentum, self.nesterov),
             batch_size=self.batch_size,
             rng=rng if self.shuffle else None,
         )
@@ -307,25 +305,17 @@ class IterativeGDRegressor(CallbackSupportMixin, BaseMSERegressor):
             result,
             plan,
             units,
-            coef0,
             fit_intercept=self.fit_intercept,
-            early_stopping=self.early_stopping,
             y_ndim=data.y_ndim,
             dtype=source.dtype,
         )
-        params = {**self.get_params(), "momentum": plan.moves.momentum}
-        message = descent_message(result, plan, units, params)
+        message = descent_message(result, plan, units, self.get_params())
         if message:
             warn_user(f"{type(self).__name__} {message}", ConvergenceWarning)
-        self._assign({**attributes, "momentum_": plan.moves.momentum})
+        self._assign(attributes)
         if hooks is not None:
             hooks.finish()
         return self
-
-    def _moves(self):
-        """The momentum as the planner takes it (None: "auto")."""
-        momentum = None if self.momentum == "auto" else self.momentum
-        return Momentum(momentum, self.nesterov)
 
     def _settings(self, moves):
         return DescentSettings(
@@ -381,7 +371,7 @@ class IterativeGDRegressor(CallbackSupportMixin, BaseMSERegressor):
                 )
             units = stream.units
             # One step per chunk: "auto" momentum is plain there.
-            momentum = 0.0 if self.momentum == "auto" else self.momentum
+            moves = Momentum.of(self.momentum, self.nesterov, auto=0.0)
             result = chunk_step(
                 source.rescaled(units),
                 stream.gd,
@@ -391,20 +381,16 @@ class IterativeGDRegressor(CallbackSupportMixin, BaseMSERegressor):
                 learning_rate=self._rate_in(units),
                 schedule=self.schedule,
                 power_t=self.power_t,
-                moves=Momentum(momentum, self.nesterov),
+                moves=moves,
                 batch_size=self.batch_size,
                 rng=check_random_state(self.random_state) if self.shuffle else None,
             )
             for message in result.warnings:
                 warn_user(message, ConvergenceWarning)
             attributes = chunk_attributes(
-                result,
-                stream,
-                fit_intercept=self.fit_intercept,
-                y_ndim=data.y_ndim,
-                dtype=source.dtype,
+                result, stream, self.fit_intercept, data.y_ndim, source.dtype
             )
-            self._assign({**attributes, "momentum_": momentum})
+            self._assign({**attributes, "momentum_": moves.momentum})
         return self
 
     def __sklearn_tags__(self):

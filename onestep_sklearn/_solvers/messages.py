@@ -148,9 +148,7 @@ def _max_iter_message(rule, facts, limit, limit_text):
     constant = facts.schedule == "constant"
     reachable = REACHABLE * facts.max_iter
     advice, text = [], f"learning_rate={shown:.4g} converges too slowly"
-    more = iterations_to_shrink(
-        eta, curves, shrink, facts.momentum, facts.nesterov
-    )
+    more = iterations_to_shrink(eta, curves, shrink, facts.momentum, facts.nesterov)
     if constant and more <= reachable:
         needed = _count(1.5 * (rule.iteration + more))
         text = f"learning_rate={shown:.4g} needs about {needed:,} iterations"
@@ -163,8 +161,7 @@ def _max_iter_message(rule, facts, limit, limit_text):
         fast = _count(1.5 * fast)
         budget = f", max_iter={fast}" if fast > facts.max_iter else ""
         advice.append(
-            f"learning_rate='auto', momentum='auto'{budget} (about {fast:,} "
-            "iterations)"
+            f"learning_rate='auto', momentum='auto'{budget} (about {fast:,} iterations)"
         )
     if not advice:
         advice.append("OneStepRegressor() (exact)")

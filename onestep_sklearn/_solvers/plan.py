@@ -17,7 +17,6 @@ from .._kernel.sparse_ops import extreme_eigenvalue
 from .._kernel.spectrum import (
     DENSE_HESSIAN_MAX_FEATURES,
     active_extremes,
-    active_mask,
     hessian_as_operator,
 )
 from .._kernel.units import tiny_means, underflowed
@@ -110,11 +109,16 @@ def curvatures(objective, spectrum=None):
 FLAT_BAND = 1e3
 
 
+def _flat_mask(evals):
+    top = max(float(evals.max(initial=0.0)), 0.0)
+    return evals <= FLAT_BAND * np.finfo(np.float64).eps * evals.size * top
+
+
 def _flat(spectrum):
     """The eigenvectors and eigenvalues of the small eigenvalues."""
     evals, basis = spectrum
     top = max(float(evals.max(initial=0.0)), 0.0)
-    flat = evals <= FLAT_BAND * np.finfo(np.float64).eps * evals.size * top
+    flat = _flat_mask(evals)
     if not flat.any():
         return None, None, top
     return basis[:, flat], evals[flat], float(evals[~flat].min(initial=top))
@@ -134,12 +138,11 @@ def measure_flat_directions(source, objective, curvature):
     descent cannot converge and which no gradient computed from ``XᵀSX``
     can certify: ``unresolved``.
     """
-    basis, evals = curvature.flat_basis, curvature.flat_evals
+    basis = curvature.flat_basis
     top = curvature.lipschitz
     if basis is None or objective.l2_reg_strength > 0 or not top > 0:
         return curvature
-    measured = 2.0 * source.sq_norms(basis, objective.x_mean @ basis)
-    measured = measured / objective.sw_sum
+    basis, measured = _ritz_on_data(source, objective, basis)
     eps = np.finfo(source.dtype).eps
     n_features = basis.shape[0]
     # Rounding of zero as measured: the eigenvector's error (about
@@ -149,26 +152,67 @@ def measure_flat_directions(source, objective, curvature):
     size = top + 2.0 * float(objective.x_mean @ objective.x_mean)
     noise = 100 * n_features * eps**2 * (n_features * top * top / clear + size)
     null = measured <= noise
-    resolved = active_mask(np.append(evals, top))[:-1]
-    # ℓ: the smallest eigenvalue that is neither the null space of X nor
+    resolved = _resolved(measured, n_features, top)
+    # ℓ: the smallest curvature that is neither the null space of X nor
     # below what the formed Hessian resolves.
-    real = evals[~null & resolved]
+    real = measured[~null & resolved]
     smallest = float(real.min()) if real.size else clear
     unresolved_at = ~null & ~resolved
     unresolved = 0.0
     if unresolved_at.any():
         unresolved = float(measured[unresolved_at].max() / top)
-    return replace(curvature, null=null, unresolved=unresolved, smallest=smallest)
+    return replace(
+        curvature,
+        flat_basis=basis,
+        flat_evals=measured,
+        null=null,
+        unresolved=unresolved,
+        smallest=smallest,
+    )
+
+
+def _resolved(curvatures, n_features, top):
+    """Curvatures that the Hessian formed from XᵀSX resolves (the spectral
+    engine's ``active_mask``)."""
+    return curvatures > np.finfo(np.float64).eps * n_features * top
 
 
 def _without_null_space(spectrum, curvature):
     """The spectrum with the eigenvalues of the null space of X set to 0, so
     that the spectral engine leaves those directions alone."""
     evals, basis = spectrum
-    flat = np.flatnonzero(np.isin(evals, curvature.flat_evals))
-    evals = evals.copy()
-    evals[flat[curvature.null]] = 0.0
+    flat = _flat_mask(evals)
+    evals, basis = evals.copy(), basis.copy()
+    # The small directions as measured on the data (null ones 0, and those
+    # below what the Hessian resolves 0 too: the engine leaves them alone).
+    resolved = _resolved(curvature.flat_evals, evals.size, curvature.lipschitz)
+    evals[flat] = np.where(~curvature.null & resolved, curvature.flat_evals, 0.0)
+    basis[:, flat] = curvature.flat_basis
     return evals, basis
+
+
+# Up to this many small directions their curvatures are resolved as a
+# subspace (all pairs measured); beyond, one by one.
+RITZ_MAX_DIRECTIONS = 48
+
+
+def _ritz_on_data(source, objective, basis):
+    """The small directions re-diagonalised with curvatures measured on the
+    data: ``(basis·V, λ)`` from the eigendecomposition of ``G = QᵀHQ``, whose
+    entries come from ``‖Xc·q‖²`` (pairs by polarisation), not from
+    ``XᵀSX``. Among nearly equal small eigenvalues the Hessian's own
+    eigenvectors mix a null direction with a real one; ``G`` does not."""
+    m = basis.shape[1]
+    pairs = np.triu_indices(m, 1) if 1 < m <= RITZ_MAX_DIRECTIONS else ((), ())
+    first, second = np.asarray(pairs[0], int), np.asarray(pairs[1], int)
+    vectors = np.hstack([basis, basis[:, first] + basis[:, second]])
+    squares = source.sq_norms(vectors, objective.x_mean @ vectors)
+    scale = 2.0 / objective.sw_sum
+    gram = np.diag(squares[:m])
+    cross = (squares[m:] - squares[first] - squares[second]) / 2
+    gram[first, second] = gram[second, first] = cross
+    evals, rotation = la.eigh(scale * gram)
+    return basis @ rotation, np.maximum(evals, 0.0)
 
 
 def remove_null_component(coef0, curvature):
@@ -293,7 +337,7 @@ def plan_descent(
         objective = Objective.on_data(train, sw_sum, x_mean, y_mean, l2_reg_strength)
     curvature = curvatures(objective, spectrum)
     curvature = measure_flat_directions(train, objective, curvature)
-    if spectrum is not None and curvature.null_basis is not None:
+    if spectrum is not None and curvature.null is not None:
         spectrum = _without_null_space(spectrum, curvature)
     coef0 = remove_null_component(coef0, curvature)
     if l2_reg_strength == 0 and (underflowed or curvature.underflowed):
@@ -334,9 +378,7 @@ def plan_descent(
         engine = DataEngine(
             objective, coef0, steps, moves, batches=batches, scorer=scorer
         )
-    return DescentPlan(
-        objective, engine, scorer, frozen, curvature, rate, moves, coef0
-    )
+    return DescentPlan(objective, engine, scorer, frozen, curvature, rate, moves, coef0)
 
 
 __all__ = [

@@ -36,3 +36,9 @@ class Momentum:
 
     momentum: float | None = 0.0
     nesterov: bool = False
+
+    @classmethod
+    def of(cls, momentum, nesterov, auto=None):
+        """From the estimator's parameters: ``momentum="auto"`` becomes
+        ``auto`` (None: decided by the planner)."""
+        return cls(auto if momentum == "auto" else momentum, nesterov)
