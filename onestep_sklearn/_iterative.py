@@ -93,7 +93,7 @@ class IterativeGDRegressor(CallbackSupportMixin, BaseMSERegressor):
     precompute : "auto" or bool, default="auto"
         Iterate on the sufficient statistics (O(d²) per iteration after one
         pass) instead of data passes. "auto" does so when
-        ``n_features <= 1000`` (wide designs included), except for tall
+        ``n_features <= 4000`` (wide designs included), except for tall
         sparse ``X`` with 256 or more columns. Both routes give the same
         iterates up to rounding.
     warm_start : bool, default=False

@@ -73,11 +73,9 @@ def stop_message(stop, rule, facts, rate_scale=1.0):
         k = rule.rose_at or k  # divergence="record" ran on after the first rise
         where = "at or past" if eta >= limit else "close to"
         return (
-            f"diverged at iteration {k}: learning_rate={shown:.4g} is {where} the "
-            f"stability limit {limit_text}; coef_ is the best iterate, "
-            f"{_distance(rule.best_distance)}. Use learning_rate='auto' "
-            f"(1/L = {_rate(facts, 1 / facts.lipschitz):.4g}) or below "
-            f"{_rate(facts, limit):.4g}."
+            f"diverged at iteration {k}: learning_rate={shown:.4g} is {where} "
+            f"the stability limit {limit_text}; coef_ is the best iterate. Use "
+            f"learning_rate='auto' or below {_rate(facts, limit):.4g}."
         )
     if stop == "rate":
         return (
@@ -150,18 +148,23 @@ def _max_iter_message(rule, facts, limit, limit_text):
     advice, text = [], f"learning_rate={shown:.4g} converges too slowly"
     more = iterations_to_shrink(eta, curves, shrink, facts.momentum, facts.nesterov)
     if constant and more <= reachable:
-        needed = _count(1.5 * (rule.iteration + more))
-        text = f"learning_rate={shown:.4g} needs about {needed:,} iterations"
-        advice.append(f"max_iter={needed}")
+        needed = rule.iteration + more
+        text = f"learning_rate={shown:.4g} needs about {_count(needed):,} iterations"
+        # The estimate is for the slowest direction alone: a margin.
+        advice.append(f"max_iter={_count(1.5 * needed)}")
     auto_momentum = damped_momentum(facts.lipschitz, facts.smallest, facts.nesterov)
     fast = iterations_to_shrink(
         1 / facts.lipschitz, curves, shrink, auto_momentum, facts.nesterov
     )
     if facts.smallest > 0 and fast <= reachable and fast < 0.5 * more:
-        fast = _count(1.5 * fast)
-        budget = f", max_iter={fast}" if fast > facts.max_iter else ""
+        budget = _count(1.5 * fast)
         advice.append(
-            f"learning_rate='auto', momentum='auto'{budget} (about {fast:,} iterations)"
+            "learning_rate='auto', momentum='auto'"
+            + (
+                f", max_iter={budget}"
+                if budget > facts.max_iter
+                else f" (about {_count(fast):,} iterations)"
+            )
         )
     if not advice:
         advice.append("OneStepRegressor() (exact)")

@@ -253,11 +253,11 @@ class DescentPlan:
 
 # precompute="auto" iterates on the statistics when forming the d×d Gram is
 # cheap next to the data passes it replaces.
-PRECOMPUTE_MAX_FEATURES = 1000
+PRECOMPUTE_MAX_FEATURES = 4000
 
 
 def resolve_precompute(precompute, source):
-    """``precompute`` with "auto" decided: statistics when d ≤ 1000, on any
+    """``precompute`` with "auto" decided: statistics when d ≤ 4000, on any
     n (a wide design's d × d problem is small too: one eigendecomposition,
     then O(d) per iteration), except for tall sparse X with many columns
     (``krylov`` sources), where the dense d × d Gram and its
