@@ -301,3 +301,47 @@ def test_every_converged_fit_is_within_tol_and_every_other_warns(
         assert relative_error(model.coef_, exact) <= model.tol
     else:
         assert [w.category for w in caught] == [ConvergenceWarning]
+
+
+@pytest.mark.parametrize("scale", [1e-200, 1e200, 1e-160])
+def test_suggest_learning_rate_works_where_the_estimators_do(scale):
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((50, 3))
+    y = X @ [1.0, 2.0, 3.0] + 0.1 * rng.standard_normal(50)
+    plain = suggest_learning_rate(X, y)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        facts = suggest_learning_rate(X * scale, y)
+        model = IterativeGDRegressor().fit(X * scale, y)
+    assert model.stop_reason_ == "converged"
+    # Power-of-two units: the facts of x_scale·X, exactly those of X rescaled.
+    factor = facts.x_scale * scale
+    assert facts.x_scale != 1.0 and np.log2(facts.x_scale).is_integer()
+    assert facts.lipschitz == pytest.approx(plain.lipschitz * factor**2, rel=1e-12)
+    assert facts.condition_number == pytest.approx(plain.condition_number, rel=1e-9)
+    assert facts.optimum == pytest.approx(plain.optimum, rel=1e-9)
+    assert facts.iterations_needed() == plain.iterations_needed()
+
+
+def test_no_runtime_warning_escapes_representative_fits_and_facts():
+    from onestep_sklearn.plotting import LossCurveDisplay
+
+    rng = np.random.default_rng(2)
+    codes = rng.choice(5, 60, p=[0.5, 0.2, 0.15, 0.1, 0.05])
+    X = OneHotEncoder(sparse_output=False).fit_transform(codes[:, None])
+    y = rng.standard_normal(5)[codes] + 0.1 * rng.standard_normal(60)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        for params in (
+            {},
+            {"learning_rate": 10.0},
+            {"learning_rate": 10.0, "divergence": "record"},
+            {"momentum": 0.9, "nesterov": True, "learning_rate": 5.0},
+            {"precompute": False, "max_iter": 50},
+        ):
+            model = IterativeGDRegressor(**params).fit(X, y)
+            LossCurveDisplay.from_estimator(model, X, y, kind="suboptimality")
+        facts = suggest_learning_rate(X, y, momentum=0.5, nesterov=True)
+        for factor in (0.5, 1.0, 2.0, 1e300):
+            facts.iterations_needed(factor * facts.max_stable)

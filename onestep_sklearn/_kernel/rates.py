@@ -77,8 +77,12 @@ def contraction(rate, curvatures, momentum=0.0, nesterov=False):
         trace, det = (1 + momentum) * (1 - h), momentum * (1 - h)
     else:
         trace, det = 1 + momentum - h, np.full_like(h, momentum)
-    disc = (trace**2 - 4 * det).astype(complex)
-    roots = np.abs(np.stack([(trace + np.sqrt(disc)) / 2, (trace - np.sqrt(disc)) / 2]))
+    # A rate far past the limit overflows here: its factor is inf (or NaN),
+    # which no caller reads as convergence.
+    with np.errstate(over="ignore", invalid="ignore"):
+        disc = (trace**2 - 4 * det).astype(complex)
+        root = np.sqrt(disc)
+        roots = np.abs(np.stack([(trace + root) / 2, (trace - root) / 2]))
     return float(np.max(roots))
 
 
