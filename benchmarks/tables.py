@@ -24,6 +24,8 @@ def random_table(rng, *, max_rows=3000):
     """One table ``(X, y)``: a DataFrame and a float target."""
     n_rows = int(np.exp(rng.uniform(np.log(30), np.log(max_rows))))
     wide = rng.random() < 0.2
+    if wide:  # wide tables are small ones (a few hundred rows at most)
+        n_rows = min(n_rows, 400)
     columns = {}
     signal = np.zeros(n_rows)
     n_numeric = int(rng.integers(0, 12))

@@ -345,3 +345,25 @@ def test_no_runtime_warning_escapes_representative_fits_and_facts():
         facts = suggest_learning_rate(X, y, momentum=0.5, nesterov=True)
         for factor in (0.5, 1.0, 2.0, 1e300):
             facts.iterations_needed(factor * facts.max_stable)
+
+
+@pytest.mark.parametrize("precompute", [True, False])
+@pytest.mark.parametrize("weighted", [False, True])
+def test_wide_start_off_the_row_space_converges_to_the_minimum_norm(
+    precompute, weighted
+):
+    # 30 × 80: the Hessian is singular on every route; the data-pass route
+    # (no d × d spectrum) projects the start through the n × n row Gram.
+    rng = np.random.default_rng(0)
+    X, y = rng.standard_normal((30, 80)), rng.standard_normal(30)
+    sample_weight = rng.uniform(0.5, 2, 30) if weighted else None
+    model, caught = fit_recording(
+        IterativeGDRegressor(precompute=precompute),
+        X,
+        y,
+        sample_weight=sample_weight,
+        coef_init=rng.standard_normal(80),
+    )
+    assert model.stop_reason_ == "converged" and caught == []
+    exact = min_norm_solution(X, y, sample_weight)
+    assert relative_error(model.coef_, exact) <= model.tol

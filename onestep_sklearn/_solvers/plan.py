@@ -17,6 +17,7 @@ from .._kernel.sparse_ops import extreme_eigenvalue
 from .._kernel.spectrum import (
     DENSE_HESSIAN_MAX_FEATURES,
     active_extremes,
+    active_mask,
     hessian_as_operator,
 )
 from .._kernel.units import tiny_means, underflowed
@@ -215,6 +216,20 @@ def _ritz_on_data(source, objective, basis):
     return basis @ rotation, np.maximum(evals, 0.0)
 
 
+def _row_space_part(source, objective, coef0):
+    """``coef0`` projected on the row space of ``√S·Xc`` (wide data on data
+    passes, where no d × d spectrum is formed): ``Xcᵀ√S·K⁺·√S·Xc·coef0``
+    with ``K`` the n × n row Gram."""
+    x_mean = objective.x_mean
+    root = np.sqrt(source.weights())[:, None]
+    residual = root * (source.matvec(coef0) - x_mean @ coef0)
+    evals, basis = la.eigh(source.row_gram(x_mean))
+    keep = active_mask(evals)
+    inverse = basis[:, keep] @ ((basis[:, keep].T @ residual) / evals[keep, None])
+    weighted = root * inverse
+    return source.rmatvec(weighted) - np.outer(x_mean, weighted.sum(axis=0))
+
+
 def remove_null_component(coef0, curvature):
     """``coef0`` without its component in the null space of X (directions
     the objective does not see): the run then converges to the
@@ -340,6 +355,9 @@ def plan_descent(
     if spectrum is not None and curvature.null is not None:
         spectrum = _without_null_space(spectrum, curvature)
     coef0 = remove_null_component(coef0, curvature)
+    wide = train.n_samples < train.n_features
+    if wide and spectrum is None and curvature.flat_basis is None and np.any(coef0):
+        coef0 = _row_space_part(train, objective, coef0)
     if l2_reg_strength == 0 and (underflowed or curvature.underflowed):
         # Tiny and constant is harmless; tiny and varying is not (one pass
         # to tell them apart, on such data only).
