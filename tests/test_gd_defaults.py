@@ -367,3 +367,17 @@ def test_wide_start_off_the_row_space_converges_to_the_minimum_norm(
     assert model.stop_reason_ == "converged" and caught == []
     exact = min_norm_solution(X, y, sample_weight)
     assert relative_error(model.coef_, exact) <= model.tol
+
+
+def test_a_callback_stop_reads_as_a_sentence():
+    pytest.importorskip("sklearn.callback")
+    from conftest import StopAfterFive
+
+    X, y = ill_conditioned(np.random.default_rng(6), 1e3)
+    estimator = IterativeGDRegressor().set_callbacks(StopAfterFive())
+    model, caught = fit_recording(estimator, X, y)
+    assert model.stop_reason_ == "callback"
+    (warning,) = caught
+    assert str(warning.message).startswith(
+        "IterativeGDRegressor stopped at iteration 5 because a callback asked it to"
+    )
