@@ -37,7 +37,7 @@ def random_table(rng, *, max_rows=3000):
             # A near-copy of an earlier column (age and years of service).
             values = base + 10.0 ** rng.uniform(-3, -0.5) * values
         if rng.random() < 0.3:
-            values = np.exp(values)  # skewed (incomes, counts)
+            values = np.exp(np.clip(values, -20, 20))  # skewed (incomes, counts)
         base = values
         spread = values.std() + 1e-300
         signal += rng.standard_normal() * (values - values.mean()) / spread

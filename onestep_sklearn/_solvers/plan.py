@@ -7,7 +7,7 @@ base rate (the user's, or 1/L, or 1/Lₘₐₓ for mini-batches); the validation
 scorer for early stopping.
 """
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 import numpy as np
 import scipy.linalg as la
@@ -17,11 +17,17 @@ from .._kernel.sparse_ops import extreme_eigenvalue
 from .._kernel.spectrum import (
     DENSE_HESSIAN_MAX_FEATURES,
     active_extremes,
-    active_mask,
     hessian_as_operator,
 )
 from .._kernel.units import tiny_means, underflowed
 from .gd import DataEngine, minibatch_objectives
+from .null_space import (
+    flat_directions,
+    measure_flat_directions,
+    remove_null_component,
+    row_space_part,
+    without_null_space,
+)
 from .objective import Objective
 from .schedule import Momentum, StepSchedule
 from .spectral import SpectralEngine, statistics_objective
@@ -80,7 +86,7 @@ def curvatures(objective, spectrum=None):
     if spectrum is not None:
         top, smallest = active_extremes(spectrum[0])
         spread = _spread(np.diag(objective.stats.xx) / objective.sw_sum)
-        return Curvatures(top, smallest, spread, False, *_flat(spectrum))
+        return Curvatures(top, smallest, spread, False, *flat_directions(spectrum))
     source, n_features = objective.source, objective.n_features
     if n_features <= DENSE_HESSIAN_MAX_FEATURES:
         hessian = objective.hessp(np.eye(n_features))
@@ -88,7 +94,7 @@ def curvatures(objective, spectrum=None):
         top, smallest = active_extremes(spectrum[0])
         flat = underflowed(np.diag(hessian) - 2 * l2, objective.x_mean)
         spread = _spread(np.diag(hessian) - 2 * l2)
-        return Curvatures(top, smallest, spread, flat, *_flat(spectrum))
+        return Curvatures(top, smallest, spread, flat, *flat_directions(spectrum))
     if source.n_samples < n_features:
         # The nonzero eigenvalues of XcᵀSXc are those of √S·Xc·Xcᵀ·√S.
         kernel = la.eigvalsh(source.row_gram(objective.x_mean))
@@ -103,142 +109,6 @@ def curvatures(objective, spectrum=None):
     bottom = extreme_eigenvalue(operator, "SA")
     singular = bottom <= np.finfo(np.float64).eps * n_features * top * 100
     return Curvatures(top, 0.0 if singular else bottom)
-
-
-# Eigenvalues of the formed Hessian below FLAT_BAND·eps·d·L are checked on
-# the data: rounding of the Gram can make a zero eigenvalue that large.
-FLAT_BAND = 1e3
-
-
-def _flat_mask(evals):
-    top = max(float(evals.max(initial=0.0)), 0.0)
-    return evals <= FLAT_BAND * np.finfo(np.float64).eps * evals.size * top
-
-
-def _flat(spectrum):
-    """The eigenvectors and eigenvalues of the small eigenvalues."""
-    evals, basis = spectrum
-    top = max(float(evals.max(initial=0.0)), 0.0)
-    flat = _flat_mask(evals)
-    if not flat.any():
-        return None, None, top
-    return basis[:, flat], evals[flat], float(evals[~flat].min(initial=top))
-
-
-def measure_flat_directions(source, objective, curvature):
-    """``curvature`` with its small eigen-directions measured on the data.
-
-    The Hessian formed from ``XᵀSX`` resolves curvatures down to about
-    ``eps·d·L``; ``X`` itself resolves ``‖Xc·q‖`` down to about
-    ``eps·‖Xc‖``, that is curvatures down to about ``eps²·L``. One pass
-    (``sq_norms``: ``Σ s (xᵀq − x̄ᵀq)²``, no ``Xᵀ`` product) tells the null
-    space of ``X`` (a duplicated column, a one-hot block beside the
-    intercept: the minimum-norm solution has no component there, and ℓ is
-    the smallest curvature outside it) from real curvatures. A real one
-    below ``eps·d·L`` (``[a, a + 1e-9·b]``) is one along which gradient
-    descent cannot converge and which no gradient computed from ``XᵀSX``
-    can certify: ``unresolved``.
-    """
-    basis = curvature.flat_basis
-    top = curvature.lipschitz
-    if basis is None or objective.l2_reg_strength > 0 or not top > 0:
-        return curvature
-    basis, measured = _ritz_on_data(source, objective, basis)
-    eps = np.finfo(source.dtype).eps
-    n_features = basis.shape[0]
-    # Rounding of zero as measured: the eigenvector's error (about
-    # eps·d·L/ℓ) seen through the real curvatures, and the rounding of the
-    # products xᵀq of uncentred rows.
-    clear = curvature.above_band
-    size = top + 2.0 * float(objective.x_mean @ objective.x_mean)
-    noise = 100 * n_features * eps**2 * (n_features * top * top / clear + size)
-    null = measured <= noise
-    resolved = _resolved(measured, n_features, top)
-    # ℓ: the smallest curvature that is neither the null space of X nor
-    # below what the formed Hessian resolves.
-    real = measured[~null & resolved]
-    smallest = float(real.min()) if real.size else clear
-    unresolved_at = ~null & ~resolved
-    unresolved = 0.0
-    if unresolved_at.any():
-        unresolved = float(measured[unresolved_at].max() / top)
-    return replace(
-        curvature,
-        flat_basis=basis,
-        flat_evals=measured,
-        null=null,
-        unresolved=unresolved,
-        smallest=smallest,
-    )
-
-
-def _resolved(curvatures, n_features, top):
-    """Curvatures that the Hessian formed from XᵀSX resolves (the spectral
-    engine's ``active_mask``)."""
-    return curvatures > np.finfo(np.float64).eps * n_features * top
-
-
-def _without_null_space(spectrum, curvature):
-    """The spectrum with the eigenvalues of the null space of X set to 0, so
-    that the spectral engine leaves those directions alone."""
-    evals, basis = spectrum
-    flat = _flat_mask(evals)
-    evals, basis = evals.copy(), basis.copy()
-    # The small directions as measured on the data (null ones 0, and those
-    # below what the Hessian resolves 0 too: the engine leaves them alone).
-    resolved = _resolved(curvature.flat_evals, evals.size, curvature.lipschitz)
-    evals[flat] = np.where(~curvature.null & resolved, curvature.flat_evals, 0.0)
-    basis[:, flat] = curvature.flat_basis
-    return evals, basis
-
-
-# Up to this many small directions their curvatures are resolved as a
-# subspace (all pairs measured); beyond, one by one.
-RITZ_MAX_DIRECTIONS = 48
-
-
-def _ritz_on_data(source, objective, basis):
-    """The small directions re-diagonalised with curvatures measured on the
-    data: ``(basis·V, λ)`` from the eigendecomposition of ``G = QᵀHQ``, whose
-    entries come from ``‖Xc·q‖²`` (pairs by polarisation), not from
-    ``XᵀSX``. Among nearly equal small eigenvalues the Hessian's own
-    eigenvectors mix a null direction with a real one; ``G`` does not."""
-    m = basis.shape[1]
-    pairs = np.triu_indices(m, 1) if 1 < m <= RITZ_MAX_DIRECTIONS else ((), ())
-    first, second = np.asarray(pairs[0], int), np.asarray(pairs[1], int)
-    vectors = np.hstack([basis, basis[:, first] + basis[:, second]])
-    squares = source.sq_norms(vectors, objective.x_mean @ vectors)
-    scale = 2.0 / objective.sw_sum
-    gram = np.diag(squares[:m])
-    cross = (squares[m:] - squares[first] - squares[second]) / 2
-    gram[first, second] = gram[second, first] = cross
-    evals, rotation = la.eigh(scale * gram)
-    return basis @ rotation, np.maximum(evals, 0.0)
-
-
-def _row_space_part(source, objective, coef0):
-    """``coef0`` projected on the row space of ``√S·Xc`` (wide data on data
-    passes, where no d × d spectrum is formed): ``Xcᵀ√S·K⁺·√S·Xc·coef0``
-    with ``K`` the n × n row Gram."""
-    x_mean = objective.x_mean
-    root = np.sqrt(source.weights())[:, None]
-    residual = root * (source.matvec(coef0) - x_mean @ coef0)
-    evals, basis = la.eigh(source.row_gram(x_mean))
-    keep = active_mask(evals)
-    inverse = basis[:, keep] @ ((basis[:, keep].T @ residual) / evals[keep, None])
-    weighted = root * inverse
-    return source.rmatvec(weighted) - np.outer(x_mean, weighted.sum(axis=0))
-
-
-def remove_null_component(coef0, curvature):
-    """``coef0`` without its component in the null space of X (directions
-    the objective does not see): the run then converges to the
-    minimum-norm solution ``w*`` from any start. Unchanged when the null
-    space is unknown (no formed Hessian) or not cleanly separated."""
-    basis = curvature.null_basis
-    if basis is None or curvature.unresolved > 0 or not np.any(coef0):
-        return coef0
-    return coef0 - basis @ (basis.T @ coef0)
 
 
 @dataclass(frozen=True)
@@ -353,11 +223,11 @@ def plan_descent(
     curvature = curvatures(objective, spectrum)
     curvature = measure_flat_directions(train, objective, curvature)
     if spectrum is not None and curvature.null is not None:
-        spectrum = _without_null_space(spectrum, curvature)
+        spectrum = without_null_space(spectrum, curvature)
     coef0 = remove_null_component(coef0, curvature)
     wide = train.n_samples < train.n_features
     if wide and spectrum is None and curvature.flat_basis is None and np.any(coef0):
-        coef0 = _row_space_part(train, objective, coef0)
+        coef0 = row_space_part(train, objective, coef0)
     if l2_reg_strength == 0 and (underflowed or curvature.underflowed):
         # Tiny and constant is harmless; tiny and varying is not (one pass
         # to tell them apart, on such data only).
