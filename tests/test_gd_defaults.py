@@ -381,3 +381,30 @@ def test_a_callback_stop_reads_as_a_sentence():
     assert str(warning.message).startswith(
         "IterativeGDRegressor stopped at iteration 5 because a callback asked it to"
     )
+
+
+@pytest.mark.parametrize("condition", [1.5e8, 1.2e9])
+@pytest.mark.parametrize("precompute", [True, False])
+def test_ill_conditioned_numeric_tables_are_never_falsely_converged(
+    condition, precompute
+):
+    # Numeric tables with condition numbers 1.5e8 and 1.2e9 (columns of mixed
+    # scales, one near-copy): "converged" only within tol of lstsq.
+    rng = np.random.default_rng(int(condition) % 97)
+    X = rng.standard_normal((300, 6))
+    X[:, 1] = X[:, 0] + np.sqrt(50 / condition) * rng.standard_normal(300)
+    X[:, 2:] *= [2.0, 3.0, 4.0, 5.0]
+    facts = suggest_learning_rate(X)
+    assert 0.5 * condition < facts.condition_number < 2 * condition
+    y = X @ rng.standard_normal(6) + rng.standard_normal(300)
+    # A long budget on the closed-form engine only (cheap there).
+    budget = 200_000 if precompute else 2_000
+    for params in ({}, {"max_iter": budget}, {"momentum": 0.0, "max_iter": 2_000}):
+        model, caught = fit_recording(
+            IterativeGDRegressor(precompute=precompute, **params), X, y
+        )
+        if model.stop_reason_ == "converged":
+            assert caught == []
+            assert relative_error(model.coef_, min_norm_solution(X, y)) <= 1e-4
+        else:
+            assert [w.category for w in caught] == [ConvergenceWarning]
