@@ -20,6 +20,7 @@ from .._kernel.spectrum import (
 )
 from .._kernel.units import tiny_means, underflowed
 from .gd import DataEngine, minibatch_objectives
+from .minibatch import batch_smoothness
 from .objective import Objective
 from .schedule import Momentum, StepSchedule
 from .spectral import SpectralEngine, statistics_objective
@@ -98,6 +99,8 @@ class DescentPlan:
     frozen: np.ndarray | None
     curvature: Curvatures
     learning_rate: float
+    #: What "auto" is for this run (1/L, or 1/L_B with mini-batches).
+    auto_rate: float | None = None
 
     @property
     def lipschitz(self):
@@ -129,14 +132,16 @@ def _varying_but_flat(objective, ranges):
 
 def base_rate(source, objective, lipschitz, learning_rate, batch_size):
     """The user's rate (``learning_rate`` a float), or for None 1/L (full
-    batch) or 1/Lₘₐₓ (mini-batches)."""
+    batch) or 1/L_B (mini-batches, ``minibatch.batch_smoothness``)."""
     if learning_rate is not None:
         return learning_rate
     if batch_size is not None:
         # 2·maxᵢ‖xᵢ − x̄‖² + 2·alpha bounds every batch's curvature: a batch
         # Hessian averages the per-sample ones 2(xᵢ − x̄)(xᵢ − x̄)ᵀ.
-        lipschitz = 2.0 * source.max_row_sq_norm(objective.x_mean)
-        lipschitz += 2.0 * objective.l2_reg_strength
+        largest = 2.0 * source.max_row_sq_norm(objective.x_mean)
+        largest += 2.0 * objective.l2_reg_strength
+        n_rows = int(np.count_nonzero(source.weights() > 0))
+        lipschitz = batch_smoothness(lipschitz, largest, n_rows, batch_size)
     # A flat objective (no variance in X, alpha = 0): any step is stable.
     return 1.0 / lipschitz if lipschitz > 0 else 1.0
 
@@ -186,7 +191,8 @@ def plan_descent(
             "OneStepRegressor(), which scales column by column."
         )
     lipschitz = curvature.lipschitz
-    rate = base_rate(train, objective, lipschitz, learning_rate, batch_size)
+    auto = base_rate(train, objective, lipschitz, None, batch_size)
+    rate = auto if learning_rate is None else learning_rate
     steps = StepSchedule(rate, schedule, power_t)
     scorer = None
     if val is not None and precompute:
@@ -208,7 +214,7 @@ def plan_descent(
         engine = DataEngine(
             objective, coef0, steps, moves, batches=batches, scorer=scorer
         )
-    return DescentPlan(objective, engine, scorer, frozen, curvature, rate)
+    return DescentPlan(objective, engine, scorer, frozen, curvature, rate, auto)
 
 
 __all__ = [

@@ -1,0 +1,149 @@
+"""Mini-batch gradient descent: its rate, what its result is, when it stops,
+and what its warning advises.
+
+A mini-batch epoch moves an inner iterate through the batches at a constant
+(or scheduled) rate; the epoch's result is the average of its iterates
+(Polyak–Ruppert averaging over the epoch), at which the full objective and
+gradient are evaluated, and the next epoch continues from the inner iterate.
+The average cancels most of the batch noise that the last iterate carries, so
+the objective settles within a few tens of epochs at a constant rate.
+
+"auto" is ``1/L_B`` with ``L_B`` the expected smoothness of batches of ``b``
+rows drawn without replacement from ``n`` (Gower et al., "SGD: General
+Analysis and Improved Rates", ICML 2019)::
+
+    L_B = n(b − 1)/(b(n − 1))·L + (n − b)/(b(n − 1))·Lₘₐₓ
+
+between ``L`` (one batch: full-batch descent) and ``Lₘₐₓ = 2·maxᵢ‖xᵢ −
+x̄‖² + 2·alpha`` (single rows, the per-sample bound).
+
+Stopping. Noisy iterates rarely certify ``‖w − w*‖ ≤ tol·‖w*‖`` (the
+full-batch promise of ``stopping``), although that certificate, judged on the
+full gradient at every epoch's result, still ends a run as "converged" when
+it holds. The rule that suits them is :class:`PlateauRule`: the run ends as
+"plateau" once the full objective ``f`` at the epoch's result has not fallen
+below ``(1 − tol)`` times its best value so far for ``n_iter_no_change``
+consecutive epochs (scikit-learn's ``SGDRegressor`` rule, on the full
+objective and with a relative ``tol``). That is all it certifies: the
+objective stopped improving by more than ``tol`` per epoch, relative to its
+value; it is no bound on the distance to the optimum, and it does not warn.
+"""
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from .messages import _distance, _limit_text, _rate, stop_message
+from .stopping import StopRule
+
+
+def batch_smoothness(lipschitz, max_curvature, n_rows, batch_size):
+    """``L_B`` above: ``lipschitz`` is L, ``max_curvature`` Lₘₐₓ, ``n_rows``
+    the rows of positive weight."""
+    b = min(batch_size, n_rows)
+    if n_rows <= 1 or b >= n_rows:
+        return lipschitz
+    full = n_rows * (b - 1) / (b * (n_rows - 1))
+    single = (n_rows - b) / (b * (n_rows - 1))
+    # Never above the per-sample bound (rounding of L could put it there).
+    return min(full * lipschitz + single * max_curvature, max_curvature)
+
+
+@dataclass
+class PlateauRule(StopRule):
+    """:class:`stopping.StopRule` plus the plateau of mini-batch runs.
+
+    ``plateau_best`` is the least full objective so far and ``stale`` the
+    number of consecutive epochs whose objective stayed above ``(1 − tol)``
+    times it (less the rounding ``floor``); ``n_iter_no_change`` of them end
+    the run with the event "plateau". ``tol=None`` never stops this way.
+    """
+
+    plateau_best: float = np.inf
+    stale: int = 0
+
+    def scan(self, losses, grad_norms, coef_norms, scores=None):
+        if self.plateau_best == np.inf:
+            self.plateau_best = self.previous  # the objective at the start
+        consumed, event, best_at, best_score_at = super().scan(
+            losses, grad_norms, coef_norms, scores
+        )
+        if event is not None or self.tol is None:
+            return consumed, event, best_at, best_score_at
+        for loss in np.asarray(losses[:consumed], dtype=np.float64):
+            improved = loss < self.plateau_best * (1 - self.tol) - self.floor
+            self.stale = 0 if improved else self.stale + 1
+            self.plateau_best = min(self.plateau_best, float(loss))
+        if self.stale >= self.n_iter_no_change:
+            event = "plateau"
+        return consumed, event, best_at, best_score_at
+
+    def restart_from_best(self):
+        super().restart_from_best()
+        self.stale = 0
+
+
+def epochs_to_plateau(loss_curve, tol, n_iter_no_change):
+    """About how many epochs in all a run needs to reach the plateau, from
+    its objective per epoch: averaged mini-batch descent shrinks the excess
+    objective like 1/t, so an epoch's relative decrease ``r`` now falls
+    below ``tol`` after about ``t·r/tol`` epochs (at least twice as many as
+    already run, and the ``n_iter_no_change`` epochs that confirm it)."""
+    curve = np.asarray(loss_curve, dtype=np.float64)
+    done = curve.size
+    window = min(n_iter_no_change, done - 1)
+    if window < 1 or not curve[-1] > 0:
+        return 2 * done + n_iter_no_change
+    relative = (curve[-1 - window] - curve[-1]) / (window * curve[-1])
+    needed = done * max(relative, 0.0) / tol if tol else 0.0
+    needed = max(2 * done, math.ceil(needed)) + n_iter_no_change
+    # Two significant digits, rounded up: a number to type, not a forecast.
+    digits = max(len(str(needed)) - 2, 0)
+    return -(-needed // 10**digits) * 10**digits
+
+
+def minibatch_message(stop, rule, facts, *, loss_curve, auto_rate, rate_scale=1.0):
+    """The warning of a mini-batch run (None when it converged, reached the
+    plateau, or ran the ``tol=None`` budget); its advice uses only mini-batch
+    options (``learning_rate``, ``max_iter``). ``auto_rate`` is ``1/L_B`` and
+    ``loss_curve`` the objective per epoch, in the units of the fit."""
+    if stop in ("converged", "plateau") or (stop is None and facts.tol is None):
+        return None
+    batch = f"batch_size={facts.batch_size}"
+    eta, shown = facts.learning_rate, _rate(facts, facts.learning_rate)
+    auto = f"learning_rate='auto' (1/L_B = {_rate(facts, auto_rate):.4g})"
+    if stop == "diverged":
+        k = rule.rose_at or rule.iteration
+        limit, limit_text = _limit_text(facts)
+        # Past the full-batch limit even the mean of the batch steps diverges;
+        # below it, the batches' own curvature (L_B) is what the rate exceeds.
+        why = (
+            f"is past the stability limit {limit_text}, which binds every batch "
+            "size"
+            if eta >= limit * (1 - 1e-9)
+            else f"is below {limit_text} but too large for {batch}"
+        )
+        return (
+            f"diverged at epoch {k}: learning_rate={shown:.4g} {why}; coef_ is the "
+            f"best iterate, {_distance(rule.best_distance)}. Use {auto}."
+        )
+    if stop == "rate":
+        return (
+            f"gave up at epoch {rule.iteration}: schedule='adaptive' divided "
+            f"learning_rate={shown:.4g} by {1 / rate_scale:.0e} "
+            f"with {batch} and the objective still grew; coef_ is the best "
+            f"iterate, {_distance(rule.best_distance)}. Use {auto}."
+        )
+    if stop is not None:  # early stopping and callbacks: as full batch
+        return stop_message(stop, rule, facts)
+    epochs = epochs_to_plateau(loss_curve, facts.tol, facts.n_iter_no_change)
+    advice = f"increase max_iter to about {epochs:,}"
+    if eta < auto_rate * (1 - 1e-9):
+        advice = f"use {auto}, or {advice}"
+    return (
+        f"reached max_iter={facts.max_iter} epochs with {batch} while the "
+        f"objective still fell by more than tol={facts.tol} (relative) per "
+        f"epoch, {_distance(rule.distance)}. Fix: {advice}."
+    )
+
