@@ -19,6 +19,7 @@ STOP_REASONS = {
     "converged": "converged",
     "early_stopping": "early_stopping",
     "plateau": "plateau",
+    "unstable": "unstable",
     "diverged": "diverged",
     "rate": "rate_floor",
     "callback": "callback",
@@ -172,6 +173,7 @@ def descent_message(result, plan, units, params):
             facts,
             loss_curve=result.loss_curve,
             auto_rate=plan.auto_rate,
+            safe_rate=plan.safe_rate,
             rate_scale=result.rate_scale,
         )
     return stop_message(result.stop, result.rule, facts, result.rate_scale)

@@ -105,6 +105,19 @@ def data_pass(X, Y, coef, intercept, sample_weight, *, gradient=True):
     return sq, xtr, rsum
 
 
+def batch_products(X, Y, coef, intercept, sample_weight):
+    """:func:`data_pass` for a mini-batch: ``(sq, xtr, rsum)`` in one block
+    (a batch is a few rows, all of positive weight), the products in X's
+    dtype, the results float64; fewer calls per row than the streaming pass.
+    """
+    resid = X @ np.asarray(coef, dtype=X.dtype)
+    resid += np.asarray(intercept, dtype=X.dtype) - Y
+    weighted = resid * sample_weight[:, None]
+    sq = np.sum(weighted * resid, axis=0, dtype=np.float64)
+    xtr = np.asarray(X.T @ weighted, dtype=np.float64)
+    return sq, xtr, weighted.sum(axis=0, dtype=np.float64)
+
+
 def drop_rounding(xtr, x_mean, sq, sw_sum, n_samples, dtype):
     """Zero the entries of ``XcᵀSr = XᵀSr − x̄·Σsr`` that are rounding noise.
 

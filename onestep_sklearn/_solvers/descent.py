@@ -170,7 +170,8 @@ def run_descent(
         last = engine.coef("current")
         if not np.array_equal(last, recorder.coefs[-1]):
             recorder.coefs.append(last.copy())  # the stopping iteration
-    which = "best" if stop in ("diverged", "rate") else "current"
+    # Mini-batch epochs end noisy: a plateau keeps the best epoch's result.
+    which = "best" if stop in ("diverged", "rate", "plateau", "unstable") else "current"
     if scorer is not None:
         which = "best_val"
     if settings.verbose:

@@ -79,7 +79,7 @@ def run_epoch(state, objective, batches, schedule, moves):
             return loss, state.grad
         total, count = np.zeros_like(state.coef), 0
         for batch in batches:
-            _, grad = batch.loss_gradient(state.coef)
+            grad = batch.batch_gradient(state.coef)
             apply_step(state, grad, schedule.step(state.t, state.rate_scale), moves)
             total += state.coef
             count += 1
@@ -217,8 +217,8 @@ def descend(engine, rule, max_iter, adaptive, verbose, on_iteration=None):
     """Drive an engine until the rule stops it or ``max_iter`` is reached.
 
     Returns ``(loss_curve, validation_scores, stop)``, ``stop`` one of
-    "converged", "early_stopping", "plateau" (mini-batches, see
-    ``minibatch.PlateauRule``), "diverged", "rate" (adaptive gave up),
+    "converged", "early_stopping", "plateau" or "unstable" (mini-batches,
+    see ``minibatch.PlateauRule``), "diverged", "rate" (adaptive gave up),
     "callback" or ``None`` (max_iter). An undone step of the adaptive
     schedule records the objective of the iterate the run continues from.
     ``on_iteration(before, after)``, if given, sees every iteration's
@@ -267,7 +267,7 @@ def descend(engine, rule, max_iter, adaptive, verbose, on_iteration=None):
             if np.isfinite(finite):
                 curve.append(float(finite))
             break
-        if event in ("converged", "early_stopping", "plateau"):
+        if event in ("converged", "early_stopping", "plateau", "unstable"):
             stop = event
             break
         if on_iteration is not None and on_iteration(before, engine.coef("current")):

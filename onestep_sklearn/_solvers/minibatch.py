@@ -30,7 +30,7 @@ value; it is no bound on the distance to the optimum, and it does not warn.
 """
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -50,18 +50,41 @@ def batch_smoothness(lipschitz, max_curvature, n_rows, batch_size):
     return min(full * lipschitz + single * max_curvature, max_curvature)
 
 
+def minibatch_rates(source, objective, lipschitz, batch_size):
+    """``(1/L_B, 1/Lₘₐₓ)`` of ``objective`` on ``source`` (L is ``lipschitz``):
+    "auto", and the rate at which every single step is stable."""
+    # 2·maxᵢ‖xᵢ − x̄‖² + 2·alpha bounds every batch's curvature: a batch
+    # Hessian averages the per-sample ones 2(xᵢ − x̄)(xᵢ − x̄)ᵀ.
+    largest = 2.0 * source.max_row_sq_norm(objective.x_mean)
+    largest += 2.0 * objective.l2_reg_strength
+    n_rows = int(np.count_nonzero(source.weights() > 0))
+    smoothness = batch_smoothness(lipschitz, largest, n_rows, batch_size)
+    # A flat objective (no variance in X, alpha = 0): any step is stable.
+    return tuple(1.0 / c if c > 0 else 1.0 for c in (smoothness, largest))
+
+
+# A plateau is calm: its epochs' objectives stay within this factor of the
+# best one (averaged epochs at "auto" stay within 1.01). Swings past it while
+# nothing improves mean a rate too large for the batch size.
+CALM = 1.1
+
+
 @dataclass
 class PlateauRule(StopRule):
     """:class:`stopping.StopRule` plus the plateau of mini-batch runs.
 
     ``plateau_best`` is the least full objective so far and ``stale`` the
     number of consecutive epochs whose objective stayed above ``(1 − tol)``
-    times it (less the rounding ``floor``); ``n_iter_no_change`` of them end
-    the run with the event "plateau". ``tol=None`` never stops this way.
+    times it (less the rounding ``floor``); after ``n_iter_no_change`` of
+    them the run ends: "plateau" when their objectives all stayed within
+    ``CALM`` times the best, else "unstable" (``swing`` is their largest
+    ratio to it). ``tol=None`` never stops this way.
     """
 
     plateau_best: float = np.inf
     stale: int = 0
+    recent: list = field(default_factory=list)
+    swing: float = 1.0
 
     def scan(self, losses, grad_norms, coef_norms, scores=None):
         if self.plateau_best == np.inf:
@@ -74,14 +97,16 @@ class PlateauRule(StopRule):
         for loss in np.asarray(losses[:consumed], dtype=np.float64):
             improved = loss < self.plateau_best * (1 - self.tol) - self.floor
             self.stale = 0 if improved else self.stale + 1
+            self.recent = [] if improved else [*self.recent, float(loss)]
             self.plateau_best = min(self.plateau_best, float(loss))
         if self.stale >= self.n_iter_no_change:
-            event = "plateau"
+            self.swing = max(self.recent) / max(self.plateau_best, self.floor)
+            event = "plateau" if self.swing <= CALM else "unstable"
         return consumed, event, best_at, best_score_at
 
     def restart_from_best(self):
         super().restart_from_best()
-        self.stale = 0
+        self.stale, self.recent = 0, []
 
 
 def epochs_to_plateau(loss_curve, tol, n_iter_no_change):
@@ -103,47 +128,69 @@ def epochs_to_plateau(loss_curve, tol, n_iter_no_change):
     return -(-needed // 10**digits) * 10**digits
 
 
-def minibatch_message(stop, rule, facts, *, loss_curve, auto_rate, rate_scale=1.0):
+def _fix(facts, auto_rate, safe_rate):
+    """The change of rate that a run too fast for its batches needs: "auto"
+    when the rate is above it, else 1/Lₘₐₓ (every single step stable), else
+    no momentum."""
+    eta = facts.learning_rate
+    if eta > auto_rate * (1 + 1e-9):
+        return f"learning_rate='auto' (1/L_B = {_rate(facts, auto_rate):.4g})"
+    if eta > safe_rate * (1 + 1e-9):
+        return f"learning_rate={_rate(facts, safe_rate):.4g} (1/Lₘₐₓ)"
+    return "momentum=0" if facts.momentum else "a larger batch_size"
+
+
+def minibatch_message(
+    stop, rule, facts, *, loss_curve, auto_rate, safe_rate, rate_scale=1.0
+):
     """The warning of a mini-batch run (None when it converged, reached the
-    plateau, or ran the ``tol=None`` budget); its advice uses only mini-batch
-    options (``learning_rate``, ``max_iter``). ``auto_rate`` is ``1/L_B`` and
-    ``loss_curve`` the objective per epoch, in the units of the fit."""
+    plateau, or ran the ``tol=None`` budget): one sentence, whose advice uses
+    only mini-batch options (``learning_rate``, ``max_iter``, ``momentum``,
+    ``batch_size``). Rates are in the units of the fit: ``auto_rate`` is
+    1/L_B, ``safe_rate`` 1/Lₘₐₓ; ``loss_curve`` is the objective per epoch."""
     if stop in ("converged", "plateau") or (stop is None and facts.tol is None):
         return None
     batch = f"batch_size={facts.batch_size}"
     eta, shown = facts.learning_rate, _rate(facts, facts.learning_rate)
-    auto = f"learning_rate='auto' (1/L_B = {_rate(facts, auto_rate):.4g})"
+    fix = _fix(facts, auto_rate, safe_rate)
     if stop == "diverged":
-        k = rule.rose_at or rule.iteration
         limit, limit_text = _limit_text(facts)
         # Past the full-batch limit even the mean of the batch steps diverges;
-        # below it, the batches' own curvature (L_B) is what the rate exceeds.
+        # below it, the batches' own curvature is what the rate exceeds.
         why = (
-            f"is past the stability limit {limit_text}, which binds every batch "
-            "size"
+            f"is past the stability limit {limit_text}, which binds every batch size"
             if eta >= limit * (1 - 1e-9)
             else f"is below {limit_text} but too large for {batch}"
         )
         return (
-            f"diverged at epoch {k}: learning_rate={shown:.4g} {why}; coef_ is the "
-            f"best iterate, {_distance(rule.best_distance)}. Use {auto}."
+            f"diverged at epoch {rule.rose_at or rule.iteration}: learning_rate="
+            f"{shown:.4g} {why}; coef_ is the best iterate, "
+            f"{_distance(rule.best_distance)}; use {fix}."
+        )
+    if stop == "unstable":
+        return (
+            f"stopped at epoch {rule.iteration}: for {rule.n_iter_no_change} "
+            f"epochs the objective did not improve and swung up to "
+            f"{rule.swing:.3g} times its best, so learning_rate={shown:.4g} is "
+            f"too large for {batch}; coef_ is the best epoch's result, "
+            f"{_distance(rule.best_distance)}; use {fix}."
         )
     if stop == "rate":
         return (
             f"gave up at epoch {rule.iteration}: schedule='adaptive' divided "
-            f"learning_rate={shown:.4g} by {1 / rate_scale:.0e} "
-            f"with {batch} and the objective still grew; coef_ is the best "
-            f"iterate, {_distance(rule.best_distance)}. Use {auto}."
+            f"learning_rate={shown:.4g} by {1 / rate_scale:.0e} with {batch} and "
+            f"the objective still grew; coef_ is the best iterate, "
+            f"{_distance(rule.best_distance)}; use {fix}."
         )
     if stop is not None:  # early stopping and callbacks: as full batch
         return stop_message(stop, rule, facts)
     epochs = epochs_to_plateau(loss_curve, facts.tol, facts.n_iter_no_change)
     advice = f"increase max_iter to about {epochs:,}"
     if eta < auto_rate * (1 - 1e-9):
+        auto = f"learning_rate='auto' (1/L_B = {_rate(facts, auto_rate):.4g})"
         advice = f"use {auto}, or {advice}"
     return (
         f"reached max_iter={facts.max_iter} epochs with {batch} while the "
         f"objective still fell by more than tol={facts.tol} (relative) per "
-        f"epoch, {_distance(rule.distance)}. Fix: {advice}."
+        f"epoch, {_distance(rule.distance)}: {advice}."
     )
-

@@ -20,7 +20,7 @@ from .._kernel.spectrum import (
 )
 from .._kernel.units import tiny_means, underflowed
 from .gd import DataEngine, minibatch_objectives
-from .minibatch import batch_smoothness
+from .minibatch import minibatch_rates
 from .objective import Objective
 from .schedule import Momentum, StepSchedule
 from .spectral import SpectralEngine, statistics_objective
@@ -99,8 +99,10 @@ class DescentPlan:
     frozen: np.ndarray | None
     curvature: Curvatures
     learning_rate: float
-    #: What "auto" is for this run (1/L, or 1/L_B with mini-batches).
+    #: What "auto" is for this run (1/L, or 1/L_B with mini-batches), and
+    #: with mini-batches 1/Lₘₐₓ, the rate at which every single step is stable.
     auto_rate: float | None = None
+    safe_rate: float | None = None
 
     @property
     def lipschitz(self):
@@ -136,12 +138,7 @@ def base_rate(source, objective, lipschitz, learning_rate, batch_size):
     if learning_rate is not None:
         return learning_rate
     if batch_size is not None:
-        # 2·maxᵢ‖xᵢ − x̄‖² + 2·alpha bounds every batch's curvature: a batch
-        # Hessian averages the per-sample ones 2(xᵢ − x̄)(xᵢ − x̄)ᵀ.
-        largest = 2.0 * source.max_row_sq_norm(objective.x_mean)
-        largest += 2.0 * objective.l2_reg_strength
-        n_rows = int(np.count_nonzero(source.weights() > 0))
-        lipschitz = batch_smoothness(lipschitz, largest, n_rows, batch_size)
+        return minibatch_rates(source, objective, lipschitz, batch_size)[0]
     # A flat objective (no variance in X, alpha = 0): any step is stable.
     return 1.0 / lipschitz if lipschitz > 0 else 1.0
 
@@ -191,7 +188,9 @@ def plan_descent(
             "OneStepRegressor(), which scales column by column."
         )
     lipschitz = curvature.lipschitz
-    auto = base_rate(train, objective, lipschitz, None, batch_size)
+    auto, safe = base_rate(train, objective, lipschitz, None, None), None
+    if batch_size is not None:
+        auto, safe = minibatch_rates(train, objective, lipschitz, batch_size)
     rate = auto if learning_rate is None else learning_rate
     steps = StepSchedule(rate, schedule, power_t)
     scorer = None
@@ -214,7 +213,9 @@ def plan_descent(
         engine = DataEngine(
             objective, coef0, steps, moves, batches=batches, scorer=scorer
         )
-    return DescentPlan(objective, engine, scorer, frozen, curvature, rate, auto)
+    return DescentPlan(
+        objective, engine, scorer, frozen, curvature, rate, auto, safe
+    )
 
 
 __all__ = [
