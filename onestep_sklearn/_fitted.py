@@ -171,7 +171,6 @@ def descent_message(result, plan, units, params):
             result.stop,
             result.rule,
             facts,
-            loss_curve=result.loss_curve,
             auto_rate=plan.auto_rate,
             safe_rate=plan.safe_rate,
             rate_scale=result.rate_scale,

@@ -29,7 +29,6 @@ objective stopped improving by more than ``tol`` per epoch, relative to its
 value; it is no bound on the distance to the optimum, and it does not warn.
 """
 
-import math
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -109,23 +108,9 @@ class PlateauRule(StopRule):
         self.stale, self.recent = 0, []
 
 
-def epochs_to_plateau(loss_curve, tol, n_iter_no_change):
-    """About how many epochs in all a run needs to reach the plateau, from
-    its objective per epoch: averaged mini-batch descent shrinks the excess
-    objective like 1/t, so an epoch's relative decrease ``r`` now falls
-    below ``tol`` after about ``t·r/tol`` epochs (at least twice as many as
-    already run, and the ``n_iter_no_change`` epochs that confirm it)."""
-    curve = np.asarray(loss_curve, dtype=np.float64)
-    done = curve.size
-    window = min(n_iter_no_change, done - 1)
-    if window < 1 or not curve[-1] > 0:
-        return 2 * done + n_iter_no_change
-    relative = (curve[-1 - window] - curve[-1]) / (window * curve[-1])
-    needed = done * max(relative, 0.0) / tol if tol else 0.0
-    needed = max(2 * done, math.ceil(needed)) + n_iter_no_change
-    # Two significant digits, rounded up: a number to type, not a forecast.
-    digits = max(len(str(needed)) - 2, 0)
-    return -(-needed // 10**digits) * 10**digits
+# Enough epochs for the plateau to end a run: averaged epochs settle within
+# tens of epochs; the cap only guards a run whose objective keeps falling.
+ENOUGH_EPOCHS = 10_000
 
 
 def _fix(facts, auto_rate, safe_rate):
@@ -140,28 +125,26 @@ def _fix(facts, auto_rate, safe_rate):
     return "momentum=0" if facts.momentum else "a larger batch_size"
 
 
-def minibatch_message(
-    stop, rule, facts, *, loss_curve, auto_rate, safe_rate, rate_scale=1.0
-):
+def minibatch_message(stop, rule, facts, *, auto_rate, safe_rate, rate_scale=1.0):
     """The warning of a mini-batch run (None when it converged, reached the
     plateau, or ran the ``tol=None`` budget): one sentence, whose advice uses
     only mini-batch options (``learning_rate``, ``max_iter``, ``momentum``,
     ``batch_size``). Rates are in the units of the fit: ``auto_rate`` is
-    1/L_B, ``safe_rate`` 1/Lₘₐₓ; ``loss_curve`` is the objective per epoch."""
+    1/L_B, ``safe_rate`` 1/Lₘₐₓ."""
     if stop in ("converged", "plateau") or (stop is None and facts.tol is None):
         return None
     batch = f"batch_size={facts.batch_size}"
     eta, shown = facts.learning_rate, _rate(facts, facts.learning_rate)
     fix = _fix(facts, auto_rate, safe_rate)
+    limit, limit_text = _limit_text(facts)
+    # Past the full-batch limit even the mean of the batch steps diverges;
+    # below it, the batches' own curvature is what the rate exceeds.
+    why = (
+        f"is past the stability limit {limit_text}, which binds every batch size"
+        if eta >= limit * (1 - 1e-9)
+        else f"is below {limit_text} but too large for {batch}"
+    )
     if stop == "diverged":
-        limit, limit_text = _limit_text(facts)
-        # Past the full-batch limit even the mean of the batch steps diverges;
-        # below it, the batches' own curvature is what the rate exceeds.
-        why = (
-            f"is past the stability limit {limit_text}, which binds every batch size"
-            if eta >= limit * (1 - 1e-9)
-            else f"is below {limit_text} but too large for {batch}"
-        )
         return (
             f"diverged at epoch {rule.rose_at or rule.iteration}: learning_rate="
             f"{shown:.4g} {why}; coef_ is the best iterate, "
@@ -171,8 +154,8 @@ def minibatch_message(
         return (
             f"stopped at epoch {rule.iteration}: for {rule.n_iter_no_change} "
             f"epochs the objective did not improve and swung up to "
-            f"{rule.swing:.3g} times its best, so learning_rate={shown:.4g} is "
-            f"too large for {batch}; coef_ is the best epoch's result, "
+            f"{rule.swing:.3g} times its best, so learning_rate={shown:.4g} "
+            f"{why}; coef_ is the best epoch's result, "
             f"{_distance(rule.best_distance)}; use {fix}."
         )
     if stop == "rate":
@@ -184,8 +167,8 @@ def minibatch_message(
         )
     if stop is not None:  # early stopping and callbacks: as full batch
         return stop_message(stop, rule, facts)
-    epochs = epochs_to_plateau(loss_curve, facts.tol, facts.n_iter_no_change)
-    advice = f"increase max_iter to about {epochs:,}"
+    epochs = max(ENOUGH_EPOCHS, 10 * facts.max_iter)
+    advice = f"increase max_iter to {epochs:,} (the plateau ends the run)"
     if eta < auto_rate * (1 - 1e-9):
         auto = f"learning_rate='auto' (1/L_B = {_rate(facts, auto_rate):.4g})"
         advice = f"use {auto}, or {advice}"
