@@ -119,7 +119,7 @@ class IterativeGDRegressor(CallbackSupportMixin, BaseMSERegressor):
     loss_curve_ : list of float
         The objective after each iteration (finite values only).
     learning_rate_ : float
-        The base step size used (``1/L`` or ``1/Lₘₐₓ`` for "auto").
+        The base step size used (``1/L`` or ``1/L_B`` for "auto").
     lipschitz_ : float
         ``L``, the largest eigenvalue of the full-data Hessian.
     stop_reason_ : str
@@ -338,8 +338,8 @@ class IterativeGDRegressor(CallbackSupportMixin, BaseMSERegressor):
         chunk, or one epoch of mini-batches, continuing from the previous
         ``fit`` or ``partial_fit``. The intercept is profiled with the
         running weighted means of all rows seen. "auto" uses the chunk's own
-        ``1/L`` (or ``1/Lₘₐₓ``), so every step is stable for the chunk it is
-        taken on. Safe to call from several threads on one object.
+        ``1/L`` (or ``1/L_B``); with mini-batches ``coef_`` is the epoch's
+        average iterate. Safe to call from several threads on one object.
 
         Parameters
         ----------

@@ -244,8 +244,7 @@ def chunk_step(
 
     The intercept is profiled with the running means of all rows seen
     (``means`` merged with the chunk's); "auto" (``learning_rate`` None) is
-    the chunk's own 1/L (or 1/Lₘₐₓ), so every step is stable for the chunk
-    it is taken on.
+    the chunk's own 1/L (or 1/L_B for mini-batches, ``minibatch``).
     """
     sw_sum, x_mean, y_mean = source.means(fit_intercept)
     means = means.merge(sw_sum, x_mean, y_mean)

@@ -3,7 +3,7 @@
 ``plan_descent`` makes the choices ``IterativeGDRegressor.fit`` makes, for
 any data source: iterate on the sufficient statistics (the closed-form
 spectral engine, or data passes for mini-batches) or on data passes; the
-base rate (the user's, or 1/L, or 1/Lₘₐₓ for mini-batches); the validation
+base rate (the user's, or 1/L, or 1/L_B for mini-batches); the validation
 scorer for early stopping.
 """
 
