@@ -149,12 +149,14 @@ def test_other_mini_batch_settings_finish_too(diabetes, params):
 def plateau_epoch(start, curve, tol, patience):
     """The first epoch (1-based) at which the documented rule fires: the
     objective has stayed above (1 − tol) times its best so far (the start
-    included) for ``patience`` consecutive epochs."""
-    best, stale = start, 0
+    included) for the last ``patience`` epochs, and rose in one of them."""
+    best, stale, values = start, 0, [start]
     for epoch, value in enumerate(curve, 1):
         stale = stale + 1 if value >= best * (1 - tol) else 0
         best = min(best, value)
-        if stale >= patience:
+        values.append(value)
+        window = values[-patience - 1 :]
+        if stale >= patience and np.any(np.diff(window) > 0):
             return epoch
     return None
 
@@ -177,6 +179,22 @@ def test_plateau_is_exactly_the_documented_rule(diabetes, tol, patience):
     assert_allclose(objective(model, X, y), min(curve), rtol=1e-10)
     # Calm: within 1.1 times the best over the last epochs.
     assert max(curve[-patience:]) <= 1.1 * min(curve)
+
+
+def test_a_steady_decline_is_not_a_plateau():
+    # One batch per epoch is full-batch descent: on an ill-conditioned design
+    # its objective falls by less than tol per epoch for thousands of epochs
+    # while far from the optimum. That is slow descent, never "plateau".
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((2000, 6)) * [1, 1, 1, 0.05, 0.02, 0.01]
+    y = X @ [1, 1, 1, 20, 30, 50.0] + 0.1 * rng.standard_normal(2000)
+    model, records = fit_recording(
+        IterativeGDRegressor(batch_size=2000, max_iter=3000), X, y
+    )
+    assert model.stop_reason_ == "max_iter" and len(records) == 1
+    assert "still falling" in texts(records)[0]
+    assert np.all(np.diff(model.loss_curve_) < 0)
+    assert objective(model, X, y) > 2 * exact_objective(X, y)
 
 
 def test_converged_still_means_the_certificate():

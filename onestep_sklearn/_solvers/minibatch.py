@@ -24,9 +24,12 @@ it holds. The rule that suits them is :class:`PlateauRule`: the run ends as
 "plateau" once the full objective ``f`` at the epoch's result has not fallen
 below ``(1 − tol)`` times its best value so far for ``n_iter_no_change``
 consecutive epochs (scikit-learn's ``SGDRegressor`` rule, on the full
-objective and with a relative ``tol``). That is all it certifies: the
-objective stopped improving by more than ``tol`` per epoch, relative to its
-value; it is no bound on the distance to the optimum, and it does not warn.
+objective and with a relative ``tol``), provided the objective rose in one
+of them (noise: a steady decline is slow descent, which goes on) and stayed
+within ``CALM`` times its best (else "unstable", with a warning). That is all
+it certifies: the objective stopped improving by more than ``tol`` per
+epoch, relative to its value; it bounds no distance to the optimum, and it
+does not warn.
 """
 
 from dataclasses import dataclass, field
@@ -74,10 +77,12 @@ class PlateauRule(StopRule):
 
     ``plateau_best`` is the least full objective so far and ``stale`` the
     number of consecutive epochs whose objective stayed above ``(1 − tol)``
-    times it (less the rounding ``floor``); after ``n_iter_no_change`` of
-    them the run ends: "plateau" when their objectives all stayed within
-    ``CALM`` times the best, else "unstable" (``swing`` is their largest
-    ratio to it). ``tol=None`` never stops this way.
+    times it (less the rounding ``floor``). Once the last
+    ``n_iter_no_change`` epochs are stale and their objective rose at least
+    once (batch noise; a steady decline below ``tol`` per epoch is slow
+    descent, not a plateau, and goes on), the run ends: "plateau" when they
+    all stayed within ``CALM`` times the best, else "unstable" (``swing`` is
+    their largest ratio to it). ``tol=None`` never stops this way.
     """
 
     plateau_best: float = np.inf
@@ -88,6 +93,7 @@ class PlateauRule(StopRule):
     def scan(self, losses, grad_norms, coef_norms, scores=None):
         if self.plateau_best == np.inf:
             self.plateau_best = self.previous  # the objective at the start
+        last = self.previous
         consumed, event, best_at, best_score_at = super().scan(
             losses, grad_norms, coef_norms, scores
         )
@@ -96,10 +102,14 @@ class PlateauRule(StopRule):
         for loss in np.asarray(losses[:consumed], dtype=np.float64):
             improved = loss < self.plateau_best * (1 - self.tol) - self.floor
             self.stale = 0 if improved else self.stale + 1
-            self.recent = [] if improved else [*self.recent, float(loss)]
+            window = [] if improved else self.recent[-self.n_iter_no_change :]
+            self.recent = [*window, (float(loss), bool(loss > last))]
             self.plateau_best = min(self.plateau_best, float(loss))
-        if self.stale >= self.n_iter_no_change:
-            self.swing = max(self.recent) / max(self.plateau_best, self.floor)
+            last = loss
+        window = self.recent[-self.n_iter_no_change :]
+        if self.stale >= self.n_iter_no_change and any(r for _, r in window):
+            worst = max(value for value, _ in window)
+            self.swing = worst / max(self.plateau_best, self.floor)
             event = "plateau" if self.swing <= CALM else "unstable"
         return consumed, event, best_at, best_score_at
 
@@ -108,8 +118,8 @@ class PlateauRule(StopRule):
         self.stale, self.recent = 0, []
 
 
-# Enough epochs for the plateau to end a run: averaged epochs settle within
-# tens of epochs; the cap only guards a run whose objective keeps falling.
+# Epochs to advise when max_iter ends a run first: averaged epochs reach the
+# plateau within tens of epochs; a larger cap only binds a run that still falls.
 ENOUGH_EPOCHS = 10_000
 
 
@@ -168,12 +178,11 @@ def minibatch_message(stop, rule, facts, *, auto_rate, safe_rate, rate_scale=1.0
     if stop is not None:  # early stopping and callbacks: as full batch
         return stop_message(stop, rule, facts)
     epochs = max(ENOUGH_EPOCHS, 10 * facts.max_iter)
-    advice = f"increase max_iter to {epochs:,} (the plateau ends the run)"
+    advice = f"increase max_iter to {epochs:,}"
     if eta < auto_rate * (1 - 1e-9):
         auto = f"learning_rate='auto' (1/L_B = {_rate(facts, auto_rate):.4g})"
         advice = f"use {auto}, or {advice}"
     return (
         f"reached max_iter={facts.max_iter} epochs with {batch} while the "
-        f"objective still fell by more than tol={facts.tol} (relative) per "
-        f"epoch, {_distance(rule.distance)}: {advice}."
+        f"objective was still falling, {_distance(rule.distance)}: {advice}."
     )
