@@ -374,3 +374,53 @@ def test_too_large_rate_advice_followed_finishes(
     again, records = fit_recording(followed(model, message), X, y)
     assert records == [] and again.stop_reason_ in FINISHED
     assert objective(again, X, y) <= exact_objective(X, y) * (1 + 1e-2)
+
+
+@pytest.mark.parametrize("seed", range(16))
+def test_every_mini_batch_stop_says_what_it_is(seed):
+    # Random designs (condition numbers 1 to 1e4, sometimes noise-free, with
+    # weights or a one-hot block beside the intercept), batch sizes and rates
+    # up to past the limit: a silent fit is "converged" (within tol of the exact
+    # solution) or "plateau" (the documented rule holds on loss_curve_);
+    # every other stop warns once, in one sentence.
+    rng = np.random.default_rng(seed)
+    n, d = 600, 5
+    Q, _ = np.linalg.qr(rng.standard_normal((d, d)))
+    condition = 10 ** rng.uniform(0, 4)
+    X = rng.standard_normal((n, d)) @ np.diag(np.geomspace(1, condition**-0.5, d)) @ Q
+    if seed % 2:
+        X = np.column_stack([X, np.eye(4)[rng.choice(4, n, p=[0.7, 0.2, 0.08, 0.02])]])
+    noise = 0.3 if seed % 3 else 0.0  # noise-free targets: the certificate
+    y = X @ rng.standard_normal(X.shape[1]) + noise * rng.standard_normal(n) + 2
+    sw = rng.uniform(0.5, 2, n) if seed % 4 == 3 else None
+    centred = X - X.mean(axis=0)
+    lipschitz = np.linalg.eigvalsh(2 * centred.T @ centred / n)[-1]
+    rate = rng.choice(["auto", 0.2, 1.0, 2.5])
+    batch_size = int(rng.choice([1, 16, 128]))
+    model, records = fit_recording(
+        IterativeGDRegressor(
+            batch_size=batch_size,
+            learning_rate=rate if rate == "auto" else float(rate) / lipschitz,
+            max_iter=400,
+            random_state=seed,
+        ),
+        X,
+        y,
+        sample_weight=sw,
+    )
+    assert np.all(np.isfinite(model.coef_))
+    if model.stop_reason_ == "converged":
+        exact = OneStepRegressor().fit(X, y, sample_weight=sw).coef_
+        assert np.linalg.norm(model.coef_ - exact) <= 1e-4 * np.linalg.norm(exact)
+    if model.stop_reason_ == "plateau":
+        weights = np.ones(n) if sw is None else sw
+        y_mean = weights @ y / weights.sum()
+        start = weights @ (y - y_mean) ** 2 / weights.sum()  # the objective at 0
+        epoch = plateau_epoch(start, model.loss_curve_, 1e-4, 5)
+        assert epoch == model.n_iter_
+        assert max(model.loss_curve_[-5:]) <= 1.1 * min(model.loss_curve_)
+    if model.stop_reason_ in FINISHED:
+        assert records == []
+    else:
+        assert len(records) == 1
+        check_sentence(texts(records)[0])
