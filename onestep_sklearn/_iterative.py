@@ -381,7 +381,7 @@ class IterativeGDRegressor(CallbackSupportMixin, BaseMSERegressor):
                 rng=check_random_state(self.random_state) if self.shuffle else None,
             )
             for message in result.warnings:
-                warnings.warn(message, ConvergenceWarning)
+                warnings.warn(message, ConvergenceWarning, stacklevel=3)
             self._assign(
                 chunk_attributes(
                     result,

@@ -307,6 +307,9 @@ def test_warning_points_at_the_callers_line(diabetes):
         IterativeGDRegressor(batch_size=32, max_iter=3, random_state=0), X, y
     )
     assert len(records) == 1 and records[0].filename == __file__
+    with pytest.warns(ConvergenceWarning, match="overflowed") as record:
+        IterativeGDRegressor(batch_size=32, learning_rate=1e200).partial_fit(X, y)
+    assert record[0].filename == __file__
 
 
 @pytest.mark.parametrize("seed", [0, 1, 2])
