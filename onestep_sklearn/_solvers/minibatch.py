@@ -132,7 +132,7 @@ def _fix(facts, auto_rate, safe_rate):
         return f"learning_rate='auto' (1/L_B = {_rate(facts, auto_rate):.4g})"
     if eta > safe_rate * (1 + 1e-9):
         return f"learning_rate={_rate(facts, safe_rate):.4g} (1/Lₘₐₓ)"
-    return "momentum=0" if facts.momentum else "a larger batch_size"
+    return "momentum=0" if facts.momentum else f"batch_size={4 * facts.batch_size}"
 
 
 def minibatch_message(stop, rule, facts, *, auto_rate, safe_rate, rate_scale=1.0):
