@@ -10,6 +10,7 @@ import numpy as np
 from ._solvers.descent import RunningMeans, active_recorder
 from ._solvers.gd import GDState
 from ._solvers.messages import RunFacts, stop_message
+from ._solvers.minibatch import minibatch_message
 from ._stream import StreamState
 
 # stop_reason_ for the internal stop events of ``_solvers.gd.descend``.
@@ -17,6 +18,8 @@ STOP_REASONS = {
     None: "max_iter",
     "converged": "converged",
     "early_stopping": "early_stopping",
+    "plateau": "plateau",
+    "unstable": "unstable",
     "diverged": "diverged",
     "rate": "rate_floor",
     "callback": "callback",
@@ -128,7 +131,7 @@ def chunk_attributes(result, stream, fit_intercept, y_ndim, dtype):
     next stream state) for a ``ChunkResult`` in the units of the stream."""
     units = stream.units
     intercept = units.intercept_to_data(result.intercept)
-    coef = in_range(units.coef_to_data(result.state.coef), intercept, dtype)
+    coef = in_range(units.coef_to_data(result.state.point), intercept, dtype)
     coef_, intercept_ = public_coef(
         coef, intercept, fit_intercept=fit_intercept, y_ndim=y_ndim, dtype=dtype
     )
@@ -179,4 +182,13 @@ def descent_message(result, plan, units, params):
         unresolved=getattr(plan.curvature, "unresolved", 0.0),
         **settings,
     )
+    if facts.batch_size is not None:
+        return minibatch_message(
+            result.stop,
+            result.rule,
+            facts,
+            auto_rate=plan.auto_rate,
+            safe_rate=plan.safe_rate,
+            rate_scale=result.rate_scale,
+        )
     return stop_message(result.stop, result.rule, facts, result.rate_scale)

@@ -33,17 +33,16 @@ class IterativeGDRegressor(CallbackSupportMixin, BaseMSERegressor):
     stability limit (``2(1+μ)/L`` with heavy-ball momentum ``μ``,
     ``2(1+μ)/((1+2μ)L)`` with Nesterov's). A rate past it never gives
     non-finite coefficients: the run stops at its best iterate with a
-    ``ConvergenceWarning`` naming the limit. Every fit records why it ended
-    in ``stop_reason_``; it is "converged" if and only if no
-    ``ConvergenceWarning`` was raised (``tol=None`` asks for exactly
-    ``max_iter`` iterations and does not warn when it gets them).
+    ``ConvergenceWarning`` naming the limit. ``stop_reason_`` says why a fit
+    ended; only "converged" and "plateau" (mini-batches) end without a
+    ``ConvergenceWarning``, and ``tol=None`` runs ``max_iter`` without one.
 
     Parameters
     ----------
     learning_rate : "auto" or float > 0, default="auto"
-        Step size ``η``. "auto" is ``1/L`` full batch and ``1/Lₘₐₓ`` with
-        mini-batches (``Lₘₐₓ = 2·maxᵢ‖xᵢ − x̄‖² + 2·alpha`` bounds every
-        batch's curvature).
+        Step size ``η``. "auto" is ``1/L`` full batch and ``1/L_B`` with
+        batches of ``b`` of ``n`` rows, ``L_B = n(b−1)/(b(n−1))·L +
+        (n−b)/(b(n−1))·Lₘₐₓ`` (``Lₘₐₓ = 2·maxᵢ‖xᵢ − x̄‖² + 2·alpha``).
     schedule : {"constant", "invscaling", "adaptive"}, default="constant"
         "constant": ``η`` throughout. "invscaling": ``η/(t+1)^power_t`` at
         update ``t``. "adaptive": ``η`` while the objective decreases; a step
@@ -60,10 +59,11 @@ class IterativeGDRegressor(CallbackSupportMixin, BaseMSERegressor):
         tol·‖w*‖`` in the Euclidean norm, by the bound
         ``‖w − w*‖ ≤ ‖∇f(w)‖/ℓ`` (``ℓ`` the smallest positive Hessian
         eigenvalue). It never depends on the units of X or y, nor on an
-        offset of y; a stalled objective never counts as convergence. With
-        mini-batches it is judged on the full gradient after each epoch.
-        With early stopping it is also the least improvement of the
-        validation R² that counts. ``None`` runs exactly ``max_iter``.
+        offset of y. Mini-batches: judged on the full gradient at each
+        epoch's result (the average of its iterates); the run also ends as
+        "plateau" once the full objective stays above ``(1 − tol)`` times its
+        best for ``n_iter_no_change`` epochs. With early stopping, also the
+        least validation R² gain that counts. ``None`` runs ``max_iter``.
     alpha : float >= 0, default=0.0
         L2 penalty strength. Converged, equals ``Ridge(alpha=alpha*n_samples)``.
     fit_intercept : bool, default=True
@@ -88,8 +88,8 @@ class IterativeGDRegressor(CallbackSupportMixin, BaseMSERegressor):
     validation_fraction : float in (0, 1), default=0.1
         Share of the samples held out for early stopping.
     n_iter_no_change : int >= 1, default=5
-        With early stopping: iterations without a validation improvement
-        before stopping.
+        Iterations without a validation improvement (early stopping), or
+        epochs without a ``tol`` improvement (mini-batches), before stopping.
     precompute : "auto" or bool, default="auto"
         Iterate on the sufficient statistics (O(d²) per iteration after one
         pass) instead of data passes. "auto" does so when
@@ -123,15 +123,15 @@ class IterativeGDRegressor(CallbackSupportMixin, BaseMSERegressor):
     loss_curve_ : list of float
         The objective after each iteration (finite values only).
     learning_rate_ : float
-        The base step size used (``1/L`` or ``1/Lₘₐₓ`` for "auto").
+        The base step size used (``1/L`` or ``1/L_B`` for "auto").
     momentum_ : float
         The momentum used (``momentum`` decided when "auto").
     lipschitz_ : float
         ``L``, the largest eigenvalue of the full-data Hessian.
     stop_reason_ : str
-        Why the run ended: "converged", "max_iter", "diverged", "rate_floor"
-        (the adaptive schedule gave up), "early_stopping", "callback" (a
-        callback asked to stop) or "partial_fit" (one iteration per call).
+        Why the run ended: "converged", "plateau" (mini-batches, see ``tol``;
+        no warning), "max_iter", "diverged", "rate_floor" (adaptive gave up),
+        "early_stopping", "callback" or "partial_fit" (one iteration a call).
     validation_scores_ : list of float
         Validation R² after each iteration (only with early stopping).
     best_validation_score_ : float
@@ -290,11 +290,10 @@ class IterativeGDRegressor(CallbackSupportMixin, BaseMSERegressor):
 
         hooks = FitHooks.start(self, data.X, data.y, sample_weight, public)
         on_iteration = hooks.iteration if hooks and hooks.per_iteration else None
-        coef0 = plan.start  # without its null-space component
         result = run_descent(
             plan.engine,
             objective,
-            coef0,
+            plan.start,  # coef0 without its null-space component
             self._settings(plan.moves),
             curvature=plan.curvature,
             dtype=source.dtype,
@@ -326,6 +325,7 @@ class IterativeGDRegressor(CallbackSupportMixin, BaseMSERegressor):
             monotone=moves.momentum == 0 and self.batch_size is None,
             verbose=self.verbose,
             record_divergence=self.divergence == "record",
+            plateau=self.batch_size is not None,
         )
 
     def _check_backend(self, source):
@@ -341,8 +341,8 @@ class IterativeGDRegressor(CallbackSupportMixin, BaseMSERegressor):
         chunk, or one epoch of mini-batches, continuing from the previous
         ``fit`` or ``partial_fit``. The intercept is profiled with the
         running weighted means of all rows seen. "auto" uses the chunk's own
-        ``1/L`` (or ``1/Lₘₐₓ``), so every step is stable for the chunk it is
-        taken on. Safe to call from several threads on one object.
+        ``1/L`` (or ``1/L_B``); with mini-batches ``coef_`` is the epoch's
+        average iterate. Safe to call from several threads on one object.
 
         Parameters
         ----------

@@ -3,7 +3,7 @@
 ``plan_descent`` makes the choices ``IterativeGDRegressor.fit`` makes, for
 any data source: iterate on the sufficient statistics (the closed-form
 spectral engine, or data passes for mini-batches) or on data passes; the
-base rate (the user's, or 1/L, or 1/Lₘₐₓ for mini-batches); the validation
+base rate (the user's, or 1/L, or 1/L_B for mini-batches); the validation
 scorer for early stopping.
 """
 
@@ -21,6 +21,7 @@ from .._kernel.spectrum import (
 )
 from .._kernel.units import tiny_means, underflowed
 from .gd import DataEngine, minibatch_objectives
+from .minibatch import minibatch_rates
 from .null_space import (
     flat_directions,
     measure_flat_directions,
@@ -130,6 +131,10 @@ class DescentPlan:
     learning_rate: float
     moves: Momentum = Momentum()
     start: np.ndarray | None = None
+    #: What "auto" is for this run (1/L, or 1/L_B with mini-batches), and
+    #: with mini-batches 1/Lₘₐₓ, the rate at which every single step is stable.
+    auto_rate: float | None = None
+    safe_rate: float | None = None
 
     @property
     def lipschitz(self):
@@ -164,14 +169,11 @@ def _varying_but_flat(objective, ranges):
 
 def base_rate(source, objective, lipschitz, learning_rate, batch_size):
     """The user's rate (``learning_rate`` a float), or for None 1/L (full
-    batch) or 1/Lₘₐₓ (mini-batches)."""
+    batch) or 1/L_B (mini-batches, ``minibatch.batch_smoothness``)."""
     if learning_rate is not None:
         return learning_rate
     if batch_size is not None:
-        # 2·maxᵢ‖xᵢ − x̄‖² + 2·alpha bounds every batch's curvature: a batch
-        # Hessian averages the per-sample ones 2(xᵢ − x̄)(xᵢ − x̄)ᵀ.
-        lipschitz = 2.0 * source.max_row_sq_norm(objective.x_mean)
-        lipschitz += 2.0 * objective.l2_reg_strength
+        return minibatch_rates(source, objective, lipschitz, batch_size)[0]
     # A flat objective (no variance in X, alpha = 0): any step is stable.
     return 1.0 / lipschitz if lipschitz > 0 else 1.0
 
@@ -244,7 +246,10 @@ def plan_descent(
         )
     lipschitz = curvature.lipschitz
     moves = resolve_moves(moves, curvature, learning_rate, batch_size)
-    rate = base_rate(train, objective, lipschitz, learning_rate, batch_size)
+    auto, safe = base_rate(train, objective, lipschitz, None, None), None
+    if batch_size is not None:
+        auto, safe = minibatch_rates(train, objective, lipschitz, batch_size)
+    rate = auto if learning_rate is None else learning_rate
     steps = StepSchedule(rate, schedule, power_t)
     scorer = None
     if val is not None and precompute:
@@ -266,7 +271,18 @@ def plan_descent(
         engine = DataEngine(
             objective, coef0, steps, moves, batches=batches, scorer=scorer
         )
-    return DescentPlan(objective, engine, scorer, frozen, curvature, rate, moves, coef0)
+    return DescentPlan(
+        objective,
+        engine,
+        scorer,
+        frozen,
+        curvature,
+        rate,
+        moves,
+        coef0,
+        auto_rate=auto,
+        safe_rate=safe,
+    )
 
 
 __all__ = [

@@ -26,6 +26,8 @@ class StepSchedule:
         return steps
 
     def step(self, t, rate_scale=1.0):
+        if self.schedule != "invscaling":  # no array for a constant (hot loop)
+            return float(self.learning_rate * rate_scale)
         return float(self.steps(t, 1, rate_scale)[0])
 
 
