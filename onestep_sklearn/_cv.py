@@ -75,15 +75,20 @@ class IterativeGDRegressorCV(BaseMSERegressor):
     cv : int, cross-validation generator or iterable, default=None
         As in scikit-learn's ``check_cv``: None is 5-fold, an int the number
         of folds (``KFold``), or a splitter, or an iterable of
-        ``(train, test)`` index arrays.
+        ``(train, test)`` index arrays or boolean masks. Parts may overlap
+        and repeat rows (a bootstrap): each run trains on ``X[train]``, as
+        in ``cross_val_score``.
     scoring : str, callable or None, default=None
-        None or "r2": R² (``r2_score``); "neg_mean_squared_error": minus the
-        mean squared error. Both come from the validation folds' statistics
-        (no pass over X). Any other scorer is called on the predictions of
-        every rate and iteration of every fold (``n_splits × n_rates ×
-        max_iter`` calls, in-memory data only): it is never replaced by R².
-        With ``sample_weight`` the scores are weighted by the validation
-        rows' weights.
+        None or "r2": R² (``r2_score``; NaN, with scikit-learn's warning,
+        for a validation part of one sample); "neg_mean_squared_error":
+        minus the mean squared error. Both come from the validation folds'
+        statistics (no pass over X). Any other scorer is called as
+        ``cross_val_score`` calls it, on an ``IterativeGDRegressor`` holding
+        the run's coefficients, for every rate and iteration of every fold
+        (``n_splits × n_rates × max_iter`` calls, in-memory data only). With
+        ``sample_weight``, a scorer that takes ``sample_weight`` (R² and
+        every scikit-learn scorer do) gets the validation rows' weights.
+        A NaN or infinite mean score is never chosen.
     alpha : float >= 0, default=0.0
         L2 penalty strength, as in ``IterativeGDRegressor``.
     fit_intercept : bool, default=True
