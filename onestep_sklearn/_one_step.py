@@ -220,7 +220,9 @@ class OneStepRegressor(BaseMSERegressor):
         """
         with lock_for(self):
             stream = getattr(self, "_stream", None)
-            data = validate_fit_data(self, X, y, sample_weight, reset=stream is None)
+            data = validate_fit_data(
+                self, X, y, sample_weight, reset=stream is None, whole=False
+            )
             if stream is not None and stream.not_resumable:
                 warnings.warn(stream.not_resumable, UserWarning)
                 stream = None
