@@ -34,6 +34,9 @@ EPS = np.finfo(np.float64).eps
 # the QR route), the solution is refined to the exact solution of the data
 # (``refine_exactly``: a few more passes, only for such fits).
 REFINE_RCOND = 1e-3
+# An entry of a unit null vector of the equilibrated factor below this is
+# rounding of zero (the SVD keeps about eps·d).
+NULL_SUPPORT = 1e-10
 _potrf, _pocon, _potrs = la.get_lapack_funcs(
     ("potrf", "pocon", "potrs"), (np.zeros((1, 1)),)
 )
@@ -268,9 +271,11 @@ def min_norm_solve(triangular, rhs, n_samples):
 
     The numerical rank is decided on the column-equilibrated matrix (so badly
     scaled but full-rank designs keep every column, which plain ``lstsq``
-    would truncate) with lstsq's default cutoff ``eps·max(n, d)``; a truly
-    rank-deficient system is then solved with the same rank in the original
-    coordinates, so the solution has minimum Euclidean norm as in ``lstsq``.
+    would truncate) with lstsq's default cutoff ``eps·max(n, d)``, and the
+    system is solved there (its small singular values keep their digits
+    whatever the scales of the columns); a truly rank-deficient solution is
+    then projected off the null space, mapped to the original coordinates,
+    so that it has minimum Euclidean norm as in ``lstsq``.
     """
     n_features = triangular.shape[1]
     coef = np.zeros((n_features, rhs.shape[1]))
@@ -280,14 +285,21 @@ def min_norm_solve(triangular, rhs, n_samples):
         return coef
     cutoff = np.finfo(np.float64).eps * max(n_samples, n_features)
     scaled = triangular[:, active] / norms[active]
-    u, sing, vt = la.svd(scaled, full_matrices=False, check_finite=False)
+    wide = scaled.shape[0] < scaled.shape[1]  # vt must span the null space
+    u, sing, vt = la.svd(scaled, full_matrices=wide, check_finite=False)
     rank = int(np.sum(sing > cutoff * sing[0]))
-    if rank == active.sum():
-        coef[active] = (vt.T @ ((u.T @ rhs) / sing[:, None])) / norms[active, None]
-        return coef
-    u, sing, vt = la.svd(triangular[:, active], full_matrices=False, check_finite=False)
-    u, sing, vt = u[:, :rank], sing[:rank], vt[:rank]
-    coef[active] = vt.T @ ((u.T @ rhs) / sing[:, None])
+    solution = vt[:rank].T @ ((u[:, :rank].T @ rhs) / sing[:rank, None])
+    solution /= norms[active, None]
+    if rank < active.sum():
+        # The null space of the scaled system, in the original coordinates
+        # (the scaling changes which solution has minimum norm, not the
+        # fit); entries that are rounding of zero are made zeros, so that a
+        # column outside it keeps its coefficient whatever its scale.
+        null = vt[rank:].T
+        null = np.where(np.abs(null) > NULL_SUPPORT, null, 0.0) / norms[active, None]
+        null = la.qr(null, mode="economic", check_finite=False)[0]
+        solution -= null @ (null.T @ solution)
+    coef[active] = solution
     return coef
 
 
