@@ -30,6 +30,7 @@ DUAL_REFINEMENT_STEPS = 5
 # accuracy: above this reciprocal condition the result keeps >= 10 digits.
 FAST_PATH_RCOND = 1e-6
 EPS = np.finfo(np.float64).eps
+TINY = np.finfo(np.float64).tiny
 # Below this reciprocal condition of the equilibrated Gram (and always after
 # the QR route), the solution is refined to the exact solution of the data
 # (``refine_exactly``: a few more passes, only for such fits).
@@ -348,20 +349,24 @@ def solve_dual(source, x_mean, y_mean, sw_sum, l2_reg_strength):
 
     rhs = root[:, None] * (source.targets() - y_mean)
     dual = pinv(rhs)
+    coef = primal(dual)
     # Iterative refinement, the residual recomputed on the raw data: each step
     # shrinks the error by about cond(K)·eps (K has cond(X)²), so a few steps
-    # recover the digits lost in forming K; stop when a correction no longer
-    # shrinks.
+    # recover the digits lost in forming K. The corrections are added to the
+    # coefficients, not only to the dual: a column of large scale has a small
+    # coefficient, the inner product of its column with a dual whose part
+    # along that column is below the dual's rounding. Stop when the largest
+    # relative correction of a coefficient no longer shrinks.
     previous = np.inf
     for _ in range(DUAL_REFINEMENT_STEPS):
-        coef = primal(dual)
         fitted = source.matvec(coef) - x_mean @ coef
         residual = rhs - root[:, None] * fitted - l2_reg_strength * sw_sum * dual
         correction = pinv(residual)
-        size = float(np.linalg.norm(correction))
+        step = primal(correction)
+        size = float(np.max(np.abs(step) / np.maximum(np.abs(coef), TINY), initial=0))
         if not size < previous:
             break
-        dual, previous = dual + correction, size
-        if size <= EPS * float(np.linalg.norm(dual)):
+        dual, coef, previous = dual + correction, coef + step, size
+        if size <= EPS:
             break
-    return primal(dual)
+    return coef
