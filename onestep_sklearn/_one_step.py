@@ -51,8 +51,8 @@ class OneStepRegressor(BaseMSERegressor):
     ----------
     coef_ : ndarray of shape (n_features,) or (n_targets, n_features)
         Coefficients after the step, in the dtype of ``X``. For rank-deficient
-        sparse ``X`` with 256 or more columns (solved by LSQR), the minimum-norm
-        solution for standardised columns; lstsq's predictions either way.
+        ``X`` (dense, sparse, streamed or Dask), ``numpy.linalg.lstsq``'s
+        minimum-norm solution.
     intercept_ : float or ndarray of shape (n_targets,)
         Intercept (0.0 when ``fit_intercept=False``).
     n_iter_ : int
