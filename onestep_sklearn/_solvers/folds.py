@@ -72,10 +72,10 @@ class FoldGroups:
             test_count = np.bincount(test, minlength=n_samples)
             named |= (train_count > 0) | (test_count > 0)
             width = int(test_count.max(initial=0)) + 1
-            code, n_codes = _relabel(
-                train_count * width + test_count,
-                (int(train_count.max(initial=0)) + 1) * width,
-            )
+            code = train_count * width + test_count
+            n_codes = (int(train_count.max(initial=0)) + 1) * width
+            if n_codes > 4:  # repeated rows: keep only the codes present
+                code, n_codes = _relabel(code, n_codes)
             labels, n_labels = _relabel(labels * n_codes + code, n_labels * n_codes)
             counts.append((train.size, test.size))
         # Rows that no split names are computed by nobody.
@@ -123,7 +123,9 @@ def as_indices(part, n_samples):
         raise ValueError(
             f"index {bad} is out of bounds for axis 0 with size {n_samples}"
         )
-    return np.where(part < 0, part + n_samples, part).astype(np.intp)
+    if low < 0:
+        part = np.where(part < 0, part + n_samples, part)
+    return part.astype(np.intp, copy=False)
 
 
 def _relabel(key, size):
