@@ -133,6 +133,7 @@ def test_non_finite_scores_are_never_chosen(diabetes):
         IterativeGDRegressorCV(
             learning_rates=4, max_iter=5, scoring="neg_mean_squared_error"
         ).fit(X, y * 1e200)
+
     def nan_for_one_rate(estimator, X_val, y_val):
         if np.isclose(estimator.learning_rate, 0.1):  # the rate R² would choose
             return np.nan
