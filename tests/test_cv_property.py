@@ -12,14 +12,15 @@ are given, so that the scorer receives the validation rows' weights) of
 ``r2_score`` itself over- or underflows on targets of size 1e±200 (its sums
 of squares leave float64), so there the reference R² is ``r2_score`` of the
 same predictions and targets divided by the same power of two: R² does not
-depend on the scale of y.
+depend on the scale of y. ``explained_variance_score``, which squares them
+too and is called on the predictions, is drawn at scale 1 only.
 """
 
 import warnings
 
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from numpy.testing import assert_allclose
 from sklearn import config_context
@@ -160,6 +161,10 @@ def test_every_score_equals_cross_val_score(data):
         weights = rng.uniform(0.1, 3.0, n)
     splits = draw_splits(data, n)
     scoring = data.draw(st.sampled_from(SCORINGS))
+    # explained_variance_score squares values of size 1e±200 without
+    # rescaling: whether a sum over- or underflows then turns on the last
+    # bit of a prediction, so neither side's score means anything there.
+    assume(scale == 1.0 or scoring != "explained_variance")
     params = data.draw(
         st.sampled_from(
             [{}, {"momentum": 0.5}, {"alpha": 0.1}, {"fit_intercept": False}]
