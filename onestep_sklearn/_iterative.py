@@ -360,7 +360,9 @@ class IterativeGDRegressor(CallbackSupportMixin, BaseMSERegressor):
         """
         with lock_for(self):
             stream = getattr(self, "_stream", None)
-            data = validate_fit_data(self, X, y, sample_weight, reset=stream is None)
+            data = validate_fit_data(
+                self, X, y, sample_weight, reset=stream is None, whole=False
+            )
             source = data.source
             self._check_backend(source)
             if stream is None:
