@@ -255,13 +255,10 @@ class IterativeGDRegressor(CallbackSupportMixin, BaseMSERegressor):
         coef0 = units.coef_from_data(coef0)
         train, val = source, None
         if self.early_stopping:
-            train_weight, val_weight = validation_split(
+            weights = validation_split(
                 source.sample_weight, self.validation_fraction, rng
             )
-            train, val = (
-                source.with_weights(train_weight),
-                source.with_weights(val_weight),
-            )
+            train, val = (source.with_weights(part) for part in weights)
         precompute = resolve_precompute(self.precompute, source)
         plan = plan_descent(
             train,
