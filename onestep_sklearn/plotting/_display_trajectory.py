@@ -7,7 +7,9 @@ import numpy as np
 from sklearn.base import clone
 from sklearn.exceptions import ConvergenceWarning
 
-from ._compat import check_matplotlib_support
+from .. import IterativeGDRegressor, OneStepRegressor
+from .._compat import check_matplotlib_support
+from .._solvers.descent import recording_path
 from ._display_common import (
     RUN_GID,
     new_axes,
@@ -16,9 +18,6 @@ from ._display_common import (
     unique_legend,
     unwrap,
 )
-from ._iterative import IterativeGDRegressor
-from ._one_step import OneStepRegressor
-from ._solvers.descent import recording_path
 
 GRID_SIZE = 120
 MARGIN = 0.15  # of the span of the points shown, on each side

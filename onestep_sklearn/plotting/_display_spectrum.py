@@ -3,10 +3,10 @@ and the speed of gradient descent."""
 
 import numpy as np
 
-from ._compat import check_matplotlib_support
+from .. import suggest_learning_rate
+from .._compat import check_matplotlib_support
+from .._kernel.spectrum import active_mask
 from ._display_common import RUN_GID, new_axes, next_colour, unique_legend, unwrap
-from ._kernel.spectrum import active_mask
-from ._learning_rate import suggest_learning_rate
 
 
 class SpectrumDisplay:

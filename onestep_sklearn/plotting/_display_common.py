@@ -6,8 +6,7 @@ from sklearn.pipeline import Pipeline
 from sklearn.utils import check_array
 from sklearn.utils.validation import check_is_fitted
 
-from ._compat import _check_sample_weight
-from ._data.memory import ArraySource
+from .._kernel.stats import SufficientStats
 
 # Okabe & Ito's palette (black first dropped): distinguishable with every
 # common colour-vision deficiency, unlike matplotlib's "tab10".
@@ -68,17 +67,17 @@ def statistics(X, y, sample_weight, fit_intercept):
     """Sufficient statistics of ``(X, y)`` (``_kernel.stats``): the objective
     of any coefficients on these data in O(d²), as the solvers see it."""
     X = check_array(X, accept_sparse=["csr", "csc"], dtype=[np.float64, np.float32])
-    sample_weight = _check_sample_weight(
-        sample_weight, X, dtype=X.dtype, ensure_non_negative=True
+    if sample_weight is None:
+        sample_weight = np.ones(X.shape[0], dtype=X.dtype)
+    sample_weight = check_array(
+        sample_weight, ensure_2d=False, dtype=X.dtype, input_name="sample_weight"
     )
     if y is None:
         Y = np.zeros((X.shape[0], 1))
     else:
         y = check_array(y, ensure_2d=False, dtype=np.float64, input_name="y")
         Y = y.reshape(X.shape[0], -1)
-    sw_sum = float(sample_weight.sum(dtype=np.float64))
-    source = ArraySource(X, Y.astype(X.dtype), sample_weight, sw_sum)
-    return source.statistics(fit_intercept)
+    return SufficientStats.from_data(X, Y.astype(X.dtype), sample_weight, fit_intercept)
 
 
 def new_axes(ax):

@@ -22,13 +22,13 @@ import numpy as np
 from sklearn.base import clone
 from sklearn.pipeline import Pipeline
 
-from ._compat import check_matplotlib_support
+from .. import suggest_learning_rate
+from .._compat import check_matplotlib_support
 from ._display_common import OKABE_ITO
 from ._display_loss import LossCurveDisplay
 from ._display_lr_path import LearningRatePathDisplay
 from ._display_spectrum import SpectrumDisplay
 from ._display_trajectory import TrajectoryDisplay
-from ._learning_rate import suggest_learning_rate
 
 __all__ = [
     "OKABE_ITO",

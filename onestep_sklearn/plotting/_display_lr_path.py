@@ -10,7 +10,7 @@ import numpy as np
 from sklearn.pipeline import Pipeline
 from sklearn.utils.validation import check_is_fitted
 
-from ._compat import check_matplotlib_support
+from .._compat import check_matplotlib_support
 
 
 def _log_edges(centres):

@@ -3,7 +3,9 @@ theoretical rate beside it, per iteration of a gradient-descent fit."""
 
 import numpy as np
 
-from ._compat import check_matplotlib_support
+from .. import OneStepRegressor, suggest_learning_rate
+from .._compat import check_matplotlib_support
+from .._kernel.rates import contraction, stability_limit
 from ._display_common import (
     RUN_GID,
     new_axes,
@@ -12,9 +14,6 @@ from ._display_common import (
     unique_legend,
     unwrap,
 )
-from ._kernel.rates import contraction, stability_limit
-from ._learning_rate import suggest_learning_rate
-from ._one_step import OneStepRegressor
 
 KINDS = ("objective", "suboptimality")
 
