@@ -74,8 +74,10 @@ def test_there_is_no_import_cycle():
     def visit(node, trail):
         state[node] = "open"
         for target in graph.get(node, ()):
-            if target == "onestep_sklearn":
-                continue  # the package's __init__ re-exports; nothing imports it
+            if target == "onestep_sklearn" or node.startswith(target + "."):
+                # A package's __init__ re-exports its submodules (the package
+                # and plotting/): the edge up to an enclosing package is no cycle.
+                continue
             if state.get(target) == "open":
                 raise AssertionError(" -> ".join(trail + [node, target]))
             if target not in state:
