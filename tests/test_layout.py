@@ -166,6 +166,5 @@ def test_nothing_below_the_front_ends_imports_plotting(path):
     layer = name.split(".")[1] if name.count(".") else "__init__"
     if layer in ("plotting", "__main__") or layer.startswith("_cli"):
         return
-    assert not any(
-        target.startswith("onestep_sklearn.plotting") for target in package_targets(path)
-    ), name
+    targets = package_targets(path)
+    assert not any(t.startswith("onestep_sklearn.plotting") for t in targets), name
