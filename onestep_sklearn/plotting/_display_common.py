@@ -96,6 +96,39 @@ def next_colour(ax):
     return OKABE_ITO[runs % len(OKABE_ITO)]
 
 
+def continue_palette(ax):
+    """Leave ``ax``'s colour cycle at the next Okabe–Ito colour, so that what
+    a caller draws afterwards with default colours neither falls back to
+    matplotlib's palette nor repeats the colour of a run already drawn."""
+    runs = sum(line.get_gid() == RUN_GID for line in ax.get_lines())
+    start = runs % len(OKABE_ITO)
+    ax.set_prop_cycle(color=OKABE_ITO[start:] + OKABE_ITO[:start])
+
+
+def call_label(estimator):
+    """The estimator as it was called (``Ridge(alpha=10)``), on one line."""
+    return " ".join(repr(estimator).split())
+
+
+def refit_equivalent(estimator):
+    """The ``IterativeGDRegressor`` whose ``fit`` is the refit of a fitted
+    ``IterativeGDRegressorCV`` (its chosen rate, exactly its ``n_iter_``
+    iterations), or ``estimator`` itself for anything else."""
+    if not hasattr(estimator, "cv_scores_"):
+        return estimator
+    from .. import IterativeGDRegressor
+
+    return IterativeGDRegressor(
+        learning_rate=estimator.learning_rate_,
+        max_iter=estimator.n_iter_,
+        tol=None,
+        alpha=estimator.alpha,
+        fit_intercept=estimator.fit_intercept,
+        momentum=estimator.momentum,
+        nesterov=estimator.nesterov,
+    )
+
+
 def unique_legend(ax, sources=None, **kwargs):
     """One legend entry per label (the first artist with it), on ``ax``,
     from the artists of ``sources`` (default: ``ax``; an axes and its twin)."""
