@@ -12,6 +12,7 @@ from sklearn.exceptions import ConvergenceWarning, NotFittedError
 from sklearn.linear_model import LinearRegression
 from sklearn.metrics import mean_squared_error
 from sklearn.model_selection import GridSearchCV, KFold, ValidationCurveDisplay
+from sklearn.neighbors import KNeighborsRegressor
 from sklearn.neural_network import MLPRegressor
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
@@ -243,8 +244,8 @@ def test_plot_learning_rate_sweep_pipeline(diabetes):
     line = display.max_stable_line_
     np.testing.assert_allclose(line.get_xdata(), [limit, limit], rtol=1e-12)
     assert line.get_linestyle() == "--"
-    assert line.get_label() == "2/L (stability limit)"
-    assert "2/L (stability limit)" in legend_texts(display.ax_)
+    assert line.get_label() == f"2/L = {limit:.4g} (stability limit)"
+    assert line.get_label() in legend_texts(display.ax_)
     assert display.ax_.get_xscale() == "log"
     assert display.ax_.get_ylabel() == "R²"
     assert display.figure_ is display.ax_.figure
@@ -403,8 +404,9 @@ def test_trajectory_errors(scaled):
         TrajectoryDisplay.from_estimator(est, X, y, features=(0, 0))
     with pytest.raises(ValueError, match="features=\\(0, 2\\)"):
         TrajectoryDisplay.from_estimator(est, X, y, features=(0, 2))
-    with pytest.raises(TypeError, match="LinearRegression"):
-        TrajectoryDisplay.from_estimator(LinearRegression().fit(X, y), X, y)
+    # Any linear model is a point now (issue 20); a non-linear one is refused.
+    with pytest.raises(TypeError, match="KNeighborsRegressor"):
+        TrajectoryDisplay.from_estimator(KNeighborsRegressor().fit(X, y), X, y)
     Y = np.c_[y, -y]
     with pytest.raises(ValueError, match="single-target"):
         TrajectoryDisplay.from_estimator(OneStepRegressor().fit(X, Y), X, Y)
@@ -451,7 +453,12 @@ def test_rates_shown_with_enough_digits(scaled):
     with pytest.warns(ConvergenceWarning):
         est.fit(X, y)
     display = LossCurveDisplay.from_estimator(est, name="")
-    assert legend_texts(display.ax_) == [f"η = {1.025 * limit:.4g} = 1.025·(2/L)"]
+    # The diverged run says so in its entry, and its end is a cross (issue 20).
+    assert legend_texts(display.ax_) == [
+        f"η = {1.025 * limit:.4g} = 1.025·(2/L): diverged, stopped at iteration "
+        f"{est.n_iter_}",
+        "objective rose: the run stopped (divergence='record' follows the blow-up)",
+    ]
 
 
 def test_legends_never_repeat_and_epochs_for_minibatches(scaled):
