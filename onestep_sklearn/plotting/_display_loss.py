@@ -380,7 +380,9 @@ class LossCurveDisplay(AnimateMixin):
             limit_name=limit_name,
             bound=momentum == 0,
             x_label="iteration" if batch_size is None else "epoch",
-            diverged=getattr(final, "stop_reason_", None) == "diverged",
+            # A run recorded past its blow-up (divergence="record") shows it.
+            diverged=getattr(final, "stop_reason_", None) == "diverged"
+            and getattr(final, "divergence", None) != "record",
         )
         if kind == "suboptimality":
             display.optimum, display.contraction = optimum_and_rate(
