@@ -44,8 +44,7 @@ for name, params in runs.items():
     LossCurveDisplay.from_estimator(
         model, X, y, kind="suboptimality", name=name, ax=loss_ax, color=colours[name]
     )
-# The widest path first (it frames the contours); plain GD last, on top of
-# Nesterov's path, which starts along the same line: a wide pale band under it.
+# Widest first (it frames the contours); plain GD over Nesterov's pale band.
 order = sorted(runs, key=lambda name: ("heavy" not in name, name.startswith("plain")))
 for name in order:
     short = IterativeGDRegressor(tol=None, max_iter=40, **runs[name]).fit(X, y)
