@@ -150,7 +150,7 @@ def test_readme_figures_are_the_ones_make_figures_writes(make_figures):
 
 def test_readme_plot_section_runs():
     # The displays, then the bias-column recipe (on the same X and y).
-    code, recipe = re.findall(r"```python\n(.*?)```", plot_section(), flags=re.S)
+    recipe, code = re.findall(r"```python\n(.*?)```", plot_section(), flags=re.S)
     namespace = {}
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
