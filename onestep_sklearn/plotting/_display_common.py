@@ -144,6 +144,39 @@ def unique_legend(ax, sources=None, **kwargs):
     return None
 
 
+CORNERS = {
+    "upper left": (0.0, 0.6),
+    "upper right": (0.55, 0.6),
+    "lower left": (0.0, 0.0),
+    "lower right": (0.55, 0.0),
+}
+
+
+def clear_corner(ax):
+    """The corner of ``ax`` with the fewest points of its lines (markers such
+    as the optimum count as much as a path): where a legend hides least."""
+    points = [
+        ax.transLimits.transform(line.get_xydata())
+        for line in ax.get_lines()
+        if len(line.get_xdata())
+    ]
+    if not points:
+        return "best"
+    points = np.vstack(points)
+    counts = {
+        corner: int(
+            np.sum(
+                (points[:, 0] >= left)
+                & (points[:, 0] <= left + 0.45)
+                & (points[:, 1] >= bottom)
+                & (points[:, 1] <= bottom + 0.4)
+            )
+        )
+        for corner, (left, bottom) in CORNERS.items()
+    }
+    return min(counts, key=counts.get)
+
+
 def rate_text(rate, limit, limit_name):
     """``η = 0.2547 = 1.025·(2/L)``: the rate and its multiple of the limit,
     with enough digits to tell 1.025 from 1."""

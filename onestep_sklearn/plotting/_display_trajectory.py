@@ -9,6 +9,7 @@ from ._animation import AnimateMixin, line_track
 from ._display_common import (
     RUN_GID,
     call_label,
+    clear_corner,
     continue_palette,
     new_axes,
     next_colour,
@@ -203,12 +204,14 @@ class TrajectoryDisplay(AnimateMixin):
                 color=self.line_.get_color(),
                 markeredgecolor="black",
                 linestyle="none",
-                label=f"{name}: coef_ (best iterate)",
+                label=f"{name}: coef_ (best iterate)"
+                if self.step_name == "step"
+                else f"{name}: coef_ of its fit (shuffled epochs: not this replay)",
             )
         first, second = self.feature_names or [f"feature {i}" for i in self.features]
         ax.set_xlabel(f"coefficient of {first}")
         ax.set_ylabel(f"coefficient of {second}")
-        unique_legend(ax, fontsize="small", framealpha=0.9)
+        unique_legend(ax, loc=clear_corner(ax), fontsize="small", framealpha=0.9)
         continue_palette(ax)
         self.ax_, self.figure_ = ax, ax.figure
         return self
