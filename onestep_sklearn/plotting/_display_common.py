@@ -144,37 +144,60 @@ def unique_legend(ax, sources=None, **kwargs):
     return None
 
 
-CORNERS = {
-    "upper left": (0.0, 0.6),
-    "upper right": (0.55, 0.6),
-    "lower left": (0.0, 0.0),
-    "lower right": (0.55, 0.0),
-}
+LEGEND_PLACES = (
+    "upper right",
+    "upper left",
+    "lower left",
+    "lower right",
+    "center right",
+    "upper center",
+    "lower center",
+    "center left",
+)
 
 
-def clear_corner(ax):
-    """The corner of ``ax`` with the fewest points of its lines (markers such
-    as the optimum count as much as a path): where a legend hides least."""
-    points = [
-        ax.transLimits.transform(line.get_xydata())
+def place_legend(legend, *axes):
+    """Move ``legend`` to a place inside the axes where it covers no line of
+    ``axes`` (a curve, a path, the optimum's marker), or below the axes when
+    there is none. Its size is measured by a renderer, so long entries count
+    as long."""
+    if legend is None:
+        return None
+    figure = legend.axes.figure
+    try:
+        renderer = figure.canvas.get_renderer()
+    except AttributeError:  # a canvas that cannot measure: matplotlib's choice
+        return legend
+    for ax in axes:  # limits are autoscaled lazily: bring them up to date
+        ax.get_xlim(), ax.get_ylim()
+    lines = [
+        ax.transData.transform(line.get_xydata())
+        for ax in axes
         for line in ax.get_lines()
         if len(line.get_xdata())
     ]
-    if not points:
-        return "best"
-    points = np.vstack(points)
-    counts = {
-        corner: int(
-            np.sum(
-                (points[:, 0] >= left)
-                & (points[:, 0] <= left + 0.45)
-                & (points[:, 1] >= bottom)
-                & (points[:, 1] <= bottom + 0.4)
+    best, best_score = None, None
+    for place in LEGEND_PLACES:
+        legend.set_loc(place)
+        box = legend.get_window_extent(renderer)
+        crossed, points = 0, 0
+        for pixels in lines:
+            inside = (
+                (pixels[:, 0] >= box.x0)
+                & (pixels[:, 0] <= box.x1)
+                & (pixels[:, 1] >= box.y0)
+                & (pixels[:, 1] <= box.y1)
             )
-        )
-        for corner, (left, bottom) in CORNERS.items()
-    }
-    return min(counts, key=counts.get)
+            crossed += bool(inside.any())
+            points += int(inside.sum())
+        if best_score is None or (crossed, points) < best_score:
+            best, best_score = place, (crossed, points)
+    if best_score[0]:  # no free place inside: below the axes, clear of all
+        legend.set_loc("upper center")
+        legend.set_bbox_to_anchor((0.5, -0.16), transform=legend.axes.transAxes)
+    else:
+        legend.set_loc(best)
+    return legend
 
 
 def rate_text(rate, limit, limit_name):

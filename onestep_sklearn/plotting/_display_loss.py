@@ -11,6 +11,7 @@ from ._display_common import (
     continue_palette,
     new_axes,
     next_colour,
+    place_legend,
     rate_text,
     unique_legend,
     unwrap,
@@ -254,9 +255,9 @@ class LossCurveDisplay(AnimateMixin):
         if twin is not None:
             if ax.get_legend() is not None:
                 ax.get_legend().remove()
-            unique_legend(twin, sources=(ax, twin))
+            place_legend(unique_legend(twin, sources=(ax, twin)), ax, twin)
         else:
-            unique_legend(ax)
+            place_legend(unique_legend(ax), ax)
         continue_palette(ax)
         self.ax_ = ax
         self.figure_ = ax.figure

@@ -9,10 +9,10 @@ from ._animation import AnimateMixin, line_track
 from ._display_common import (
     RUN_GID,
     call_label,
-    clear_corner,
     continue_palette,
     new_axes,
     next_colour,
+    place_legend,
     statistics,
     unique_legend,
     unwrap,
@@ -211,7 +211,7 @@ class TrajectoryDisplay(AnimateMixin):
         first, second = self.feature_names or [f"feature {i}" for i in self.features]
         ax.set_xlabel(f"coefficient of {first}")
         ax.set_ylabel(f"coefficient of {second}")
-        unique_legend(ax, loc=clear_corner(ax), fontsize="small", framealpha=0.9)
+        place_legend(unique_legend(ax, fontsize="small", framealpha=0.9), ax)
         continue_palette(ax)
         self.ax_, self.figure_ = ax, ax.figure
         return self
