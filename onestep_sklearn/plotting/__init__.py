@@ -62,6 +62,7 @@ __all__ = [
 
 # Marks the limit lines of the sweeps on an axes.
 LIMIT_GID = "onestep-sweep-limit"
+SWEEP_GID = "onestep-sweep-line"
 
 
 def _final_estimator(estimator):
@@ -211,6 +212,15 @@ def plot_learning_rate_sweep(
     ax = display.ax_
     ax.set_xscale("log")
     ax.set_xlabel("learning_rate (log scale)")
+    # Okabe–Ito colours (scikit-learn draws matplotlib's default cycle), a new
+    # pair for each sweep on the axes.
+    drawn = sum(line.get_gid() == SWEEP_GID for line in ax.get_lines())
+    for index, line in enumerate(display.lines_ or ()):
+        colour = OKABE_ITO[(drawn + index) % len(OKABE_ITO)]
+        line.set_color(colour)
+        line.set_gid(SWEEP_GID)
+        if display.fill_between_:
+            display.fill_between_[index].set_facecolor(colour)
     if name is not None:
         for artist in display.lines_ or display.errorbar_ or ():
             artist.set_label(f"{name}: {artist.get_label()}")
@@ -229,7 +239,7 @@ def plot_learning_rate_sweep(
         else:
             display.max_stable_line_ = ax.axvline(
                 facts.max_stable,
-                color=OKABE_ITO[1 + len(ax.get_lines()) % 4],
+                color="black",
                 linestyle="--",
                 label=label if name is None else f"{name}: {label}",
                 gid=LIMIT_GID,
