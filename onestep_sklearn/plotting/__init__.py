@@ -227,7 +227,7 @@ def plot_learning_rate_sweep(
     display.max_stable_ = facts.max_stable
     display.max_stable_line_ = None
     if np.isfinite(facts.max_stable):
-        label = f"{limit_name} = {facts.max_stable:.4g} (stability limit)"
+        label = f"{limit_name} (stability limit)"
         drawn = [
             line
             for line in ax.get_lines()
