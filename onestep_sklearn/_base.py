@@ -16,8 +16,26 @@ from sklearn.utils.validation import check_is_fitted
 from ._compat import Interval, StrOptions
 from ._data.dask_checks import is_dask_collection
 from ._fitted import public_coef
+from ._kernel.threads import fit_blas_context
 from ._stream import lock_for
 from ._validation import check_X_values, validate_predict_X
+
+
+def blas_threads_for_fit(fit):
+    """Run ``fit`` (or ``partial_fit``) under the BLAS threading policy of
+    ``_kernel.threads``: one thread unless the data pass is large.
+
+    The one place the policy is applied: every solver's small dense calls
+    (QR, SVD, Cholesky, d × d products) run inside it, in ``GridSearchCV``
+    workers and threads too.
+    """
+
+    @functools.wraps(fit)
+    def wrapper(self, X, *args, **kwargs):
+        with fit_blas_context(getattr(X, "shape", None)):
+            return fit(self, X, *args, **kwargs)
+
+    return wrapper
 
 
 class BaseMSERegressor(RegressorMixin, BaseEstimator):

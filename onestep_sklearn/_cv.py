@@ -8,7 +8,7 @@ from sklearn.base import BaseEstimator, RegressorMixin
 from sklearn.metrics import check_scoring, get_scorer_names
 from sklearn.model_selection import check_cv
 
-from ._base import BaseMSERegressor
+from ._base import BaseMSERegressor, blas_threads_for_fit
 from ._compat import Interval, StrOptions, _fit_context
 from ._data.dask_checks import is_dask_collection
 from ._fitted import descent_attributes
@@ -174,6 +174,7 @@ class IterativeGDRegressorCV(BaseMSERegressor):
         self.momentum = momentum
         self.nesterov = nesterov
 
+    @blas_threads_for_fit
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y, sample_weight=None, groups=None):
         """Score every learning rate and iteration count, then refit.

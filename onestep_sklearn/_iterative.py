@@ -6,7 +6,7 @@ from numbers import Integral, Real
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_random_state
 
-from ._base import BaseMSERegressor
+from ._base import BaseMSERegressor, blas_threads_for_fit
 from ._callbacks import CallbackSupportMixin, FitHooks
 from ._compat import Interval, StrOptions, _fit_context
 from ._fitted import chunk_attributes, descent_attributes, descent_message
@@ -215,6 +215,7 @@ class IterativeGDRegressor(CallbackSupportMixin, BaseMSERegressor):
         self.divergence = divergence
         self.verbose = verbose
 
+    @blas_threads_for_fit
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y, sample_weight=None, coef_init=None):
         """Fit the model by gradient descent.
@@ -328,6 +329,7 @@ class IterativeGDRegressor(CallbackSupportMixin, BaseMSERegressor):
             self, source, batch_size=self.batch_size, early_stopping=self.early_stopping
         )
 
+    @blas_threads_for_fit
     @_fit_context(prefer_skip_nested_validation=True)
     def partial_fit(self, X, y, sample_weight=None):
         """Run one iteration (one pass) over a chunk of data.

@@ -6,7 +6,7 @@ from dataclasses import replace
 import numpy as np
 from sklearn.exceptions import ConvergenceWarning
 
-from ._base import BaseMSERegressor
+from ._base import BaseMSERegressor, blas_threads_for_fit
 from ._compat import StrOptions, _fit_context
 from ._kernel.units import column_rescaled, powers_of_two
 from ._solvers.messages import START_OVERFLOW
@@ -123,6 +123,7 @@ class OneStepRegressor(BaseMSERegressor):
         self.fit_intercept = fit_intercept
         self.warm_start = warm_start
 
+    @blas_threads_for_fit
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y, sample_weight=None, coef_init=None):
         """Fit the model with one update from ``θ₀``.
@@ -195,6 +196,7 @@ class OneStepRegressor(BaseMSERegressor):
             "the start (or fit on all rows at once) to fit them all."
         )
 
+    @blas_threads_for_fit
     @_fit_context(prefer_skip_nested_validation=True)
     def partial_fit(self, X, y, sample_weight=None):
         """Add a chunk of data; the model equals ``fit`` on all rows so far.

@@ -9,14 +9,12 @@ Also the exact centred column norms (the Jacobi preconditioner of
 of arrays: numpy and scipy only.
 """
 
-from contextlib import nullcontext
-from functools import cache
-
 import numpy as np
 import scipy.sparse as sp
 from scipy.sparse.linalg import LinearOperator, eigsh
 
 from .objective import row_blocks
+from .threads import single_threaded_blas
 
 # Sparse designs with at least this many columns are solved by LSQR: below,
 # the d × d statistics cost little and the exact route keeps its guarantees
@@ -26,31 +24,6 @@ KRYLOV_MIN_FEATURES = 256
 # the temporaries stay near 1 MiB, however large X is.
 CHUNK_ENTRIES = 1 << 16
 EPS = np.finfo(np.float64).eps
-
-
-@cache
-def _blas_controller():
-    try:
-        from threadpoolctl import ThreadpoolController
-    except ImportError:  # optional: without it BLAS keeps its threads
-        return None
-    return ThreadpoolController()
-
-
-def single_threaded_blas():
-    """A context in which BLAS runs on one thread (via threadpoolctl if present).
-
-    Krylov loops alternate one-threaded sparse products with BLAS-1 calls
-    (norms, scalings) on vectors of 10⁴–10⁵ entries, for which a threaded
-    BLAS must wake its threads at every call: a norm of 50,000 entries took
-    8 µs on one thread, 14 µs on two on an idle machine and 640 µs on a
-    loaded one (2 cores, OpenBLAS). The controller is made once (about 15 µs
-    per use after that).
-    """
-    controller = _blas_controller()
-    if controller is None:
-        return nullcontext()
-    return controller.limit(limits=1, user_api="blas")
 
 
 def use_krylov(X):
