@@ -93,7 +93,8 @@ def data_pass(X, Y, coef, intercept, sample_weight, *, gradient=True):
     xtr = np.zeros(coef.shape, dtype=np.float64) if gradient else None
     rsum = np.zeros(coef.shape[1], dtype=np.float64)
     for rows in row_blocks(X, stored=True):
-        X_block = X[rows]
+        # One block of all rows is X itself (slicing a sparse X copies it).
+        X_block = X if rows == slice(0, X.shape[0]) else X[rows]
         resid = X_block @ coef_x
         resid += intercept_x
         if Y is not None:
