@@ -97,16 +97,16 @@ def _steps(transformer):
 def describe_preprocessing(preprocessor):
     """``make_pipeline(<preprocessing>, model)``, in code as far as it is short.
 
-    A ColumnTransformer is described by its column groups' steps; its column
-    lists would not fit on a line.
+    A ColumnTransformer is described by its column groups' steps, a line
+    each; its column lists would not fit on a line.
     """
     if not isinstance(preprocessor, ColumnTransformer):
         return f"make_pipeline({_steps(preprocessor)}, model)"
-    groups = "; ".join(
-        f"{name} columns: {_steps(transformer)}"
+    groups = ";\n".join(
+        f"  {name} columns: {_steps(transformer)}"
         for name, transformer, _ in preprocessor.transformers
     )
-    return f"make_pipeline(ColumnTransformer(...), model) with {groups}"
+    return f"make_pipeline(ColumnTransformer(...), model) with\n{groups}"
 
 
 def prepare(X, y, data_name, max_categories):
@@ -291,9 +291,11 @@ def main(argv=None):
     )
     print(format_table(results, note))
     print()
-    for paragraph in [
+    print(
         f"{N_FOLDS}-fold KFold(shuffle=True, random_state=0); every model is "
-        f"{describe_preprocessing(preprocessor)}.",
+        f"{describe_preprocessing(preprocessor)}."
+    )
+    for paragraph in [
         "learning rate: the mean learning_rate_ of the fold estimators "
         "(cross_validate(return_estimator=True)); for IterativeGDRegressorCV, "
         "the rate and iteration count it chose by its own 5-fold CV, averaged "

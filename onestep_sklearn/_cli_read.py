@@ -328,7 +328,8 @@ def read_table(path, target, separator=None, decimal=None):
         if text is not None:
             frame[name] = text
             notes.append(f"column {name!r}: numbers and text mixed, read as text")
-        numbers = _numeric_from_thousands(frame[name])
+        # Thousands are grouped by commas only where the decimal mark is a point.
+        numbers = _numeric_from_thousands(frame[name]) if decimal == "." else None
         if numbers is not None:
             frame[name] = numbers
             notes.append(f"column {name!r}: numbers with thousands separators")
