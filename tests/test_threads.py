@@ -65,8 +65,9 @@ def test_context_limits_small_work_and_restores(two_blas_threads):
     big = int(np.sqrt(THREADED_WORK)) + 1
     with fit_blas_context((big, big)):
         assert blas_threads() == before
-    with fit_blas_context(None):
-        assert blas_threads() == before
+    for unknown in [None, (np.nan, 5), (object(), 5), (10,)]:
+        with fit_blas_context(unknown):
+            assert blas_threads() == before
 
 
 @pytest.mark.parametrize("module, name", [(one_step_module, "newton_step")])

@@ -18,6 +18,7 @@ the limit; the limit is process-wide, so concurrent fits in threads (joblib's
 threading backend) share one counted limit and the last one out restores it.
 """
 
+import numbers
 import threading
 from contextlib import contextmanager, nullcontext
 from functools import cache
@@ -73,9 +74,12 @@ def fit_blas_context(shape):
     """The BLAS threading for a fit on data of ``shape`` (None: unknown).
 
     One thread unless the data pass is large (``THREADED_WORK``); data of
-    unknown shape (lists, iterators) keeps BLAS as it is.
+    unknown shape (lists, lazy Dask collections) keeps BLAS as it is.
     """
     if shape is None or len(shape) != 2:
+        return nullcontext()
+    # Lazy collections (Dask) may not know their row count yet.
+    if not all(isinstance(size, numbers.Integral) for size in shape):
         return nullcontext()
     n_samples, n_features = (int(size) for size in shape)
     if n_samples * n_features * n_features >= THREADED_WORK:
