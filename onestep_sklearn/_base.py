@@ -22,12 +22,14 @@ from ._validation import check_X_values, validate_predict_X
 
 
 def blas_threads_for_fit(fit):
-    """Run ``fit`` (or ``partial_fit``) under the BLAS threading policy of
-    ``_kernel.threads``: one thread unless the data pass is large.
+    """Run ``fit`` (or ``partial_fit``, ``predict``) under the BLAS threading
+    policy of ``_kernel.threads``: one thread unless the data pass is large.
 
     The one place the policy is applied: every solver's small dense calls
     (QR, SVD, Cholesky, d × d products) run inside it, in ``GridSearchCV``
-    workers and threads too.
+    workers and threads too. ``predict`` too: in joblib's threading backend
+    the scoring between fits would otherwise call a threaded BLAS from two
+    threads at once, whose thread server the callers then wait on.
     """
 
     @functools.wraps(fit)
@@ -106,6 +108,7 @@ class BaseMSERegressor(RegressorMixin, BaseEstimator):
             for name, value in attributes.items():
                 setattr(self, name, value)
 
+    @blas_threads_for_fit
     def predict(self, X):
         """Predict using the linear model.
 
