@@ -5,8 +5,12 @@ call solvers that return result objects, and turn those into fitted
 attributes in one assignment at the end (:meth:`BaseMSERegressor._assign`).
 """
 
+from __future__ import annotations
+
 import functools
 from numbers import Real
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 import numpy as np
 from sklearn.base import BaseEstimator, RegressorMixin
@@ -20,8 +24,15 @@ from ._kernel.threads import fit_blas_context
 from ._stream import lock_for
 from ._validation import check_X_values, validate_predict_X
 
+if TYPE_CHECKING:
+    from ._compat import ArrayLike, DTypeLike, MatrixLike, Tags
+    from ._kernel.units import Units
 
-def blas_threads_for_fit(fit):
+# A decorated method keeps its signature (for type checkers and users).
+Method = TypeVar("Method", bound=Callable[..., Any])
+
+
+def blas_threads_for_fit(fit: Method) -> Method:
     """Run ``fit`` (or ``partial_fit``, ``predict``) under the BLAS threading
     policy of ``_kernel.threads``: one thread unless the data pass is large.
 
@@ -33,14 +44,14 @@ def blas_threads_for_fit(fit):
     """
 
     @functools.wraps(fit)
-    def wrapper(self, X, *args, **kwargs):
+    def wrapper(self: Any, X: Any, *args: Any, **kwargs: Any) -> Any:
         with fit_blas_context(getattr(X, "shape", None)):
             return fit(self, X, *args, **kwargs)
 
-    return wrapper
+    return cast(Method, wrapper)
 
 
-def fit_method(fit):
+def fit_method(fit: Method) -> Method:
     """A ``fit``/``partial_fit``: scikit-learn's parameter validation
     (``_fit_context``) run under the BLAS threading policy."""
     return blas_threads_for_fit(_fit_context(prefer_skip_nested_validation=True)(fit))
@@ -50,7 +61,7 @@ class BaseMSERegressor(RegressorMixin, BaseEstimator):
     """Base class of the regressors minimising the objective of
     ``_kernel.objective``."""
 
-    _parameter_constraints: dict = {
+    _parameter_constraints: dict[str, list[Any]] = {
         "learning_rate": [
             StrOptions({"auto"}),
             Interval(Real, 0, None, closed="neither"),
@@ -60,7 +71,13 @@ class BaseMSERegressor(RegressorMixin, BaseEstimator):
         "warm_start": ["boolean"],
     }
 
-    def _initial_coef(self, coef_init, n_features, n_outputs, y_ndim):
+    def _initial_coef(
+        self,
+        coef_init: ArrayLike | None,
+        n_features: int,
+        n_outputs: int,
+        y_ndim: int,
+    ) -> np.ndarray:
         """θ₀ as a (d, k) float64 array: coef_init, warm start, or zeros."""
         name = "coef_init"
         if coef_init is None and self.warm_start and hasattr(self, "coef_"):
@@ -84,13 +101,15 @@ class BaseMSERegressor(RegressorMixin, BaseEstimator):
             raise ValueError(f"{name} contains NaN or infinity.")
         return coef_init.reshape(n_outputs, n_features).T.copy()
 
-    def _rate_in(self, units):
+    def _rate_in(self, units: Units) -> float | None:
         """The user's rate in the units of the data source (None: "auto")."""
         if self.learning_rate == "auto":
             return None
         return units.rate_from_data(float(self.learning_rate))
 
-    def _public(self, coef, intercept, y_ndim, dtype):
+    def _public(
+        self, coef: np.ndarray, intercept: np.ndarray, y_ndim: int, dtype: DTypeLike
+    ) -> tuple[np.ndarray, Any]:
         """``coef_`` and ``intercept_`` in scikit-learn's layout and dtype."""
         return public_coef(
             coef,
@@ -100,7 +119,7 @@ class BaseMSERegressor(RegressorMixin, BaseEstimator):
             dtype=dtype,
         )
 
-    def _assign(self, attributes):
+    def _assign(self, attributes: dict[str, Any]) -> None:
         """Set the fitted attributes of one fit at once, under the lock.
 
         Concurrent fits of one object then end in the state of one of them.
@@ -115,7 +134,8 @@ class BaseMSERegressor(RegressorMixin, BaseEstimator):
                 setattr(self, name, value)
 
     @blas_threads_for_fit
-    def predict(self, X):
+    # An ndarray, or a Dask array for Dask X: no one static type says both.
+    def predict(self, X: MatrixLike) -> Any:
         """Predict using the linear model.
 
         Parameters
@@ -146,11 +166,12 @@ class BaseMSERegressor(RegressorMixin, BaseEstimator):
         return y_pred
 
     @classmethod
-    def _get_param_names(cls):
+    def _get_param_names(cls) -> list[str]:
         # The signature of __init__ never changes: read it once per class.
-        return list(_param_names(cls))
+        # (A class is hashable; scikit-learn's bases hide that from mypy.)
+        return list(_param_names(cast(type, cls)))
 
-    def __sklearn_tags__(self):
+    def __sklearn_tags__(self) -> Tags:
         tags = super().__sklearn_tags__()
         tags.input_tags.sparse = True
         tags.target_tags.multi_output = True
@@ -158,5 +179,5 @@ class BaseMSERegressor(RegressorMixin, BaseEstimator):
 
 
 @functools.cache
-def _param_names(cls):
+def _param_names(cls: type) -> tuple[str, ...]:
     return tuple(BaseEstimator._get_param_names.__func__(cls))

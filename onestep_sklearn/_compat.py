@@ -3,7 +3,13 @@
 These names are not part of scikit-learn's public API; if one moves between
 versions, this module is the only one to change. The package supports
 scikit-learn >= 1.6.
+
+It also holds the type aliases of the public signatures, and re-exports the
+few typing names the modules share (for type checkers only: none of them
+exists at run time).
 """
+
+from typing import TYPE_CHECKING
 
 from sklearn.base import _fit_context
 from sklearn.utils._indexing import _safe_indexing
@@ -24,8 +30,37 @@ try:  # scikit-learn >= 1.9: the experimental callback API
     from sklearn.callback import CallbackSupportMixin
 except ImportError:  # pragma: no cover - depends on the installed version
 
-    class CallbackSupportMixin:
+    class CallbackSupportMixin:  # type: ignore[no-redef]
         """No callback API in this scikit-learn: nothing to support."""
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterable, Iterator
+    from typing import Any, Protocol, TypeAlias
+
+    from numpy.typing import ArrayLike, DTypeLike
+    from scipy.sparse import sparray, spmatrix
+    from sklearn.utils import Tags
+    from typing_extensions import Self
+
+    # X as the estimators and displays take it: array-likes (lists, numpy,
+    # pandas, Dask), or a scipy sparse matrix or array.
+    MatrixLike: TypeAlias = ArrayLike | spmatrix | sparray
+
+    class Splitter(Protocol):
+        """A cross-validation splitter (``KFold``, ``ShuffleSplit``, ...)."""
+
+        def split(
+            self, X: Any, y: Any = None, groups: Any = None
+        ) -> Iterator[tuple[Any, Any]]: ...
+
+        def get_n_splits(
+            self, X: Any = None, y: Any = None, groups: Any = None
+        ) -> int: ...
+
+    # ``cv`` as scikit-learn's searches take it.
+    CVLike: TypeAlias = int | Splitter | Iterable[tuple[ArrayLike, ArrayLike]] | None
+    # ``scoring``: a scorer name or a callable ``scorer(estimator, X, y)``.
+    ScoringLike: TypeAlias = str | Callable[..., float] | None
 
 
 __all__ = [

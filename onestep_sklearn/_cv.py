@@ -1,7 +1,10 @@
 """IterativeGDRegressorCV: the whole learning-rate sweep from fold statistics."""
 
+from __future__ import annotations
+
 from dataclasses import dataclass
 from numbers import Integral, Real
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from sklearn.metrics import check_scoring, get_scorer_names
@@ -20,10 +23,18 @@ from ._fitted import descent_attributes
 from ._iterative import IterativeGDRegressor
 from ._kernel.rates import stability_limit
 from ._solvers.folds import FoldGroups, merge_all, split_statistics, without_intercept
+from ._solvers.objective import Objective
 from ._solvers.path import FoldPath, Workspace, run_at
 from ._solvers.schedule import Momentum
 from ._solvers.spectral import statistics_objective
 from ._validation import validate_fit_data
+
+if TYPE_CHECKING:
+    from ._compat import ArrayLike, CVLike, MatrixLike, ScoringLike, Self
+    from ._data.protocol import DataSource
+    from ._kernel.stats import SufficientStats
+    from ._kernel.units import Units
+    from ._validation import FitData
 
 # The scores the path computes from the validation statistics, and how.
 _BUILT_IN = {
@@ -167,15 +178,15 @@ class IterativeGDRegressorCV(BaseMSERegressor):
     def __init__(
         self,
         *,
-        learning_rates=20,
-        max_iter=1000,
-        cv=None,
-        scoring=None,
-        alpha=0.0,
-        fit_intercept=True,
-        momentum=0.0,
-        nesterov=False,
-    ):
+        learning_rates: int | ArrayLike = 20,
+        max_iter: int = 1000,
+        cv: CVLike = None,
+        scoring: ScoringLike = None,
+        alpha: float = 0.0,
+        fit_intercept: bool = True,
+        momentum: float = 0.0,
+        nesterov: bool = False,
+    ) -> None:
         self.learning_rates = learning_rates
         self.max_iter = max_iter
         self.cv = cv
@@ -186,7 +197,13 @@ class IterativeGDRegressorCV(BaseMSERegressor):
         self.nesterov = nesterov
 
     @fit_method
-    def fit(self, X, y, sample_weight=None, groups=None):
+    def fit(
+        self,
+        X: MatrixLike,
+        y: ArrayLike,
+        sample_weight: ArrayLike | None = None,
+        groups: ArrayLike | None = None,
+    ) -> Self:
         """Score every learning rate and iteration count, then refit.
 
         Parameters
@@ -277,7 +294,13 @@ class IterativeGDRegressorCV(BaseMSERegressor):
         )
         return self
 
-    def _full_statistics(self, source, fold_groups, group_stats, l2):
+    def _full_statistics(
+        self,
+        source: DataSource,
+        fold_groups: FoldGroups,
+        group_stats: list[SufficientStats],
+        l2: float,
+    ) -> _FullData:
         """The objective on all rows (``spectral.statistics_objective``) from
         the merge of the groups when every row is in one, else from a pass
         of its own."""
@@ -289,7 +312,15 @@ class IterativeGDRegressorCV(BaseMSERegressor):
             stats = source.statistics(self.fit_intercept)
         return _FullData(*statistics_objective(stats, l2))
 
-    def _refit(self, full, l2, rate, n_iter, units, data):
+    def _refit(
+        self,
+        full: _FullData,
+        l2: float,
+        rate: float,
+        n_iter: int,
+        units: Units,
+        data: FitData,
+    ) -> dict[str, Any]:
         """``IterativeGDRegressor(learning_rate=rate, max_iter=n_iter,
         tol=None)`` on all rows, run on the statistics already formed (the
         same engine, stopping rule and fitted attributes as its ``fit``, with
@@ -299,7 +330,9 @@ class IterativeGDRegressorCV(BaseMSERegressor):
         result, plan = run_at(
             full.objective, full.frozen, full.spectrum, rate, n_iter, moves, dtype
         )
-        coef0 = np.zeros_like(full.objective.stats.xy)
+        stats = full.objective.stats
+        assert stats is not None  # an objective on statistics carries them
+        coef0 = np.zeros_like(stats.xy)
         attributes = descent_attributes(
             result,
             plan,
@@ -313,7 +346,7 @@ class IterativeGDRegressorCV(BaseMSERegressor):
         kept = ("coef_", "intercept_", "stop_reason_", "lipschitz_", "loss_curve_")
         return {name: attributes[name] for name in kept}
 
-    def _rates(self, units, limit):
+    def _rates(self, units: Units, limit: float) -> np.ndarray:
         """The rates to score, ascending, in the units of the source."""
         if isinstance(self.learning_rates, Integral):
             top = limit if np.isfinite(limit) else 2.0
@@ -330,9 +363,13 @@ class IterativeGDRegressorCV(BaseMSERegressor):
             )
         return np.sort([units.rate_from_data(r) for r in rates])
 
-    def _built_in_scores(self, paths, splits, units):
+    def _built_in_scores(
+        self, paths: list[FoldPath], splits: list[Any], units: Units
+    ) -> np.ndarray:
         """``cv_scores_`` of R² or minus the MSE, from the statistics (NaN
         for the R² of one validation sample, with scikit-learn's warning)."""
+        # fit asks this of the built-in names only (None or a string).
+        assert self.scoring is None or isinstance(self.scoring, str)
         kind, sign = _BUILT_IN[self.scoring]
         scores = sign * np.array([path.scores(kind) for path in paths])
         if kind == "mse":
@@ -342,7 +379,15 @@ class IterativeGDRegressorCV(BaseMSERegressor):
         scores[single] = np.nan
         return scores
 
-    def _scores_by_scorer(self, paths, splits, rates, units, data, given):
+    def _scores_by_scorer(
+        self,
+        paths: list[FoldPath],
+        splits: list[Any],
+        rates: np.ndarray,
+        units: Units,
+        data: FitData,
+        given: tuple[Any, Any, Any],
+    ) -> np.ndarray:
         """``cv_scores_`` by the user's scorer on each run's estimator."""
         if is_dask_collection(data.X):
             raise ValueError(
@@ -360,7 +405,9 @@ class IterativeGDRegressorCV(BaseMSERegressor):
             if hasattr(self, name)
         }
 
-        def run(j, t, coef_, intercept_):
+        def run(
+            j: int, t: int, coef_: np.ndarray, intercept_: Any
+        ) -> IterativeGDRegressor:
             """The estimator ``cross_val_score`` fits for rate ``j`` and
             ``max_iter = t``, with the coefficients of that run."""
             model = IterativeGDRegressor(
@@ -388,6 +435,6 @@ class IterativeGDRegressorCV(BaseMSERegressor):
 class _FullData:
     """The objective on all rows, its constant columns and its spectrum."""
 
-    objective: object
+    objective: Objective
     frozen: np.ndarray
     spectrum: tuple

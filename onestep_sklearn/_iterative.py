@@ -1,6 +1,11 @@
 """IterativeGDRegressor: gradient descent on least squares, done properly."""
 
+from __future__ import annotations
+
 from numbers import Integral, Real
+from typing import TYPE_CHECKING, Any, Literal
+
+import numpy as np
 
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_random_state
@@ -16,6 +21,10 @@ from ._solvers.schedule import Momentum
 from ._solvers.validation import validation_split
 from ._stream import StreamState, lock_for
 from ._validation import require_row_access, validate_fit_data
+
+if TYPE_CHECKING:
+    from ._compat import ArrayLike, MatrixLike, Self, Tags
+    from ._data.protocol import DataSource
 
 
 class IterativeGDRegressor(CallbackSupportMixin, BaseMSERegressor):
@@ -181,26 +190,26 @@ class IterativeGDRegressor(CallbackSupportMixin, BaseMSERegressor):
     def __init__(
         self,
         *,
-        learning_rate="auto",
-        schedule="constant",
-        power_t=0.25,
-        max_iter=10_000,
-        tol=1e-4,
-        alpha=0.0,
-        fit_intercept=True,
-        momentum="auto",
-        nesterov=False,
-        batch_size=None,
-        shuffle=True,
-        random_state=None,
-        early_stopping=False,
-        validation_fraction=0.1,
-        n_iter_no_change=5,
-        precompute="auto",
-        warm_start=False,
-        divergence="stop",
-        verbose=0,
-    ):
+        learning_rate: Literal["auto"] | float = "auto",
+        schedule: Literal["constant", "invscaling", "adaptive"] = "constant",
+        power_t: float = 0.25,
+        max_iter: int = 10_000,
+        tol: float | None = 1e-4,
+        alpha: float = 0.0,
+        fit_intercept: bool = True,
+        momentum: Literal["auto"] | float = "auto",
+        nesterov: bool = False,
+        batch_size: int | None = None,
+        shuffle: bool = True,
+        random_state: int | np.random.RandomState | None = None,
+        early_stopping: bool = False,
+        validation_fraction: float = 0.1,
+        n_iter_no_change: int = 5,
+        precompute: Literal["auto"] | bool = "auto",
+        warm_start: bool = False,
+        divergence: Literal["stop", "record"] = "stop",
+        verbose: int = 0,
+    ) -> None:
         self.learning_rate = learning_rate
         self.schedule = schedule
         self.power_t = power_t
@@ -222,7 +231,13 @@ class IterativeGDRegressor(CallbackSupportMixin, BaseMSERegressor):
         self.verbose = verbose
 
     @fit_method
-    def fit(self, X, y, sample_weight=None, coef_init=None):
+    def fit(
+        self,
+        X: MatrixLike,
+        y: ArrayLike,
+        sample_weight: ArrayLike | None = None,
+        coef_init: ArrayLike | None = None,
+    ) -> Self:
         """Fit the model by gradient descent.
 
         Parameters
@@ -276,7 +291,7 @@ class IterativeGDRegressor(CallbackSupportMixin, BaseMSERegressor):
         )
         objective = plan.objective
 
-        def public(coef):
+        def public(coef: np.ndarray) -> dict[str, Any]:
             coef_, intercept_ = self._public(
                 units.coef_to_data(coef),
                 units.intercept_to_data(objective.intercept(coef)),
@@ -313,7 +328,7 @@ class IterativeGDRegressor(CallbackSupportMixin, BaseMSERegressor):
             hooks.finish()
         return self
 
-    def _settings(self, moves):
+    def _settings(self, moves: Momentum) -> DescentSettings:
         return DescentSettings(
             max_iter=self.max_iter,
             tol=self.tol,
@@ -325,13 +340,15 @@ class IterativeGDRegressor(CallbackSupportMixin, BaseMSERegressor):
             plateau=self.batch_size is not None,
         )
 
-    def _check_backend(self, source):
+    def _check_backend(self, source: DataSource) -> None:
         require_row_access(
             self, source, batch_size=self.batch_size, early_stopping=self.early_stopping
         )
 
     @fit_method
-    def partial_fit(self, X, y, sample_weight=None):
+    def partial_fit(
+        self, X: MatrixLike, y: ArrayLike, sample_weight: ArrayLike | None = None
+    ) -> Self:
         """Run one iteration (one pass) over a chunk of data.
 
         The same iteration ``fit`` loops over: one full-batch step on the
@@ -392,7 +409,7 @@ class IterativeGDRegressor(CallbackSupportMixin, BaseMSERegressor):
             self._assign({**attributes, "momentum_": moves.momentum})
         return self
 
-    def __sklearn_tags__(self):
+    def __sklearn_tags__(self) -> Tags:
         tags = super().__sklearn_tags__()
         shuffled = self.batch_size is not None and self.shuffle
         tags.non_deterministic = shuffled and self.random_state is None

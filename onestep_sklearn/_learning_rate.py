@@ -7,8 +7,11 @@ everything about a fixed step size ``η`` in full-batch gradient descent:
 ``η ≥ 2/L`` diverges along the top eigenvector.
 """
 
+from __future__ import annotations
+
 from dataclasses import dataclass, field, replace
 from numbers import Real
+from typing import TYPE_CHECKING
 
 import numpy as np
 import scipy.linalg as la
@@ -28,6 +31,11 @@ from ._kernel.spectrum import active_extremes, active_mask, hessian_as_operator
 from ._kernel.threads import fit_blas_context
 from ._solvers.newton import target_from_stats
 from ._solvers.objective import Objective
+
+if TYPE_CHECKING:
+    from ._compat import ArrayLike, MatrixLike
+    from ._data.protocol import DataSource
+    from ._kernel.units import Units
 
 # suggest_learning_rate forms the exact Hessian up to this many features
 # (dense, sparse); beyond, Lanczos on data passes.
@@ -76,7 +84,7 @@ class LearningRateSuggestion:
     max_stable: float
     condition_number: float
     optimal_rate: float
-    optimal_momentum: tuple
+    optimal_momentum: tuple[float, float]
     momentum: float = 0.0
     nesterov: bool = False
     optimum: float | None = None
@@ -91,7 +99,13 @@ class LearningRateSuggestion:
         },
         prefer_skip_nested_validation=True,
     )
-    def iterations_needed(self, learning_rate=None, *, tol=1e-4, momentum=None):
+    def iterations_needed(
+        self,
+        learning_rate: float | None = None,
+        *,
+        tol: float = 1e-4,
+        momentum: float | None = None,
+    ) -> float:
         """About how many iterations from 0 a constant rate needs before the
         error is within ``tol`` of the optimum in every eigen-direction
         (transients of momentum included); ``inf`` for a rate at or past the
@@ -116,8 +130,14 @@ class LearningRateSuggestion:
 
 
 def suggestion_from_extremes(
-    top, bottom, smallest, *, momentum=0.0, nesterov=False, eigenvalues=None
-):
+    top: float,
+    bottom: float,
+    smallest: float,
+    *,
+    momentum: float = 0.0,
+    nesterov: bool = False,
+    eigenvalues: np.ndarray | None = None,
+) -> LearningRateSuggestion:
     """The suggestion from ``L`` (``top``), the smallest eigenvalue
     (``bottom``, 0 when singular) and the smallest positive one."""
     if not top > 0:
@@ -153,15 +173,15 @@ def suggestion_from_extremes(
     prefer_skip_nested_validation=True,
 )
 def suggest_learning_rate(
-    X,
-    y=None,
+    X: MatrixLike,
+    y: ArrayLike | None = None,
     *,
-    sample_weight=None,
-    alpha=0.0,
-    fit_intercept=True,
-    momentum=0.0,
-    nesterov=False,
-):
+    sample_weight: ArrayLike | None = None,
+    alpha: float = 0.0,
+    fit_intercept: bool = True,
+    momentum: float = 0.0,
+    nesterov: bool = False,
+) -> LearningRateSuggestion:
     """Lipschitz constant, stability limit and optimal step sizes, before any fit.
 
     Parameters
@@ -203,18 +223,18 @@ def suggest_learning_rate(
     (0.2, 79)
     """
     X = check_array(X, accept_sparse=["csr", "csc"], dtype=[np.float64, np.float32])
-    sample_weight = _check_sample_weight(
+    weights = _check_sample_weight(
         sample_weight, X, dtype=X.dtype, ensure_non_negative=True
     )
-    sw_sum = float(sample_weight.sum(dtype=np.float64))
+    sw_sum = float(weights.sum(dtype=np.float64))
     raise_for_weights(0.0, sw_sum)
     if y is None:
         Y = np.zeros((X.shape[0], 1), dtype=X.dtype)
     else:
-        y = check_array(y, ensure_2d=False, dtype=np.float64, input_name="y")
-        check_consistent_length(X, y)
-        Y = y.reshape(X.shape[0], -1).astype(X.dtype)
-    source = ArraySource(X, Y, sample_weight, sw_sum)
+        y_checked = check_array(y, ensure_2d=False, dtype=np.float64, input_name="y")
+        check_consistent_length(X, y_checked)
+        Y = y_checked.reshape(X.shape[0], -1).astype(X.dtype)
+    source = ArraySource(X, Y, weights, sw_sum)
     # Extreme magnitudes are measured in exactly rescaled units (powers of
     # two, ``_kernel.units``) and the facts converted back.
     units = source.extreme_units().keeping_finite(alpha)
@@ -229,7 +249,9 @@ def suggest_learning_rate(
     return _to_data_units(facts, units, X)
 
 
-def _facts_in_units(source, alpha, fit_intercept, with_optimum):
+def _facts_in_units(
+    source: DataSource, alpha: float, fit_intercept: bool, with_optimum: bool
+) -> LearningRateSuggestion:
     n_features = source.n_features
     if n_features <= EXACT_MAX_FEATURES[source.sparse]:
         stats = source.statistics(fit_intercept)
@@ -257,7 +279,9 @@ def _facts_in_units(source, alpha, fit_intercept, with_optimum):
     return suggestion_from_extremes(top, bottom, bottom)
 
 
-def _to_data_units(facts, units, X):
+def _to_data_units(
+    facts: LearningRateSuggestion, units: Units, X: MatrixLike
+) -> LearningRateSuggestion:
     """The facts of the rescaled data in the units of ``X``, or, where they
     leave float64 (L is the square of X's scale), in the rescaled units with
     ``x_scale`` saying which (as the estimators fit such X)."""

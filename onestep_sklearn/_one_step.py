@@ -1,6 +1,9 @@
 """OneStepRegressor: a linear model fitted by exactly one parameter update."""
 
+from __future__ import annotations
+
 from dataclasses import replace
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 from sklearn.exceptions import ConvergenceWarning
@@ -14,6 +17,13 @@ from ._solvers.newton import wants_exact_moments
 from ._solvers.steps import gradient_step, newton_step, step_from_stats
 from ._stream import StreamState, lock_for
 from ._validation import validate_fit_data
+
+if TYPE_CHECKING:
+    from ._compat import ArrayLike, DTypeLike, MatrixLike, Self, Tags
+    from ._data.protocol import DataSource
+    from ._kernel.stats import SufficientStats
+    from ._kernel.units import Units
+    from ._solvers.steps import StepResult
 
 
 class OneStepRegressor(BaseMSERegressor):
@@ -111,12 +121,12 @@ class OneStepRegressor(BaseMSERegressor):
     def __init__(
         self,
         *,
-        solver="newton",
-        learning_rate="auto",
-        alpha=0.0,
-        fit_intercept=True,
-        warm_start=False,
-    ):
+        solver: Literal["newton", "gradient"] = "newton",
+        learning_rate: Literal["auto"] | float = "auto",
+        alpha: float = 0.0,
+        fit_intercept: bool = True,
+        warm_start: bool = False,
+    ) -> None:
         self.solver = solver
         self.learning_rate = learning_rate
         self.alpha = alpha
@@ -124,7 +134,13 @@ class OneStepRegressor(BaseMSERegressor):
         self.warm_start = warm_start
 
     @fit_method
-    def fit(self, X, y, sample_weight=None, coef_init=None):
+    def fit(
+        self,
+        X: MatrixLike,
+        y: ArrayLike,
+        sample_weight: ArrayLike | None = None,
+        coef_init: ArrayLike | None = None,
+    ) -> Self:
         """Fit the model with one update from ``θ₀``.
 
         Parameters
@@ -176,12 +192,12 @@ class OneStepRegressor(BaseMSERegressor):
         self._assign(attributes)
         return self
 
-    def _rate_in(self, units):
+    def _rate_in(self, units: Units) -> float | None:
         if self.solver == "newton" and self.learning_rate != "auto":
             return float(self.learning_rate)  # a fraction of the Newton step
         return super()._rate_in(units)
 
-    def _why_not(self, source):
+    def _why_not(self, source: DataSource) -> str:
         if self.solver == "gradient":
             how = "one gradient step (two passes over X, no Gram)"
         elif source.n_samples < source.n_features:
@@ -196,7 +212,9 @@ class OneStepRegressor(BaseMSERegressor):
         )
 
     @fit_method
-    def partial_fit(self, X, y, sample_weight=None):
+    def partial_fit(
+        self, X: MatrixLike, y: ArrayLike, sample_weight: ArrayLike | None = None
+    ) -> Self:
         """Add a chunk of data; the model equals ``fit`` on all rows so far.
 
         The sufficient statistics of the chunks (and of the rows of a
@@ -263,7 +281,9 @@ class OneStepRegressor(BaseMSERegressor):
             self._assign(attributes)
         return self
 
-    def _chunk_units(self, stream, source):
+    def _chunk_units(
+        self, stream: StreamState | None, source: DataSource
+    ) -> tuple[Units, SufficientStats | None, np.ndarray | None]:
         """``(units, statistics so far, column magnitudes)`` for a chunk.
 
         Units are chosen on the first chunk and kept. The unpenalised Newton
@@ -292,7 +312,9 @@ class OneStepRegressor(BaseMSERegressor):
         columns = None if np.all(needed == 1.0) else needed
         return replace(units, columns=columns), seen, magnitudes
 
-    def _fitted(self, result, units, y_ndim, dtype):
+    def _fitted(
+        self, result: StepResult, units: Units, y_ndim: int, dtype: DTypeLike
+    ) -> dict[str, Any]:
         """The fitted attributes of a :class:`StepResult`, in the data's units.
 
         Checked against the largest value of the output dtype: a float64
@@ -340,7 +362,7 @@ class OneStepRegressor(BaseMSERegressor):
             ),
         }
 
-    def _warn_if_worse(self, result, units, eta):
+    def _warn_if_worse(self, result: StepResult, units: Units, eta: float) -> None:
         """A gradient step that raised the objective is no fit: say so."""
         before, after = result.loss_before, result.loss
         if self.solver != "gradient" or not after > before * (1 + 1e-12):
@@ -356,7 +378,7 @@ class OneStepRegressor(BaseMSERegressor):
             ConvergenceWarning,
         )
 
-    def __sklearn_tags__(self):
+    def __sklearn_tags__(self) -> Tags:
         tags = super().__sklearn_tags__()
         # One gradient step of a size the user fixed is, by design, not a
         # fitted model on arbitrary data (it can be arbitrarily small).

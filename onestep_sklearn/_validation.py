@@ -7,7 +7,10 @@ workers) and give a :class:`~._data.dask.DaskSource`. After this, fitting is
 one code path for both.
 """
 
+from __future__ import annotations
+
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 from sklearn.utils.validation import check_array
@@ -27,6 +30,9 @@ from ._data.dask_checks import (
 )
 from ._data.memory import ACCEPT_SPARSE, ArraySource
 
+if TYPE_CHECKING:
+    from ._data.protocol import DataSource
+
 DTYPES = [np.float64, np.float32]
 
 
@@ -35,7 +41,7 @@ class FitData:
     """A validated ``fit`` input: the data source, the number of dimensions
     of ``y`` (1 or 2) and ``X``/``y`` as the user gave them (for callbacks)."""
 
-    source: object
+    source: DataSource
     y_ndim: int
     X: object
     y: object
