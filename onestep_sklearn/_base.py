@@ -8,8 +8,8 @@ attributes in one assignment at the end (:meth:`BaseMSERegressor._assign`).
 from __future__ import annotations
 
 import functools
-from numbers import Real
 from collections.abc import Callable
+from numbers import Real
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 import numpy as np
@@ -26,6 +26,7 @@ from ._validation import check_X_values, validate_predict_X
 
 if TYPE_CHECKING:
     from ._compat import ArrayLike, DTypeLike, MatrixLike, Tags
+    from ._data.protocol import DataSource
     from ._kernel.units import Units
 
 # A decorated method keeps its signature (for type checkers and users).
@@ -72,13 +73,10 @@ class BaseMSERegressor(RegressorMixin, BaseEstimator):
     }
 
     def _initial_coef(
-        self,
-        coef_init: ArrayLike | None,
-        n_features: int,
-        n_outputs: int,
-        y_ndim: int,
+        self, coef_init: ArrayLike | None, source: DataSource, y_ndim: int
     ) -> np.ndarray:
         """θ₀ as a (d, k) float64 array: coef_init, warm start, or zeros."""
+        n_features, n_outputs = source.n_features, source.n_outputs
         name = "coef_init"
         if coef_init is None and self.warm_start and hasattr(self, "coef_"):
             coef_init, name = self.coef_, "the previous coef_ (warm_start=True)"

@@ -37,10 +37,15 @@ if TYPE_CHECKING:
     from collections.abc import Callable, Iterable, Iterator
     from typing import Any, Protocol, TypeAlias
 
-    from numpy.typing import ArrayLike, DTypeLike
+    import numpy as np
+
+    # Re-exported ("as"): the typing names the modules share.
+    from numpy.typing import ArrayLike as ArrayLike
+    from numpy.typing import DTypeLike as DTypeLike
+    from numpy.typing import NDArray as NDArray
     from scipy.sparse import sparray, spmatrix
-    from sklearn.utils import Tags
-    from typing_extensions import Self
+    from sklearn.utils import Tags as Tags
+    from typing_extensions import Self as Self
 
     # X as the estimators and displays take it: array-likes (lists, numpy,
     # pandas, Dask), or a scipy sparse matrix or array.
@@ -57,6 +62,8 @@ if TYPE_CHECKING:
             self, X: Any = None, y: Any = None, groups: Any = None
         ) -> int: ...
 
+    # ``random_state`` as scikit-learn's ``check_random_state`` takes it.
+    RandomStateLike: TypeAlias = int | np.random.RandomState | None
     # ``cv`` as scikit-learn's searches take it.
     CVLike: TypeAlias = int | Splitter | Iterable[tuple[ArrayLike, ArrayLike]] | None
     # ``scoring``: a scorer name or a callable ``scorer(estimator, X, y)``.

@@ -7,20 +7,18 @@ from numbers import Integral, Real
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from sklearn.metrics import check_scoring, get_scorer_names
+from sklearn.metrics import get_scorer_names
 
 from ._base import BaseMSERegressor, fit_method
 from ._compat import Interval, StrOptions
 from ._cv_scores import (
+    BUILT_IN,
+    built_in_scores,
     choose,
-    in_data_units,
     read_splits,
-    scores_by_scorer,
-    warn_undefined_r2,
+    scores_of_runs,
 )
-from ._data.dask_checks import is_dask_collection
 from ._fitted import descent_attributes
-from ._iterative import IterativeGDRegressor
 from ._kernel.rates import stability_limit
 from ._solvers.folds import FoldGroups, merge_all, split_statistics, without_intercept
 from ._solvers.objective import Objective
@@ -36,12 +34,6 @@ if TYPE_CHECKING:
     from ._kernel.units import Units
     from ._validation import FitData
 
-# The scores the path computes from the validation statistics, and how.
-_BUILT_IN = {
-    None: ("r2", 1.0),
-    "r2": ("r2", 1.0),
-    "neg_mean_squared_error": ("mse", -1.0),
-}
 # A grid of n rates spans LOWEST·limit to PAST·limit (geometric).
 LOWEST, PAST = 1e-3, 1.25
 
@@ -262,11 +254,11 @@ class IterativeGDRegressorCV(BaseMSERegressor):
             )
             for train, test in pairs
         ]
-        if self.scoring in _BUILT_IN:
-            scores = self._built_in_scores(paths, splits, units)
+        if self.scoring is None or self.scoring in BUILT_IN:
+            scores = built_in_scores(self.scoring, paths, splits, units)
         else:
-            scores = self._scores_by_scorer(
-                paths, splits, in_data, units, data, (X, y, sample_weight)
+            scores = scores_of_runs(
+                self, paths, splits, in_data, units, data, (X, y, sample_weight)
             )
         diverged = np.array([path.diverged for path in paths])
         stable = (rates < limit) & ~diverged.any(axis=0)
@@ -362,73 +354,6 @@ class IterativeGDRegressorCV(BaseMSERegressor):
                 f"learning_rates must be positive, got {rates.min()} among them."
             )
         return np.sort([units.rate_from_data(r) for r in rates])
-
-    def _built_in_scores(
-        self, paths: list[FoldPath], splits: list[Any], units: Units
-    ) -> np.ndarray:
-        """``cv_scores_`` of R² or minus the MSE, from the statistics (NaN
-        for the R² of one validation sample, with scikit-learn's warning)."""
-        # fit asks this of the built-in names only (None or a string).
-        assert self.scoring is None or isinstance(self.scoring, str)
-        kind, sign = _BUILT_IN[self.scoring]
-        scores = sign * np.array([path.scores(kind) for path in paths])
-        if kind == "mse":
-            return in_data_units(scores, units.y_scale, -2)
-        # The caller of fit is 3 frames up (this method, fit, _fit_context).
-        single = warn_undefined_r2(splits)
-        scores[single] = np.nan
-        return scores
-
-    def _scores_by_scorer(
-        self,
-        paths: list[FoldPath],
-        splits: list[Any],
-        rates: np.ndarray,
-        units: Units,
-        data: FitData,
-        given: tuple[Any, Any, Any],
-    ) -> np.ndarray:
-        """``cv_scores_`` by the user's scorer on each run's estimator."""
-        if is_dask_collection(data.X):
-            raise ValueError(
-                f"scoring={self.scoring!r} needs the predictions of every run, "
-                "which is supported on in-memory data only; on Dask arrays use "
-                "scoring=None (R²) or 'neg_mean_squared_error'."
-            )
-        X, y, sample_weight = given
-        params = self.get_params()
-        for name in ("learning_rates", "cv", "scoring", "max_iter"):
-            del params[name]
-        fitted = {
-            name: getattr(self, name)
-            for name in ("n_features_in_", "feature_names_in_")
-            if hasattr(self, name)
-        }
-
-        def run(
-            j: int, t: int, coef_: np.ndarray, intercept_: Any
-        ) -> IterativeGDRegressor:
-            """The estimator ``cross_val_score`` fits for rate ``j`` and
-            ``max_iter = t``, with the coefficients of that run."""
-            model = IterativeGDRegressor(
-                learning_rate=float(rates[j]), max_iter=t, tol=None, **params
-            )
-            for name, value in fitted.items():
-                setattr(model, name, value)
-            model.coef_, model.intercept_ = coef_, intercept_
-            return model
-
-        layout = {
-            "X": X,
-            "y": y,
-            "sample_weight": sample_weight,
-            "units": units,
-            "dtype": data.source.dtype,
-            "y_ndim": data.y_ndim,
-            "fit_intercept": self.fit_intercept,
-        }
-        scorer = check_scoring(self, scoring=self.scoring)
-        return scores_by_scorer(scorer, paths, splits, run, layout)
 
 
 @dataclass(frozen=True)

@@ -10,21 +10,37 @@ scikit-learn's ``UndefinedMetricWarning``), ±inf where it overflows. Here
 the same splits and scores; a NaN or infinite mean score is never chosen.
 """
 
+from __future__ import annotations
+
 import inspect
 import numbers
 from contextlib import suppress
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
+from sklearn.base import BaseEstimator
 from sklearn.exceptions import UndefinedMetricWarning
+from sklearn.metrics import check_scoring
 from sklearn.model_selection import check_cv
 
 from ._compat import _safe_indexing
 from ._data.dask_checks import is_dask_collection
 from ._fitted import in_range, public_coef
+from ._iterative import IterativeGDRegressor
 from ._kernel.user_warnings import warn_user
 from ._solvers.folds import as_indices
 
+if TYPE_CHECKING:
+    from ._kernel.units import Units
+    from ._solvers.path import FoldPath
+    from ._validation import FitData
+
 R2_UNDEFINED = "R^2 score is not well-defined with less than two samples"
+# The scores the path computes from the validation statistics, and how.
+BUILT_IN = {
+    "r2": ("r2", 1.0),
+    "neg_mean_squared_error": ("mse", -1.0),
+}
 
 
 def read_splits(cv, X, y, groups, n_samples, n_features):
@@ -108,6 +124,78 @@ def as_number(score, scorer):
             f"instead. (scorer={scorer})"
         )
     return score
+
+
+def built_in_scores(
+    scoring: str | None, paths: list[FoldPath], splits: list[Any], units: Units
+) -> np.ndarray:
+    """``cv_scores_`` of R² (``scoring=None``) or minus the MSE, from the
+    statistics (NaN for the R² of one validation sample, with scikit-learn's
+    warning)."""
+    kind, sign = BUILT_IN[scoring or "r2"]
+    scores = sign * np.array([path.scores(kind) for path in paths])
+    if kind == "mse":
+        return in_data_units(scores, units.y_scale, -2)
+    single = warn_undefined_r2(splits)
+    scores[single] = np.nan
+    return scores
+
+
+def scores_of_runs(
+    estimator: BaseEstimator,
+    paths: list[FoldPath],
+    splits: list[Any],
+    rates: np.ndarray,
+    units: Units,
+    data: FitData,
+    given: tuple[Any, Any, Any],
+) -> np.ndarray:
+    """``cv_scores_`` by the user's scorer (``estimator.scoring``) on the
+    estimator of each run: ``IterativeGDRegressor`` with the parameters of
+    ``estimator`` at rate ``rates[j]`` (in X's units) and ``max_iter = t``.
+    ``given``: ``(X, y, sample_weight)`` as the user passed them."""
+    params = estimator.get_params()
+    scoring = params["scoring"]
+    if is_dask_collection(data.X):
+        raise ValueError(
+            f"scoring={scoring!r} needs the predictions of every run, "
+            "which is supported on in-memory data only; on Dask arrays use "
+            "scoring=None (R²) or 'neg_mean_squared_error'."
+        )
+    X, y, sample_weight = given
+    run_params = {
+        name: value
+        for name, value in params.items()
+        if name not in ("learning_rates", "cv", "scoring", "max_iter")
+    }
+    fitted = {
+        name: getattr(estimator, name)
+        for name in ("n_features_in_", "feature_names_in_")
+        if hasattr(estimator, name)
+    }
+
+    def run(j: int, t: int, coef_: np.ndarray, intercept_: Any) -> IterativeGDRegressor:
+        """The estimator ``cross_val_score`` fits for rate ``j`` and
+        ``max_iter = t``, with the coefficients of that run."""
+        model = IterativeGDRegressor(
+            learning_rate=float(rates[j]), max_iter=t, tol=None, **run_params
+        )
+        for name, value in fitted.items():
+            setattr(model, name, value)
+        model.coef_, model.intercept_ = coef_, intercept_
+        return model
+
+    layout = {
+        "X": X,
+        "y": y,
+        "sample_weight": sample_weight,
+        "units": units,
+        "dtype": data.source.dtype,
+        "y_ndim": data.y_ndim,
+        "fit_intercept": params["fit_intercept"],
+    }
+    scorer = check_scoring(estimator, scoring=scoring)
+    return scores_by_scorer(scorer, paths, splits, run, layout)
 
 
 def scores_by_scorer(scorer, paths, splits, run, data):

@@ -5,8 +5,6 @@ from __future__ import annotations
 from numbers import Integral, Real
 from typing import TYPE_CHECKING, Any, Literal
 
-import numpy as np
-
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_random_state
 
@@ -23,7 +21,7 @@ from ._stream import StreamState, lock_for
 from ._validation import require_row_access, validate_fit_data
 
 if TYPE_CHECKING:
-    from ._compat import ArrayLike, MatrixLike, Self, Tags
+    from ._compat import ArrayLike, MatrixLike, NDArray, RandomStateLike, Self, Tags
     from ._data.protocol import DataSource
 
 
@@ -201,7 +199,7 @@ class IterativeGDRegressor(CallbackSupportMixin, BaseMSERegressor):
         nesterov: bool = False,
         batch_size: int | None = None,
         shuffle: bool = True,
-        random_state: int | np.random.RandomState | None = None,
+        random_state: RandomStateLike = None,
         early_stopping: bool = False,
         validation_fraction: float = 0.1,
         n_iter_no_change: int = 5,
@@ -259,11 +257,8 @@ class IterativeGDRegressor(CallbackSupportMixin, BaseMSERegressor):
         """
         data = validate_fit_data(self, X, y, sample_weight, reset=True)
         self._check_backend(data.source)
-        n_features = data.source.n_features
         rng = check_random_state(self.random_state)
-        coef0 = self._initial_coef(
-            coef_init, n_features, data.source.n_outputs, data.y_ndim
-        )
+        coef0 = self._initial_coef(coef_init, data.source, data.y_ndim)
         # Extreme magnitudes are fitted in other units (``_kernel.units``).
         units = data.source.extreme_units().keeping_finite(self.alpha)
         source = data.source.rescaled(units)
@@ -291,7 +286,7 @@ class IterativeGDRegressor(CallbackSupportMixin, BaseMSERegressor):
         )
         objective = plan.objective
 
-        def public(coef: np.ndarray) -> dict[str, Any]:
+        def public(coef: NDArray[Any]) -> dict[str, Any]:
             coef_, intercept_ = self._public(
                 units.coef_to_data(coef),
                 units.intercept_to_data(objective.intercept(coef)),
@@ -306,7 +301,7 @@ class IterativeGDRegressor(CallbackSupportMixin, BaseMSERegressor):
             plan.engine,
             objective,
             plan.start,  # coef0 without its null-space component
-            self._settings(plan.moves),
+            DescentSettings.from_params(self.get_params(), plan.moves),
             curvature=plan.curvature,
             dtype=source.dtype,
             scorer=plan.scorer,
@@ -327,18 +322,6 @@ class IterativeGDRegressor(CallbackSupportMixin, BaseMSERegressor):
         if hooks is not None:
             hooks.finish()
         return self
-
-    def _settings(self, moves: Momentum) -> DescentSettings:
-        return DescentSettings(
-            max_iter=self.max_iter,
-            tol=self.tol,
-            n_iter_no_change=self.n_iter_no_change,
-            adaptive=self.schedule == "adaptive",
-            monotone=moves.momentum == 0 and self.batch_size is None,
-            verbose=self.verbose,
-            record_divergence=self.divergence == "record",
-            plateau=self.batch_size is not None,
-        )
 
     def _check_backend(self, source: DataSource) -> None:
         require_row_access(

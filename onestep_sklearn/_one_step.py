@@ -162,9 +162,7 @@ class OneStepRegressor(BaseMSERegressor):
         """
         data = validate_fit_data(self, X, y, sample_weight, reset=True)
         source = data.source
-        coef0 = self._initial_coef(
-            coef_init, source.n_features, source.n_outputs, data.y_ndim
-        )
+        coef0 = self._initial_coef(coef_init, source, data.y_ndim)
         # Newton without penalty rescales columns one by one (newton_step),
         # except in the wide dual, whose minimum norm only a common scale keeps.
         by_column = self.solver == "newton" and self.alpha == 0

@@ -6,9 +6,13 @@ iteration, as result objects.
 from a carried ``GDState``. Values are in the units of the data source.
 """
 
+from __future__ import annotations
+
+from collections.abc import Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field, replace
+from typing import Any
 
 import numpy as np
 
@@ -18,7 +22,7 @@ from .messages import START_OVERFLOW
 from .minibatch import PlateauRule
 from .objective import Objective
 from .plan import base_rate
-from .schedule import StepSchedule
+from .schedule import Momentum, StepSchedule
 from .stopping import EPS, UNCERTIFIABLE, StopRule, certified_distance
 
 
@@ -41,6 +45,21 @@ class DescentSettings:
     #: Mini-batches: the plateau of the full objective also ends the run
     #: (``minibatch.PlateauRule``).
     plateau: bool = False
+
+    @classmethod
+    def from_params(cls, params: Mapping[str, Any], moves: Momentum) -> DescentSettings:
+        """The settings of ``IterativeGDRegressor(**params)`` whose momentum
+        is ``moves`` ("auto" decided)."""
+        return cls(
+            max_iter=params["max_iter"],
+            tol=params["tol"],
+            n_iter_no_change=params["n_iter_no_change"],
+            adaptive=params["schedule"] == "adaptive",
+            monotone=moves.momentum == 0 and params["batch_size"] is None,
+            verbose=params["verbose"],
+            record_divergence=params["divergence"] == "record",
+            plateau=params["batch_size"] is not None,
+        )
 
 
 @dataclass
