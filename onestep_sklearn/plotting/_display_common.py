@@ -1,12 +1,24 @@
 """What the displays of ``plotting`` share: unwrapping fitted wrappers,
 the statistics of the data shown, colours, axes and legends."""
 
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING, Any
+
 import numpy as np
 from sklearn.pipeline import Pipeline
 from sklearn.utils import check_array
 from sklearn.utils.validation import check_is_fitted
 
 from .._kernel.stats import SufficientStats
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+    from matplotlib.legend import Legend
+    from matplotlib.typing import LegendLocType
+
+    from .._compat import ArrayLike, MatrixLike
 
 # Okabe & Ito's palette (black first dropped): distinguishable with every
 # common colour-vision deficiency, unlike matplotlib's "tab10".
@@ -24,7 +36,13 @@ OKABE_ITO = (
 RUN_GID = "onestep-run"
 
 
-def unwrap(estimator, X=None, y=None, *, stop=None):
+def unwrap(
+    estimator: Any,
+    X: Any = None,
+    y: Any = None,
+    *,
+    stop: Callable[[Any], bool] | None = None,
+) -> tuple[Any, Any, Any]:
     """The fitted estimator that holds the fit, with the data it saw.
 
     Walks through a fitted ``GridSearchCV``/``RandomizedSearchCV`` (any
@@ -52,7 +70,7 @@ def unwrap(estimator, X=None, y=None, *, stop=None):
     return estimator, X, y
 
 
-def _transform_target(transformer, y):
+def _transform_target(transformer: Any, y: ArrayLike) -> np.ndarray:
     """``y`` as ``TransformedTargetRegressor`` fitted its regressor on it."""
     y = np.asarray(y)
     one_d = y.ndim == 1
@@ -63,24 +81,29 @@ def _transform_target(transformer, y):
     return transformed
 
 
-def statistics(X, y, sample_weight, fit_intercept):
+def statistics(
+    X: MatrixLike,
+    y: ArrayLike | None,
+    sample_weight: ArrayLike | None,
+    fit_intercept: bool,
+) -> SufficientStats:
     """Sufficient statistics of ``(X, y)`` (``_kernel.stats``): the objective
     of any coefficients on these data in O(d²), as the solvers see it."""
     X = check_array(X, accept_sparse=["csr", "csc"], dtype=[np.float64, np.float32])
     if sample_weight is None:
         sample_weight = np.ones(X.shape[0], dtype=X.dtype)
-    sample_weight = check_array(
+    weights = check_array(
         sample_weight, ensure_2d=False, dtype=X.dtype, input_name="sample_weight"
     )
     if y is None:
         Y = np.zeros((X.shape[0], 1))
     else:
-        y = check_array(y, ensure_2d=False, dtype=np.float64, input_name="y")
-        Y = y.reshape(X.shape[0], -1)
-    return SufficientStats.from_data(X, Y.astype(X.dtype), sample_weight, fit_intercept)
+        Y = check_array(y, ensure_2d=False, dtype=np.float64, input_name="y")
+        Y = Y.reshape(X.shape[0], -1)
+    return SufficientStats.from_data(X, Y.astype(X.dtype), weights, fit_intercept)
 
 
-def new_axes(ax):
+def new_axes(ax: Axes | None) -> Axes:
     """``ax``, or new axes on a constrained-layout figure (labels never clipped)."""
     if ax is not None:
         return ax
@@ -90,13 +113,13 @@ def new_axes(ax):
     return ax
 
 
-def next_colour(ax):
+def next_colour(ax: Axes) -> str:
     """The Okabe–Ito colour of the next run drawn on ``ax``."""
     runs = sum(line.get_gid() == RUN_GID for line in ax.get_lines())
     return OKABE_ITO[runs % len(OKABE_ITO)]
 
 
-def continue_palette(ax):
+def continue_palette(ax: Axes) -> None:
     """Leave ``ax``'s colour cycle at the next Okabe–Ito colour, so that what
     a caller draws afterwards with default colours neither falls back to
     matplotlib's palette nor repeats the colour of a run already drawn."""
@@ -105,12 +128,12 @@ def continue_palette(ax):
     ax.set_prop_cycle(color=OKABE_ITO[start:] + OKABE_ITO[:start])
 
 
-def call_label(estimator):
+def call_label(estimator: Any) -> str:
     """The estimator as it was called (``Ridge(alpha=10)``), on one line."""
     return " ".join(repr(estimator).split())
 
 
-def refit_equivalent(estimator):
+def refit_equivalent(estimator: Any) -> Any:
     """The ``IterativeGDRegressor`` whose ``fit`` is the refit of a fitted
     ``IterativeGDRegressorCV`` (its chosen rate, exactly its ``n_iter_``
     iterations), or ``estimator`` itself for anything else."""
@@ -129,10 +152,12 @@ def refit_equivalent(estimator):
     )
 
 
-def unique_legend(ax, sources=None, **kwargs):
+def unique_legend(
+    ax: Axes, sources: Iterable[Axes] | None = None, **kwargs: Any
+) -> Legend | None:
     """One legend entry per label (the first artist with it), on ``ax``,
     from the artists of ``sources`` (default: ``ax``; an axes and its twin)."""
-    entries = {}
+    entries: dict[str, Any] = {}
     for axes in sources or (ax,):
         for handle, label in zip(*axes.get_legend_handles_labels()):
             if label and not label.startswith("_"):
@@ -144,7 +169,7 @@ def unique_legend(ax, sources=None, **kwargs):
     return None
 
 
-LEGEND_PLACES = (
+LEGEND_PLACES: tuple[LegendLocType, ...] = (
     "upper right",
     "upper left",
     "lower left",
@@ -156,7 +181,7 @@ LEGEND_PLACES = (
 )
 
 
-def place_legend(legend, *axes):
+def place_legend(legend: Legend | None, *axes: Axes) -> Legend | None:
     """Move ``legend`` to a place inside the axes where it covers no line of
     ``axes`` (a curve, a path, the optimum's marker), or below the axes when
     there is none. Its size is measured by a renderer, so long entries count
@@ -165,7 +190,8 @@ def place_legend(legend, *axes):
         return None
     figure = legend.axes.figure
     try:
-        renderer = figure.canvas.get_renderer()
+        # Agg-based canvases (inline, savefig) measure; others may not.
+        renderer = figure.canvas.get_renderer()  # type: ignore[attr-defined]
     except AttributeError:  # a canvas that cannot measure: matplotlib's choice
         return legend
     for ax in axes:  # limits are autoscaled lazily: bring them up to date
@@ -174,9 +200,10 @@ def place_legend(legend, *axes):
         ax.transData.transform(line.get_xydata())
         for ax in axes
         for line in ax.get_lines()
-        if len(line.get_xdata())
+        if np.size(line.get_xdata())
     ]
-    best, best_score = None, None
+    best: LegendLocType = "upper right"
+    best_score: tuple[int, int] | None = None
     for place in LEGEND_PLACES:
         legend.set_loc(place)
         box = legend.get_window_extent(renderer)
@@ -192,7 +219,8 @@ def place_legend(legend, *axes):
             points += int(inside.sum())
         if best_score is None or (crossed, points) < best_score:
             best, best_score = place, (crossed, points)
-    if best_score[0]:  # no free place inside: below the axes, clear of all
+    # No free place inside: below the axes, clear of all.
+    if best_score is None or best_score[0]:
         legend.set_loc("upper center")
         legend.set_bbox_to_anchor((0.5, -0.16), transform=legend.axes.transAxes)
     else:
@@ -200,7 +228,7 @@ def place_legend(legend, *axes):
     return legend
 
 
-def rate_text(rate, limit, limit_name):
+def rate_text(rate: float, limit: float | None, limit_name: str) -> str:
     """``η = 0.2547 = 1.025·(2/L)``: the rate and its multiple of the limit,
     with enough digits to tell 1.025 from 1."""
     text = f"η = {rate:.4g}"

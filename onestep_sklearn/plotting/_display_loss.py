@@ -1,11 +1,15 @@
 """LossCurveDisplay: the objective, or its excess over the optimum with the
 theoretical rate beside it, per iteration of a gradient-descent fit."""
 
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, Literal
+
 import numpy as np
 
 from .._compat import check_matplotlib_support
 from .._kernel.rates import stability_limit
-from ._animation import AnimateMixin, line_track
+from ._animation import AnimateMixin, Track, line_track
 from ._display_common import (
     RUN_GID,
     continue_palette,
@@ -24,7 +28,14 @@ from ._loss_sources import (
     sgd_display,
     theory_line,
     twin_of,
+    validation_line,
 )
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+    from sklearn.base import BaseEstimator
+
+    from .._compat import ArrayLike, MatrixLike, Self
 
 KINDS = ("objective", "suboptimality")
 # Curves this short are drawn with a marker on every point.
@@ -126,18 +137,18 @@ class LossCurveDisplay(AnimateMixin):
     def __init__(
         self,
         *,
-        loss_curve,
-        validation_scores=None,
-        estimator_name=None,
-        learning_rate=None,
-        max_stable=None,
-        limit_name="2/L",
-        optimum=None,
-        contraction=None,
-        bound=True,
-        x_label="iteration",
-        diverged=False,
-    ):
+        loss_curve: ArrayLike,
+        validation_scores: ArrayLike | None = None,
+        estimator_name: str | None = None,
+        learning_rate: float | None = None,
+        max_stable: float | None = None,
+        limit_name: str = "2/L",
+        optimum: float | None = None,
+        contraction: float | None = None,
+        bound: bool = True,
+        x_label: str = "iteration",
+        diverged: bool = False,
+    ) -> None:
         self.loss_curve = loss_curve
         self.validation_scores = validation_scores
         self.estimator_name = estimator_name
@@ -150,13 +161,21 @@ class LossCurveDisplay(AnimateMixin):
         self.x_label = x_label
         self.diverged = diverged
 
-    def _label(self, name):
+    def _label(self, name: str | None) -> str | None:
         if self.learning_rate is None:
             return name
         rate = rate_text(self.learning_rate, self.max_stable, self.limit_name)
         return f"{name}, {rate}" if name else rate
 
-    def plot(self, ax=None, *, kind="objective", name=None, xscale="auto", **kwargs):
+    def plot(
+        self,
+        ax: Axes | None = None,
+        *,
+        kind: Literal["objective", "suboptimality"] = "objective",
+        name: str | None = None,
+        xscale: Literal["auto", "linear", "log"] = "auto",
+        **kwargs: Any,
+    ) -> Self:
         """Plot the loss curve (and the validation scores, if any).
 
         Parameters
@@ -193,7 +212,7 @@ class LossCurveDisplay(AnimateMixin):
         ax = new_axes(ax)
         name = self.estimator_name if name is None else name
         values = np.asarray(self.loss_curve, dtype=np.float64)
-        if kind == "suboptimality":
+        if kind == "suboptimality" and self.optimum is not None:
             values = values - self.optimum
         values = log_safe(values)
         iterations = np.arange(1, values.size + 1)
@@ -223,38 +242,24 @@ class LossCurveDisplay(AnimateMixin):
         if kind == "suboptimality" and self.contraction is not None and values.size:
             self.theory_line_ = theory_line(ax, self, iterations, values, name)
         ax.set_yscale("log")
-        if xscale == "auto":
-            xscale = "log" if early_action(values) else None
-        if xscale is not None:
-            ax.set_xscale(xscale)
+        scale = xscale if xscale != "auto" else "log" if early_action(values) else None
+        if scale is not None:
+            ax.set_xscale(scale)
         ax.set_xlabel(
             f"{self.x_label} (log scale)" if ax.get_xscale() == "log" else self.x_label
         )
-        ax.set_ylabel(
-            "objective (log scale)"
-            if kind == "objective"
-            else "suboptimality f − f* (log scale)"
-        )
+        quantity = "objective" if kind == "objective" else "suboptimality f − f*"
+        ax.set_ylabel(f"{quantity} (log scale)")
         self.validation_line_ = None
         twin = twin_of(ax)
-        if self.validation_scores is not None and len(self.validation_scores):
-            if twin is None:
-                twin = ax.twinx()
-                twin._onestep_twin_of = ax
-                twin.set_ylabel("validation R²")
-            scores = np.asarray(self.validation_scores, dtype=np.float64)
-            (self.validation_line_,) = twin.plot(
-                np.arange(1, scores.size + 1),
-                scores,
-                linestyle="--",
-                color=self.line_.get_color(),
-                alpha=0.7,
-                label="validation R²",
+        if self.validation_scores is not None and np.size(self.validation_scores):
+            self.validation_line_, twin = validation_line(
+                ax, self.validation_scores, self.line_.get_color()
             )
         # On the twin (drawn last) the legend is above every curve.
         if twin is not None:
-            if ax.get_legend() is not None:
-                ax.get_legend().remove()
+            if (legend := ax.get_legend()) is not None:
+                legend.remove()
             place_legend(unique_legend(twin, sources=(ax, twin)), ax, twin)
         else:
             place_legend(unique_legend(ax), ax)
@@ -263,29 +268,29 @@ class LossCurveDisplay(AnimateMixin):
         self.figure_ = ax.figure
         return self
 
-    def _tracks(self):
+    def _tracks(self) -> list[Track]:
         """The artists that grow in :meth:`animate`: curve, validation
         scores and the divergence cross, by iteration."""
         tracks = [line_track(self.line_, 1)]
         if self.validation_line_ is not None:
             tracks.append(line_track(self.validation_line_, 1))
         if self.divergence_marker_ is not None:
-            tracks.append(line_track(self.divergence_marker_, len(self.loss_curve)))
+            tracks.append(line_track(self.divergence_marker_, np.size(self.loss_curve)))
         return tracks
 
     @classmethod
     def from_estimator(
         cls,
-        estimator,
-        X=None,
-        y=None,
+        estimator: BaseEstimator,
+        X: MatrixLike | None = None,
+        y: ArrayLike | None = None,
         *,
-        kind="objective",
-        sample_weight=None,
-        ax=None,
-        name=None,
-        **kwargs,
-    ):
+        kind: Literal["objective", "suboptimality"] = "objective",
+        sample_weight: ArrayLike | None = None,
+        ax: Axes | None = None,
+        name: str | None = None,
+        **kwargs: Any,
+    ) -> Self:
         """Plot the loss curve of a fitted gradient-descent estimator.
 
         Parameters

@@ -6,13 +6,26 @@ The display of :class:`~onestep_sklearn.IterativeGDRegressorCV`, exposed by
 only when something is drawn.
 """
 
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any, cast
+
 import numpy as np
 
 from .._compat import check_matplotlib_support
 from ._display_common import unwrap
 
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+    from matplotlib.colors import Colormap
+    from matplotlib.lines import Line2D
+    from numpy.typing import ArrayLike
+    from sklearn.base import BaseEstimator
+    from typing_extensions import Self
 
-def _log_edges(centres):
+
+def _log_edges(centres: ArrayLike) -> np.ndarray:
     """Cell edges on a log axis around sorted positive ``centres``."""
     centres = np.asarray(centres, dtype=np.float64)
     if centres.size == 1:
@@ -102,18 +115,23 @@ class LearningRatePathDisplay:
     >>> plt.close("all")
     """
 
+    ax_: Axes
+    chosen_: Line2D | None
+    curve_ax_: Axes | None
+    curve_line_: Line2D | None
+
     def __init__(
         self,
         *,
-        learning_rates,
-        cv_scores,
-        stability_limit,
-        learning_rate=None,
-        n_iter=None,
-        diverged=None,
-        score_name="R²",
-        estimator_name=None,
-    ):
+        learning_rates: ArrayLike,
+        cv_scores: ArrayLike,
+        stability_limit: float,
+        learning_rate: float | None = None,
+        n_iter: int | None = None,
+        diverged: ArrayLike | None = None,
+        score_name: str = "R²",
+        estimator_name: str | None = None,
+    ) -> None:
         self.learning_rates = learning_rates
         self.cv_scores = cv_scores
         self.stability_limit = stability_limit
@@ -123,7 +141,13 @@ class LearningRatePathDisplay:
         self.score_name = score_name
         self.estimator_name = estimator_name
 
-    def plot(self, ax=None, *, validation_curve=True, cmap="viridis"):
+    def plot(
+        self,
+        ax: Axes | Sequence[Axes] | np.ndarray | None = None,
+        *,
+        validation_curve: bool = True,
+        cmap: str | Colormap = "viridis",
+    ) -> Self:
         """Draw the heat map (and the validation curve beside it).
 
         Parameters
@@ -148,25 +172,25 @@ class LearningRatePathDisplay:
         rates = np.asarray(self.learning_rates, dtype=np.float64)
         scores = np.asarray(self.cv_scores, dtype=np.float64)
         mean = scores.mean(axis=0)
+        curve_ax: Axes | None = None
         if ax is None:
             if validation_curve:
-                _, (ax, curve_ax) = plt.subplots(
+                _, (heat_ax, curve_ax) = plt.subplots(
                     1, 2, figsize=(11, 4.5), width_ratios=(3, 2), layout="constrained"
                 )
             else:
-                _, ax = plt.subplots(figsize=(7, 4.5), layout="constrained")
-                curve_ax = None
-        elif np.ndim(ax):
-            ax, curve_ax = np.ravel(ax)[:2]
+                _, heat_ax = plt.subplots(figsize=(7, 4.5), layout="constrained")
+        elif np.ndim(cast(Any, ax)):  # an array or pair of axes
+            heat_ax, curve_ax = np.ravel(cast(Any, ax))[:2]
         else:
-            curve_ax = None
+            heat_ax = cast("Axes", ax)
         iterations = np.arange(1, mean.shape[1] + 1)
         # The scores of the first iterations can be far below the rest:
         # the colours span the upper 95% so that the good region is legible.
         low, high = np.percentile(mean, 5), mean.max()
         if not high > low:
             low, high = low - 0.5, high + 0.5
-        self.mesh_ = ax.pcolormesh(
+        self.mesh_ = heat_ax.pcolormesh(
             _log_edges(rates),
             _log_edges(iterations),
             mean.T,
@@ -175,17 +199,17 @@ class LearningRatePathDisplay:
             vmax=high,
             shading="flat",
         )
-        ax.set_xscale("log")
-        ax.set_yscale("log")
-        ax.set_xlabel("learning rate η (log scale)")
-        ax.set_ylabel("iterations t (log scale)")
-        self.colorbar_ = ax.figure.colorbar(self.mesh_, ax=ax)
+        heat_ax.set_xscale("log")
+        heat_ax.set_yscale("log")
+        heat_ax.set_xlabel("learning rate η (log scale)")
+        heat_ax.set_ylabel("iterations t (log scale)")
+        self.colorbar_ = heat_ax.figure.colorbar(self.mesh_, ax=heat_ax)
         self.colorbar_.set_label(f"mean CV {self.score_name}")
         limit = self.stability_limit
         edges = _log_edges(rates)
         self.limit_line_ = None
         if np.isfinite(limit):  # infinite for a flat objective (constant X)
-            self.limit_line_ = ax.axvline(
+            self.limit_line_ = heat_ax.axvline(
                 limit,
                 color="crimson",
                 linewidth=2,
@@ -199,11 +223,11 @@ class LearningRatePathDisplay:
         if limit < edges[-1]:
             spans.append((limit, edges[-1]))
         fold_only = bool(np.any(unstable & (rates < limit)))
-        label = "unstable (never chosen)"
+        label: str | None = "unstable (never chosen)"
         if fold_only:
             label = "unstable on the data or a training fold (never chosen)"
         for left, right in spans:
-            ax.axvspan(
+            heat_ax.axvspan(
                 left,
                 right,
                 facecolor="none",
@@ -215,7 +239,7 @@ class LearningRatePathDisplay:
             label = None
         self.chosen_ = None
         if self.learning_rate is not None and self.n_iter is not None:
-            (self.chosen_,) = ax.plot(
+            (self.chosen_,) = heat_ax.plot(
                 [self.learning_rate],
                 [self.n_iter],
                 marker="*",
@@ -228,27 +252,29 @@ class LearningRatePathDisplay:
                 zorder=5,
                 label=f"chosen: η = {self.learning_rate:.3g}, t = {self.n_iter}",
             )
-        ax.legend(loc="lower left", fontsize="small", framealpha=0.85)
+        heat_ax.legend(loc="lower left", fontsize="small", framealpha=0.85)
         title = "CV score over learning rate and iterations"
         if self.estimator_name:
             title = f"{self.estimator_name}: {title}"
-        ax.set_title(title, fontsize="medium")
+        heat_ax.set_title(title, fontsize="medium")
 
         self.curve_ax_ = self.curve_line_ = None
         if validation_curve and curve_ax is not None:
             self._plot_curve(curve_ax, rates, scores, iterations)
-        self.ax_ = ax
-        self.figure_ = ax.figure
+        self.ax_ = heat_ax
+        self.figure_ = heat_ax.figure
         return self
 
-    def _unstable(self, rates):
+    def _unstable(self, rates: np.ndarray) -> np.ndarray:
         """Rates past the limit, or past a training fold's."""
         unstable = rates >= self.stability_limit
         if self.diverged is not None:
             unstable = unstable | np.asarray(self.diverged, dtype=bool)
         return unstable
 
-    def _plot_curve(self, ax, rates, scores, iterations):
+    def _plot_curve(
+        self, ax: Axes, rates: np.ndarray, scores: np.ndarray, iterations: np.ndarray
+    ) -> None:
         """The mean score against the rate at the chosen (or last) iteration."""
         t = self.n_iter if self.n_iter is not None else iterations[-1]
         at_t = scores[:, :, t - 1]
@@ -290,7 +316,14 @@ class LearningRatePathDisplay:
         self.curve_ax_ = ax
 
     @classmethod
-    def from_estimator(cls, estimator, *, ax=None, validation_curve=True, **kwargs):
+    def from_estimator(
+        cls,
+        estimator: BaseEstimator,
+        *,
+        ax: Axes | Sequence[Axes] | np.ndarray | None = None,
+        validation_curve: bool = True,
+        **kwargs: Any,
+    ) -> Self:
         """Draw the path of a fitted ``IterativeGDRegressorCV``.
 
         Parameters

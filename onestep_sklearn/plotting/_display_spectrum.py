@@ -1,12 +1,24 @@
 """SpectrumDisplay: the Hessian's eigenvalues, which decide the step sizes
 and the speed of gradient descent."""
 
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
 import numpy as np
 
 from .. import suggest_learning_rate
 from .._compat import check_matplotlib_support
 from .._kernel.spectrum import active_mask
 from ._display_common import RUN_GID, new_axes, next_colour, unique_legend, unwrap
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+    from numpy.typing import ArrayLike
+    from sklearn.base import BaseEstimator
+    from typing_extensions import Self
+
+    from .._compat import MatrixLike
 
 
 class SpectrumDisplay:
@@ -72,11 +84,15 @@ class SpectrumDisplay:
     >>> plt.close("all")
     """
 
-    def __init__(self, *, eigenvalues, estimator_name=None):
+    def __init__(
+        self, *, eigenvalues: ArrayLike, estimator_name: str | None = None
+    ) -> None:
         self.eigenvalues = eigenvalues
         self.estimator_name = estimator_name
 
-    def plot(self, ax=None, *, name=None, **kwargs):
+    def plot(
+        self, ax: Axes | None = None, *, name: str | None = None, **kwargs: Any
+    ) -> Self:
         """Plot the eigenvalues, largest first, and the line at ``L``.
 
         Parameters
@@ -133,15 +149,15 @@ class SpectrumDisplay:
     @classmethod
     def from_data(
         cls,
-        X,
+        X: MatrixLike,
         *,
-        sample_weight=None,
-        alpha=0.0,
-        fit_intercept=True,
-        ax=None,
-        name=None,
-        **kwargs,
-    ):
+        sample_weight: ArrayLike | None = None,
+        alpha: float = 0.0,
+        fit_intercept: bool = True,
+        ax: Axes | None = None,
+        name: str | None = None,
+        **kwargs: Any,
+    ) -> Self:
         """The Hessian's spectrum of the objective on ``X``.
 
         Parameters
@@ -194,8 +210,15 @@ class SpectrumDisplay:
 
     @classmethod
     def from_estimator(
-        cls, estimator, X, *, sample_weight=None, ax=None, name=None, **kwargs
-    ):
+        cls,
+        estimator: BaseEstimator,
+        X: MatrixLike,
+        *,
+        sample_weight: ArrayLike | None = None,
+        ax: Axes | None = None,
+        name: str | None = None,
+        **kwargs: Any,
+    ) -> Self:
         """The spectrum of the objective a fitted estimator minimised on ``X``.
 
         ``estimator`` is a fitted ``IterativeGDRegressor`` or

@@ -2,12 +2,22 @@
 least objective and the theoretical rate of a run, and the epochs of an
 ``SGDRegressor`` (see ``_display_other``)."""
 
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
 import numpy as np
 
 from .. import OneStepRegressor, suggest_learning_rate
 from .._kernel.rates import contraction
 from ._display_common import call_label
 from ._display_other import is_sgd, objective_values, sgd_alpha, sgd_epochs
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+    from matplotlib.lines import Line2D
+
+    from .._compat import ArrayLike
 
 
 def optimum_and_rate(final, X, y, sample_weight):
@@ -86,6 +96,28 @@ def twin_of(ax):
         if other is not ax and getattr(other, "_onestep_twin_of", None) is ax:
             return other
     return None
+
+
+def validation_line(
+    ax: Axes, scores: ArrayLike, colour: Any
+) -> tuple[Line2D, Axes]:
+    """The validation scores of a run, dashed in its ``colour``, on the twin
+    axes of ``ax`` (made on first use, found again by :func:`twin_of`)."""
+    twin = twin_of(ax)
+    if twin is None:
+        twin = ax.twinx()
+        twin._onestep_twin_of = ax  # type: ignore[attr-defined]
+        twin.set_ylabel("validation R²")
+    values = np.asarray(scores, dtype=np.float64)
+    (line,) = twin.plot(
+        np.arange(1, values.size + 1),
+        values,
+        linestyle="--",
+        color=colour,
+        alpha=0.7,
+        label="validation R²",
+    )
+    return line, twin
 
 
 def early_action(values):
