@@ -30,6 +30,10 @@ around the estimator. Learning-rate sweeps are scikit-learn's own
 stability limit ``2/L`` to it. Colours are Okabe–Ito's (colour-blind safe).
 """
 
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
 import numpy as np
 from sklearn.base import clone
 from sklearn.pipeline import Pipeline
@@ -45,6 +49,13 @@ from ._display_spectrum import SpectrumDisplay
 from ._display_trajectory import TrajectoryDisplay
 from ._explorer import Explorer, explore
 from ._lesson import lesson_figure
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+    from sklearn.base import BaseEstimator
+    from sklearn.model_selection import ValidationCurveDisplay
+
+    from .._compat import ArrayLike, CVLike, MatrixLike, ScoringLike
 
 __all__ = [
     "OKABE_ITO",
@@ -65,25 +76,25 @@ LIMIT_GID = "onestep-sweep-limit"
 SWEEP_GID = "onestep-sweep-line"
 
 
-def _final_estimator(estimator):
+def _final_estimator(estimator: BaseEstimator) -> BaseEstimator:
     """The last step of a Pipeline, or the estimator itself."""
     return estimator[-1] if isinstance(estimator, Pipeline) else estimator
 
 
 def plot_learning_rate_sweep(
-    estimator,
-    X,
-    y,
+    estimator: BaseEstimator,
+    X: MatrixLike,
+    y: ArrayLike,
     *,
-    param_range,
-    param_name=None,
-    ax=None,
-    cv=5,
-    scoring=None,
-    score_name=None,
-    name=None,
-    **kwargs,
-):
+    param_range: ArrayLike,
+    param_name: str | None = None,
+    ax: Axes | None = None,
+    cv: CVLike = 5,
+    scoring: ScoringLike = None,
+    score_name: str | None = None,
+    name: str | None = None,
+    **kwargs: Any,
+) -> ValidationCurveDisplay:
     """Cross-validated score over learning rates, with the stability limit marked.
 
     A thin layer over scikit-learn's
@@ -234,7 +245,7 @@ def plot_learning_rate_sweep(
             line
             for line in ax.get_lines()
             if line.get_gid() == LIMIT_GID
-            and np.isclose(line.get_xdata()[0], facts.max_stable, rtol=1e-9)
+            and np.isclose(np.ravel(line.get_xdata())[0], facts.max_stable, rtol=1e-9)
         ]
         if drawn:  # the same limit from an earlier sweep: one line
             display.max_stable_line_ = drawn[0]

@@ -1,10 +1,21 @@
 """ConvergenceMapDisplay: where (learning rate, momentum) converge, from the
 data's own spectrum, for heavy ball and Nesterov."""
 
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any, cast
+
 import numpy as np
 
 from .._compat import check_matplotlib_support
 from ._closed_form import Quadratic
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+    from matplotlib.colors import Colormap
+
+    from .._compat import ArrayLike, MatrixLike, Self
 
 # Curvatures used for the worst factor: all when few, else the extremes and
 # quantiles (the factor is largest at an end of the spectrum; the quantiles
@@ -12,7 +23,9 @@ from ._closed_form import Quadratic
 MAX_CURVATURES = 64
 
 
-def contraction_grid(rates, momenta, curvatures, nesterov):
+def contraction_grid(
+    rates: np.ndarray, momenta: np.ndarray, curvatures: np.ndarray, nesterov: bool
+) -> np.ndarray:
     """The spectral radius of one iteration (``_kernel.rates``'s recurrence),
     worst over ``curvatures``, on the grid: (n_momenta, n_rates)."""
     h = rates[None, :, None] * curvatures[None, None, :]
@@ -26,7 +39,7 @@ def contraction_grid(rates, momenta, curvatures, nesterov):
     return radius.max(axis=-1)
 
 
-def _curvatures(quadratic):
+def _curvatures(quadratic: Quadratic) -> np.ndarray:
     positive = np.sort(quadratic.eigenvalues[quadratic.eigenvalues > 0])
     if positive.size <= MAX_CURVATURES:
         return positive
@@ -84,14 +97,27 @@ class ConvergenceMapDisplay:
     >>> plt.close("all")
     """
 
-    def __init__(self, *, rates, momenta, contraction, optimal, condition_number):
+    def __init__(
+        self,
+        *,
+        rates: np.ndarray,
+        momenta: np.ndarray,
+        contraction: dict[str, np.ndarray],
+        optimal: dict[str, tuple[float, float]],
+        condition_number: float,
+    ) -> None:
         self.rates = rates
         self.momenta = momenta
         self.contraction = contraction
         self.optimal = optimal
         self.condition_number = condition_number
 
-    def plot(self, axes=None, *, cmap="viridis_r"):
+    def plot(
+        self,
+        axes: Sequence[Axes] | np.ndarray | None = None,
+        *,
+        cmap: str | Colormap = "viridis_r",
+    ) -> Self:
         """Draw the two maps side by side (on ``axes``, two Axes, if given)."""
         check_matplotlib_support(f"{type(self).__name__}.plot")
         import matplotlib.pyplot as plt
@@ -101,7 +127,7 @@ class ConvergenceMapDisplay:
             _, axes = plt.subplots(
                 1, 2, figsize=(12, 5), sharey=True, layout="constrained"
             )
-        axes = np.ravel(axes)
+        axes = np.ravel(cast(Any, axes))  # two Axes, in an array or a list
         per_digit = {
             name: np.where(rho < 1, -1.0 / np.log10(np.minimum(rho, 1 - 1e-16)), np.nan)
             for name, rho in self.contraction.items()
@@ -166,15 +192,15 @@ class ConvergenceMapDisplay:
     @classmethod
     def from_data(
         cls,
-        X,
+        X: MatrixLike,
         *,
-        sample_weight=None,
-        alpha=0.0,
-        fit_intercept=True,
-        resolution=201,
-        axes=None,
-        **kwargs,
-    ):
+        sample_weight: ArrayLike | None = None,
+        alpha: float = 0.0,
+        fit_intercept: bool = True,
+        resolution: int = 201,
+        axes: Sequence[Axes] | np.ndarray | None = None,
+        **kwargs: Any,
+    ) -> Self:
         """The map of the objective on ``X`` (its Hessian; ``y`` is not needed).
 
         Parameters

@@ -32,6 +32,8 @@ OKABE_ITO = (
     "#F0E442",  # yellow
     "#000000",  # black
 )
+# ((xmin, xmax), (ymin, ymax)): the part of a coefficient plane shown.
+Bounds = tuple[tuple[float, float], tuple[float, float]]
 # Marks the artists of one run (the n-th run on an axes gets the n-th colour).
 RUN_GID = "onestep-run"
 

@@ -1,6 +1,10 @@
 """TrajectoryDisplay: the iterates of a fit on the contours of the objective
 over two coefficients."""
 
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
 import numpy as np
 
 from .. import OneStepRegressor
@@ -21,11 +25,19 @@ from ._display_other import is_sgd
 from ._lesson import feature_pair
 from ._paths import fitted_path, is_model, is_shown, objective_alpha
 
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+    from sklearn.base import BaseEstimator
+
+    from .._compat import ArrayLike, MatrixLike, Self
+    from ._animation import Track
+    from ._display_common import Bounds
+
 GRID_SIZE = 120
 MARGIN = 0.15  # of the span of the points shown, on each side
 
 
-def _path_label(name, steps, unit="step"):
+def _path_label(name: str | None, steps: int, unit: str = "step") -> str | None:
     if not name:
         return None
     if steps == 0:
@@ -109,15 +121,15 @@ class TrajectoryDisplay(AnimateMixin):
     def __init__(
         self,
         *,
-        path,
-        features,
-        optimum,
-        grid=None,
-        coef=None,
-        estimator_name=None,
-        feature_names=None,
-        step_name="step",
-    ):
+        path: np.ndarray,
+        features: tuple[int, int],
+        optimum: np.ndarray,
+        grid: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None,
+        coef: np.ndarray | None = None,
+        estimator_name: str | None = None,
+        feature_names: tuple[str, str] | None = None,
+        step_name: str = "step",
+    ) -> None:
         self.path = path
         self.features = features
         self.optimum = optimum
@@ -128,8 +140,14 @@ class TrajectoryDisplay(AnimateMixin):
         self.step_name = step_name
 
     def plot(
-        self, ax=None, *, name=None, levels_per_decade=2, contour_kw=None, **kwargs
-    ):
+        self,
+        ax: Axes | None = None,
+        *,
+        name: str | None = None,
+        levels_per_decade: int = 2,
+        contour_kw: dict[str, Any] | None = None,
+        **kwargs: Any,
+    ) -> Self:
         """Draw the contours (once per axes) and the path.
 
         Parameters
@@ -169,7 +187,7 @@ class TrajectoryDisplay(AnimateMixin):
             self.contour_ = ax.contourf(
                 first, second, excess, levels=10.0**exponents, norm=LogNorm(), **style
             )
-            ax._onestep_contours = self.contour_
+            ax._onestep_contours = self.contour_  # type: ignore[attr-defined]
             bar = ax.figure.colorbar(
                 self.contour_, ax=ax, ticks=10.0 ** np.arange(low, high + 1)
             )
@@ -208,33 +226,33 @@ class TrajectoryDisplay(AnimateMixin):
                 if self.step_name == "step"
                 else f"{name}: coef_ of its fit (shuffled epochs: not this replay)",
             )
-        first, second = self.feature_names or [f"feature {i}" for i in self.features]
-        ax.set_xlabel(f"coefficient of {first}")
-        ax.set_ylabel(f"coefficient of {second}")
+        x_name, y_name = self.feature_names or [f"feature {i}" for i in self.features]
+        ax.set_xlabel(f"coefficient of {x_name}")
+        ax.set_ylabel(f"coefficient of {y_name}")
         place_legend(unique_legend(ax, fontsize="small", framealpha=0.9), ax)
         continue_palette(ax)
         self.ax_, self.figure_ = ax, ax.figure
         return self
 
-    def _tracks(self):
+    def _tracks(self) -> list[Track]:
         """The path grows in :meth:`animate`: point ``n`` is iterate ``n``."""
         return [line_track(self.line_, 0)]
 
     @classmethod
     def from_estimator(
         cls,
-        estimator,
-        X,
-        y,
+        estimator: BaseEstimator,
+        X: MatrixLike,
+        y: ArrayLike,
         *,
-        features=(0, 1),
-        sample_weight=None,
-        coef_init=None,
-        bounds=None,
-        ax=None,
-        name=None,
-        **kwargs,
-    ):
+        features: tuple[int | str, int | str] = (0, 1),
+        sample_weight: ArrayLike | None = None,
+        coef_init: ArrayLike | None = None,
+        bounds: Bounds | None = None,
+        ax: Axes | None = None,
+        name: str | None = None,
+        **kwargs: Any,
+    ) -> Self:
         """The path of a fitted estimator from its start point to ``coef_``.
 
         Parameters
@@ -285,7 +303,7 @@ class TrajectoryDisplay(AnimateMixin):
                 f"point), or a wrapper around one; got {type(final).__name__}."
             )
         names = getattr(final, "feature_names_in_", None)
-        features = feature_pair(features, names, final.n_features_in_)
+        indices = feature_pair(features, names, final.n_features_in_)
         path = fitted_path(
             final, X, y, sample_weight=sample_weight, coef_init=coef_init
         )
@@ -296,15 +314,17 @@ class TrajectoryDisplay(AnimateMixin):
         newton = OneStepRegressor(alpha=alpha, fit_intercept=fit_intercept)
         newton.fit(X, y, sample_weight=sample_weight)
         optimum = np.asarray(newton.coef_, dtype=np.float64)
-        pair = list(features)
+        pair = list(indices)
         shown = path[:, pair]
         if bounds is None:
             points = np.vstack([shown, optimum[pair]])
             low, high = points.min(axis=0), points.max(axis=0)
             span = np.maximum(high - low, 1e-3 * max(np.abs(points).max(), 1.0))
-            bounds = tuple(zip(low - MARGIN * span, high + MARGIN * span))
+            lows, highs = low - MARGIN * span, high + MARGIN * span
+            bounds = ((lows[0], highs[0]), (lows[1], highs[1]))
+        (x_low, x_high), (y_low, y_high) = bounds
         first, second = np.meshgrid(
-            np.linspace(*bounds[0], GRID_SIZE), np.linspace(*bounds[1], GRID_SIZE)
+            np.linspace(x_low, x_high, GRID_SIZE), np.linspace(y_low, y_high, GRID_SIZE)
         )
         # Every grid point as one column of coefficients: the kernel's
         # objective evaluates them all at once (the slice through w*).
@@ -313,7 +333,7 @@ class TrajectoryDisplay(AnimateMixin):
         excess = stats.loss_per_output(coefs, alpha) - newton.loss_
         display = cls(
             path=shown,
-            features=features,
+            features=indices,
             optimum=optimum[pair],
             grid=(first, second, excess.reshape(first.shape)),
             coef=np.ravel(final.coef_)[pair],

@@ -10,6 +10,11 @@ JupyterLab or Colab set-ups, a static page), :meth:`Explorer.small_multiples`
 draws the same story as a grid of fixed settings.
 """
 
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any, cast
+
 import numpy as np
 
 from .._compat import check_matplotlib_support
@@ -25,8 +30,16 @@ from ._lesson import (
     verdict,
 )
 
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
+    from sklearn.base import BaseEstimator
 
-def widgets_available():
+    from .._compat import ArrayLike, MatrixLike, Self
+    from ._closed_form import Run
+
+
+def widgets_available() -> bool:
     """Whether ipywidgets can be imported (the front end may still fail)."""
     try:
         import ipywidgets  # noqa: F401
@@ -48,16 +61,16 @@ class Explorer:
 
     def __init__(
         self,
-        quadratic,
-        features,
-        feature_names,
+        quadratic: Quadratic,
+        features: tuple[int, int],
+        feature_names: tuple[str, str],
         *,
-        rate=1.0,
-        momentum=0.0,
-        nesterov=False,
-        n_iter=100,
-        max_iter=500,
-    ):
+        rate: float = 1.0,
+        momentum: float = 0.0,
+        nesterov: bool = False,
+        n_iter: int = 100,
+        max_iter: int = 500,
+    ) -> None:
         self.quadratic = quadratic
         self.features = features
         self.feature_names = feature_names
@@ -67,7 +80,7 @@ class Explorer:
         self.n_iter = n_iter
         self.max_iter = max_iter
 
-    def describe(self):
+    def describe(self) -> str:
         """The current setting in words: the rate in data units and as a
         multiple of ``1/L`` and of the limit that applies."""
         lipschitz = self.quadratic.lipschitz
@@ -78,7 +91,15 @@ class Explorer:
             f"{verdict(self.quadratic, rate, self.momentum, self.nesterov)}"
         )
 
-    def plot(self, *, rate=None, momentum=None, nesterov=None, n_iter=None, axes=None):
+    def plot(
+        self,
+        *,
+        rate: float | None = None,
+        momentum: float | None = None,
+        nesterov: bool | None = None,
+        n_iter: int | None = None,
+        axes: Sequence[Axes] | np.ndarray | None = None,
+    ) -> Self:
         """Draw the loss curve and the path at the given setting (the
         current one for what is not given) and keep it as current."""
         check_matplotlib_support(f"{type(self).__name__}.plot")
@@ -94,7 +115,7 @@ class Explorer:
                 setattr(self, key, value)
         if axes is None:
             _, axes = plt.subplots(1, 2, figsize=(11, 4.5), layout="constrained")
-        loss_ax, path_ax = np.ravel(axes)
+        loss_ax, path_ax = np.ravel(cast(Any, axes))  # two Axes
         lipschitz = self.quadratic.lipschitz
         self.run_ = self.quadratic.run(
             self.rate / lipschitz,
@@ -122,7 +143,7 @@ class Explorer:
         self.figure_, self.loss_ax_, self.path_ax_ = loss_ax.figure, loss_ax, path_ax
         return self
 
-    def _draw_path(self, ax, run, colour):
+    def _draw_path(self, ax: Axes, run: Run, colour: str) -> None:
         pair = list(self.features)
         shown = run.coefs[:, pair]
         bounds = frame(shown, self.quadratic.optimum_coef[pair])
@@ -139,8 +160,12 @@ class Explorer:
         ax.set_ylabel(f"coefficient of {self.feature_names[1]}")
 
     def small_multiples(
-        self, *, rates=LESSON_RATES, momenta=(0.0, 0.5, 0.9), n_iter=None
-    ):
+        self,
+        *,
+        rates: Sequence[float] = LESSON_RATES,
+        momenta: Sequence[float] = (0.0, 0.5, 0.9),
+        n_iter: int | None = None,
+    ) -> Figure:
         """The static fallback: the path for every rate (columns, in units of
         ``1/L``) and momentum (rows), each titled with what happens."""
         check_matplotlib_support(f"{type(self).__name__}.small_multiples")
@@ -174,7 +199,7 @@ class Explorer:
         )
         return figure
 
-    def widget(self):
+    def widget(self) -> Any:
         """The sliders and the figure they redraw (an ipywidgets VBox)."""
         import ipywidgets as widgets
         import matplotlib.pyplot as plt
@@ -207,7 +232,7 @@ class Explorer:
             ),
         }
 
-        def redraw(**setting):
+        def redraw(**setting: Any) -> None:
             self.plot(**setting)
             plt.show()
 
@@ -222,7 +247,7 @@ class Explorer:
             ]
         )
 
-    def _ipython_display_(self):
+    def _ipython_display_(self) -> None:
         from IPython.display import display
 
         if widgets_available():
@@ -232,20 +257,20 @@ class Explorer:
 
 
 def explore(
-    estimator,
-    X=None,
-    y=None,
+    estimator: BaseEstimator | MatrixLike,
+    X: MatrixLike | None = None,
+    y: ArrayLike | None = None,
     *,
-    features=(0, 1),
-    learning_rate=1.0,
-    momentum=None,
-    nesterov=None,
-    n_iter=100,
-    max_iter=500,
-    sample_weight=None,
-    alpha=0.0,
-    fit_intercept=True,
-):
+    features: tuple[int | str, int | str] = (0, 1),
+    learning_rate: float = 1.0,
+    momentum: float | None = None,
+    nesterov: bool | None = None,
+    n_iter: int = 100,
+    max_iter: int = 500,
+    sample_weight: ArrayLike | None = None,
+    alpha: float = 0.0,
+    fit_intercept: bool = True,
+) -> Explorer:
     """An :class:`Explorer` of gradient descent on ``(X, y)``.
 
     ``explore(X, y)`` or ``explore(estimator, X, y)``: an estimator (an
@@ -299,11 +324,11 @@ def explore(
         X, y, sample_weight=sample_weight, alpha=alpha, fit_intercept=fit_intercept
     )
     pair = feature_pair(features, names, quadratic.basis.shape[0])
-    labels = tuple(str(names[i]) if names is not None else f"feature {i}" for i in pair)
+    first, second = (f"feature {i}" if names is None else str(names[i]) for i in pair)
     return Explorer(
         quadratic,
         pair,
-        labels,
+        (first, second),
         rate=learning_rate,
         momentum=momentum or 0.0,
         nesterov=bool(nesterov),

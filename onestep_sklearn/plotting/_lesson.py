@@ -8,18 +8,32 @@ contours of two coefficients, each column with one line saying what happens.
 Every run is the closed form of ``_closed_form`` (no fit).
 """
 
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
 import numpy as np
 
 from .._compat import check_matplotlib_support
-from ._closed_form import Quadratic
-from ._display_common import OKABE_ITO, unwrap
+from ._closed_form import Quadratic, Run
+from ._display_common import OKABE_ITO, Bounds, unwrap
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
+    from sklearn.base import BaseEstimator
+
+    from .._compat import ArrayLike, MatrixLike
 
 LESSON_RATES = (0.5, 1.0, 1.9, 2.05)
 # Blue, green, orange, vermillion: the last (past the limit) reads as danger.
 RATE_COLOURS = tuple(OKABE_ITO[i] for i in (0, 2, 4, 1, 3, 5, 7))
 
 
-def verdict(quadratic, rate, momentum=0.0, nesterov=False):
+def verdict(
+    quadratic: Quadratic, rate: float, momentum: float = 0.0, nesterov: bool = False
+) -> str:
     """One line on what a constant rate does on this objective."""
     lipschitz = quadratic.lipschitz
     rho = quadratic.contraction(rate, momentum, nesterov)
@@ -36,20 +50,29 @@ def verdict(quadratic, rate, momentum=0.0, nesterov=False):
     return f"zig-zags, yet converges: {speed}"
 
 
-def rate_title(rate_in_l, momentum=0.0, nesterov=False):
+def rate_title(
+    rate_in_l: float, momentum: float = 0.0, nesterov: bool = False
+) -> str:
     text = f"η = {rate_in_l:g}/L"
     if momentum:
         text += f", {'Nesterov' if nesterov else 'heavy ball'} μ = {momentum:g}"
     return text
 
 
-def slice_contours(ax, quadratic, pair, bounds, n_levels=12):
+def slice_contours(
+    ax: Axes,
+    quadratic: Quadratic,
+    pair: Sequence[int],
+    bounds: Bounds,
+    n_levels: int = 12,
+) -> None:
     """Contour lines of ``f − f*`` on the slice through ``w*`` over ``pair``."""
     hessian = (quadratic.basis * quadratic.eigenvalues) @ quadratic.basis.T
     block = hessian[np.ix_(pair, pair)]
     optimum = quadratic.optimum_coef[list(pair)]
+    (x_low, x_high), (y_low, y_high) = bounds
     first, second = np.meshgrid(
-        np.linspace(*bounds[0], 160), np.linspace(*bounds[1], 160)
+        np.linspace(x_low, x_high, 160), np.linspace(y_low, y_high, 160)
     )
     delta = np.stack([first - optimum[0], second - optimum[1]], axis=-1)
     excess = 0.5 * np.einsum("...i,ij,...j->...", delta, block, delta)
@@ -67,15 +90,20 @@ def slice_contours(ax, quadratic, pair, bounds, n_levels=12):
     )
 
 
-def frame(points, optimum, margin=0.15):
+def frame(points: np.ndarray, optimum: np.ndarray, margin: float = 0.15) -> Bounds:
     """Bounds around the points and the optimum."""
     points = np.vstack([points, optimum])
     low, high = points.min(axis=0), points.max(axis=0)
     span = np.maximum(high - low, 1e-3 * max(np.abs(points).max(), 1.0))
-    return tuple(zip(low - margin * span, high + margin * span))
+    lows, highs = low - margin * span, high + margin * span
+    return (lows[0], highs[0]), (lows[1], highs[1])
 
 
-def feature_pair(features, names, n_features):
+def feature_pair(
+    features: Sequence[int | str],
+    names: Sequence[str] | np.ndarray | None,
+    n_features: int,
+) -> tuple[int, int]:
     """Indices of two features given by index or by name."""
     indices = []
     for feature in features:
@@ -97,21 +125,21 @@ def feature_pair(features, names, n_features):
             f"features must be two different indices in [0, {n_features}) or "
             f"column names; got features={tuple(features)}."
         )
-    return tuple(indices)
+    return indices[0], indices[1]
 
 
 def lesson_figure(
-    X,
-    y,
+    X: MatrixLike,
+    y: ArrayLike,
     *,
-    features=(0, 1),
-    rates=LESSON_RATES,
-    n_iter=100,
-    sample_weight=None,
-    alpha=0.0,
-    fit_intercept=True,
-    estimator=None,
-):
+    features: tuple[int | str, int | str] = (0, 1),
+    rates: Sequence[float] = LESSON_RATES,
+    n_iter: int = 100,
+    sample_weight: ArrayLike | None = None,
+    alpha: float = 0.0,
+    fit_intercept: bool = True,
+    estimator: BaseEstimator | None = None,
+) -> Figure:
     """The lesson on the learning rate in one figure (see the module).
 
     Parameters
@@ -178,7 +206,10 @@ def lesson_figure(
     )
     factor_ax.axvspan(2.0, scaled[-1], color=OKABE_ITO[1], alpha=0.12, label="diverges")
     factor_ax.set_ylim(0, 1.35)
-    figure.lesson_runs_, figure.lesson_verdicts_ = [], []
+    runs: list[Run] = []
+    verdicts: list[str] = []
+    figure.lesson_runs_ = runs  # type: ignore[attr-defined]
+    figure.lesson_verdicts_ = verdicts  # type: ignore[attr-defined]
     for column, (rate_in_l, colour) in enumerate(zip(rates, RATE_COLOURS)):
         rate = rate_in_l / lipschitz
         factor_ax.plot(
@@ -192,8 +223,8 @@ def lesson_figure(
         )
         run = quadratic.run(rate, n_iter)
         line = verdict(quadratic, rate)
-        figure.lesson_runs_.append(run)
-        figure.lesson_verdicts_.append(line)
+        runs.append(run)
+        verdicts.append(line)
         loss_ax = figure.add_subplot(grid[1, column])
         loss_ax.semilogy(
             np.arange(1, run.excess.size + 1),
