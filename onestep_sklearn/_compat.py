@@ -9,7 +9,8 @@ few typing names the modules share (for type checkers only: none of them
 exists at run time).
 """
 
-from typing import TYPE_CHECKING
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from sklearn.base import _fit_context
 from sklearn.utils._indexing import _safe_indexing
@@ -17,7 +18,9 @@ from sklearn.utils._optional_dependencies import check_matplotlib_support
 from sklearn.utils._param_validation import (
     Interval,
     StrOptions,
-    validate_params,
+)
+from sklearn.utils._param_validation import (
+    validate_params as _validate_params,
 )
 from sklearn.utils.validation import (
     _check_feature_names,
@@ -32,6 +35,22 @@ except ImportError:  # pragma: no cover - depends on the installed version
 
     class CallbackSupportMixin:  # type: ignore[no-redef]
         """No callback API in this scikit-learn: nothing to support."""
+
+
+Function = TypeVar("Function", bound=Callable[..., Any])
+
+
+def validate_params(
+    parameter_constraints: dict[str, list[Any]],
+    *,
+    prefer_skip_nested_validation: bool,
+) -> Callable[[Function], Function]:
+    """scikit-learn's ``validate_params``, typed: the function it decorates
+    keeps its signature for type checkers (scikit-learn ships no types)."""
+    return _validate_params(
+        parameter_constraints,
+        prefer_skip_nested_validation=prefer_skip_nested_validation,
+    )
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable, Iterator
