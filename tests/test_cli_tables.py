@@ -21,11 +21,11 @@ from sklearn.linear_model import LinearRegression
 from sklearn.model_selection import KFold, cross_val_score
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
+from test_cli import parse_table, r2  # a sibling: pytest puts tests/ on sys.path
 
 import onestep_sklearn
 from onestep_sklearn.__main__ import main
 from onestep_sklearn._cli_table import MAX_WIDTH
-from tests.test_cli import parse_table, r2
 
 CV = KFold(n_splits=5, shuffle=True, random_state=0)
 ROOT = Path(__file__).resolve().parents[1]
