@@ -25,7 +25,7 @@ from ._stream import lock_for
 from ._validation import check_X_values, validate_predict_X
 
 if TYPE_CHECKING:
-    from ._compat import ArrayLike, DTypeLike, MatrixLike, Tags
+    from ._compat import ArrayLike, MatrixLike, Tags
     from ._data.protocol import DataSource
     from ._kernel.units import Units
 
@@ -106,7 +106,7 @@ class BaseMSERegressor(RegressorMixin, BaseEstimator):
         return units.rate_from_data(float(self.learning_rate))
 
     def _public(
-        self, coef: np.ndarray, intercept: np.ndarray, y_ndim: int, dtype: DTypeLike
+        self, coef: np.ndarray, intercept: np.ndarray, y_ndim: int, dtype: np.dtype
     ) -> tuple[np.ndarray, Any]:
         """``coef_`` and ``intercept_`` in scikit-learn's layout and dtype."""
         return public_coef(

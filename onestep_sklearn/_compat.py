@@ -60,7 +60,6 @@ if TYPE_CHECKING:
 
     # Re-exported ("as"): the typing names the modules share.
     from numpy.typing import ArrayLike as ArrayLike
-    from numpy.typing import DTypeLike as DTypeLike
     from numpy.typing import NDArray as NDArray
     from scipy.sparse import sparray, spmatrix
     from sklearn.utils import Tags as Tags

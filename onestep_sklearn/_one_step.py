@@ -19,7 +19,7 @@ from ._stream import StreamState, lock_for
 from ._validation import validate_fit_data
 
 if TYPE_CHECKING:
-    from ._compat import ArrayLike, DTypeLike, MatrixLike, Self, Tags
+    from ._compat import ArrayLike, MatrixLike, Self, Tags
     from ._data.protocol import DataSource
     from ._kernel.stats import SufficientStats
     from ._kernel.units import Units
@@ -311,7 +311,7 @@ class OneStepRegressor(BaseMSERegressor):
         return replace(units, columns=columns), seen, magnitudes
 
     def _fitted(
-        self, result: StepResult, units: Units, y_ndim: int, dtype: DTypeLike
+        self, result: StepResult, units: Units, y_ndim: int, dtype: np.dtype
     ) -> dict[str, Any]:
         """The fitted attributes of a :class:`StepResult`, in the data's units.
 

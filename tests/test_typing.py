@@ -50,17 +50,11 @@ def public_callables():
 
 def defining_modules():
     """The modules that define a public name or a method a public class has."""
-    modules = set()
+    modules = {function.__module__ for _, function in public_callables()}
     for module, name in PUBLIC:
         obj = getattr(module, name)
-        if inspect.isfunction(obj):
+        if inspect.isclass(obj):
             modules.add(obj.__module__)
-        elif inspect.isclass(obj):
-            modules.update(
-                klass.__module__
-                for klass in obj.__mro__
-                if klass.__module__.startswith("onestep_sklearn")
-            )
     return modules
 
 

@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-EPS = np.finfo(np.float64).eps
+EPS = float(np.finfo(np.float64).eps)
 # Without momentum, full-batch GD below 2/L decreases the objective
 # monotonically: a rise beyond rounding means the step is too large. Other
 # runs are non-monotone; they count as diverged past this multiple of the

@@ -4,7 +4,7 @@ the statistics of the data shown, colours, axes and legends."""
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal, get_args
 
 import numpy as np
 from sklearn.pipeline import Pipeline
@@ -16,7 +16,6 @@ from .._kernel.stats import SufficientStats
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
     from matplotlib.legend import Legend
-    from matplotlib.typing import LegendLocType
 
     from .._compat import ArrayLike, MatrixLike
 
@@ -171,7 +170,8 @@ def unique_legend(
     return None
 
 
-LEGEND_PLACES: tuple[LegendLocType, ...] = (
+# The places tried, in order (matplotlib's own names).
+LegendPlace = Literal[
     "upper right",
     "upper left",
     "lower left",
@@ -180,7 +180,8 @@ LEGEND_PLACES: tuple[LegendLocType, ...] = (
     "upper center",
     "lower center",
     "center left",
-)
+]
+LEGEND_PLACES: tuple[LegendPlace, ...] = get_args(LegendPlace)
 
 
 def place_legend(legend: Legend | None, *axes: Axes) -> Legend | None:
@@ -204,7 +205,7 @@ def place_legend(legend: Legend | None, *axes: Axes) -> Legend | None:
         for line in ax.get_lines()
         if np.size(line.get_xdata())
     ]
-    best: LegendLocType = "upper right"
+    best: LegendPlace = "upper right"
     best_score: tuple[int, int] | None = None
     for place in LEGEND_PLACES:
         legend.set_loc(place)

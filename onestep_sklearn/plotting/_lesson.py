@@ -76,7 +76,7 @@ def slice_contours(
     )
     delta = np.stack([first - optimum[0], second - optimum[1]], axis=-1)
     excess = 0.5 * np.einsum("...i,ij,...j->...", delta, block, delta)
-    top = max(float(excess.max()), np.finfo(np.float64).tiny)
+    top = max(float(excess.max()), float(np.finfo(np.float64).tiny))
     levels = np.geomspace(top * 1e-4, top, n_levels)
     ax.contour(first, second, excess, levels=levels, colors="0.6", linewidths=0.8)
     ax.plot(
