@@ -19,10 +19,27 @@ from ._fitted import public_coef
 from ._stream import lock_for
 from ._validation import check_X_values, validate_predict_X
 
+# Where the documentation site is published (pyproject's [project.urls] names the same
+# place): the HTML repr's "?" link points at each estimator's API page there.
+DOCS_URL = "https://onestep-sklearn.readthedocs.io/en/stable/"
+
+
+class _FullText(str):
+    """A fitted string shown whole in the HTML repr, whose reprlib cuts ``str``
+    values to 9 characters ('ma...er' for "max_iter")."""
+
+    def __repr__(self):
+        return str.__repr__(self)
+
 
 class BaseMSERegressor(RegressorMixin, BaseEstimator):
     """Base class of the regressors minimising the objective of
     ``_kernel.objective``."""
+
+    _doc_link_module = "onestep_sklearn"
+    _doc_link_template = (
+        DOCS_URL + "generated/{estimator_module}.{estimator_name}.html"
+    )
 
     _parameter_constraints: dict = {
         "learning_rate": [
@@ -117,6 +134,15 @@ class BaseMSERegressor(RegressorMixin, BaseEstimator):
                 "fitted coefficients. Rescale X as it was during fit."
             )
         return y_pred
+
+    def _get_fitted_attr_html(self, doc_link=""):
+        # scikit-learn >= 1.8 lists fitted attributes in the HTML repr; strings
+        # (stop_reason_) are shown whole there, not cut to 9 characters.
+        attributes = super()._get_fitted_attr_html(doc_link)
+        for info in attributes.values():
+            if isinstance(info.get("value"), str):
+                info["value"] = _FullText(info["value"])
+        return attributes
 
     @classmethod
     def _get_param_names(cls):
