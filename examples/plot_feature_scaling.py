@@ -32,7 +32,8 @@ SpectrumDisplay.from_data(
 )
 spectrum_ax.set_title("Hessian spectrum")
 
-budget = {"tol": None, "max_iter": 100}  # the same budget for both
+# The same budget for both, plain steps.
+budget = {"tol": None, "max_iter": 100, "momentum": 0.0}
 raw = IterativeGDRegressor(**budget).fit(X, y)
 scaled = make_pipeline(StandardScaler(), IterativeGDRegressor(**budget)).fit(X, y)
 for model, ax, title in (

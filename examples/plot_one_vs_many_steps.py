@@ -1,8 +1,7 @@
 """One step vs many: the textbook gradient step, the Cauchy step (the best
 step along the gradient, by exact line search), gradient descent, and
-Newton's single jump to the optimum, on the contours of the objective.
-
-Left: each path over two coefficients. Right: f − f* of gradient descent per
+Newton's single jump to the optimum, on the contours of the objective. Left:
+each path over two coefficients. Right: f − f* of gradient descent per
 iteration, with the level each single step reaches.
 Run ``python plot_one_vs_many_steps.py [figure.png]``.
 """
@@ -25,7 +24,7 @@ y = X @ [3.0, -2.0] + 0.3 * rng.normal(size=300)
 facts = suggest_learning_rate(X, y)
 
 models = {  # name: a fitted model
-    "gradient descent at 1/L": IterativeGDRegressor().fit(X, y),
+    "gradient descent at 1/L": IterativeGDRegressor(momentum=0.0).fit(X, y),
     "one textbook step, η = 0.3/L": OneStepRegressor(
         solver="gradient", learning_rate=0.3 * facts.auto
     ).fit(X, y),
@@ -34,7 +33,7 @@ models = {  # name: a fitted model
     ),
     "one Newton step (the exact optimum)": OneStepRegressor().fit(X, y),
 }
-fig, (path_ax, loss_ax) = plt.subplots(1, 2, figsize=(14, 5.5), layout="constrained")
+fig, (path_ax, loss_ax) = plt.subplots(1, 2, figsize=(14, 6.5), layout="constrained")
 for (name, model), colour in zip(models.items(), OKABE_ITO):
     # Every gradient step leaves 0 along the same ray: large end points tell
     # the single steps apart.
@@ -46,17 +45,18 @@ for (name, model), colour in zip(models.items(), OKABE_ITO):
         LossCurveDisplay.from_estimator(
             model, X, y, kind="suboptimality", ax=loss_ax, name=name, color=colour
         )
-    else:  # a single step: the level it reaches (Newton's is f* itself)
+    elif model.loss_ > facts.optimum:  # a single step: the level it reaches
         excess = model.loss_ - facts.optimum
-        level = max(excess, 1e-16 * facts.optimum)  # f* itself: the rounding floor
-        shown = f"{excess:.3g}" if excess > 0 else "0 (drawn at the rounding floor)"
-        loss_ax.axhline(level, color=colour, linestyle="--", label=f"{name}: {shown}")
+        loss_ax.axhline(excess, color=colour, ls="--", label=f"{name}: {excess:.3g}")
+    else:  # Newton lands on f*: off the log axis, marked at its bottom edge
+        label = f"{name}: 0, below the axis"
+        loss_ax.plot([1], [1e-9], "v", ms=12, c=colour, clip_on=False, label=label)
     reached = model.loss_curve_[-1] if hasattr(model, "loss_curve_") else model.loss_
     print(f"{name:36} f − f* = {reached - facts.optimum:.3g}")
 path_ax.set_title(f"paths from 0 (κ = L/ℓ = {facts.condition_number:.1f})")
 loss_ax.set_title("f − f*: gradient descent per iteration, one step as a level")
-# In the empty lower left, above Newton's level: clear of every line.
-loss_ax.legend(fontsize="small", loc="lower left", bbox_to_anchor=(0.0, 0.08))
+loss_ax.set_ylim(1e-9, None)  # the range of gradient descent, not of rounding
+loss_ax.legend(fontsize="small", loc="upper center", bbox_to_anchor=(0.5, -0.12))
 
 if len(sys.argv) > 1:
     fig.savefig(sys.argv[1], dpi=100)

@@ -69,7 +69,8 @@ def plot_figure(X, y, preprocessor, facts, path):
         # 0.2/L may reach max_iter; the curve shows it.
         warnings.simplefilter("ignore", ConvergenceWarning)
         for rate in rates:
-            model = IterativeGDRegressor(learning_rate=rate).fit(X_scaled, y)
+            model = IterativeGDRegressor(learning_rate=rate, momentum=0.0)
+            model.fit(X_scaled, y)
             LossCurveDisplay.from_estimator(model, ax=loss_ax, name="gradient descent")
             curves.extend(model.loss_curve_)
     one_steps = [

@@ -6,6 +6,7 @@ scikit-learn >= 1.6.
 """
 
 from sklearn.base import _fit_context
+from sklearn.utils._indexing import _safe_indexing
 from sklearn.utils._optional_dependencies import check_matplotlib_support
 from sklearn.utils._param_validation import (
     Interval,
@@ -34,6 +35,7 @@ __all__ = [
     "_check_feature_names",
     "_check_n_features",
     "_check_sample_weight",
+    "_safe_indexing",
     "check_matplotlib_support",
     "_fit_context",
     "validate_data",

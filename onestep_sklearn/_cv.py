@@ -4,14 +4,20 @@ from dataclasses import dataclass
 from numbers import Integral, Real
 
 import numpy as np
-from sklearn.base import BaseEstimator, RegressorMixin
 from sklearn.metrics import check_scoring, get_scorer_names
-from sklearn.model_selection import check_cv
 
 from ._base import BaseMSERegressor
 from ._compat import Interval, StrOptions, _fit_context
+from ._cv_scores import (
+    choose,
+    in_data_units,
+    read_splits,
+    scores_by_scorer,
+    warn_undefined_r2,
+)
 from ._data.dask_checks import is_dask_collection
 from ._fitted import descent_attributes
+from ._iterative import IterativeGDRegressor
 from ._kernel.rates import stability_limit
 from ._solvers.folds import FoldGroups, merge_all, split_statistics, without_intercept
 from ._solvers.path import FoldPath, Workspace, run_at
@@ -69,15 +75,20 @@ class IterativeGDRegressorCV(BaseMSERegressor):
     cv : int, cross-validation generator or iterable, default=None
         As in scikit-learn's ``check_cv``: None is 5-fold, an int the number
         of folds (``KFold``), or a splitter, or an iterable of
-        ``(train, test)`` index arrays.
+        ``(train, test)`` index arrays or boolean masks. Parts may overlap
+        and repeat rows (a bootstrap): each run trains on ``X[train]``, as
+        in ``cross_val_score``.
     scoring : str, callable or None, default=None
-        None or "r2": R² (``r2_score``); "neg_mean_squared_error": minus the
-        mean squared error. Both come from the validation folds' statistics
-        (no pass over X). Any other scorer is called on the predictions of
-        every rate and iteration of every fold (``n_splits × n_rates ×
-        max_iter`` calls, in-memory data only): it is never replaced by R².
-        With ``sample_weight`` the scores are weighted by the validation
-        rows' weights.
+        None or "r2": R² (``r2_score``; NaN, with scikit-learn's warning,
+        for a validation part of one sample); "neg_mean_squared_error":
+        minus the mean squared error. Both come from the validation folds'
+        statistics (no pass over X). Any other scorer is called as
+        ``cross_val_score`` calls it, on an ``IterativeGDRegressor`` holding
+        the run's coefficients, for every rate and iteration of every fold
+        (``n_splits × n_rates × max_iter`` calls, in-memory data only). With
+        ``sample_weight``, a scorer that takes ``sample_weight`` (R² and
+        every scikit-learn scorer do) gets the validation rows' weights.
+        A NaN or infinite mean score is never chosen.
     alpha : float >= 0, default=0.0
         L2 penalty strength, as in ``IterativeGDRegressor``.
     fit_intercept : bool, default=True
@@ -200,7 +211,9 @@ class IterativeGDRegressorCV(BaseMSERegressor):
         data = validate_fit_data(self, X, y, sample_weight, reset=True)
         units = data.source.extreme_units()
         source = data.source.rescaled(units)
-        splits = self._splits(data, groups)
+        splits = read_splits(
+            self.cv, X, data.y, groups, source.n_samples, source.n_features
+        )
         fold_groups = FoldGroups.from_splits(splits, source.n_samples)
         group_stats = source.group_statistics(fold_groups.labels, fold_groups.n_groups)
         pairs = split_statistics(fold_groups, group_stats, self.fit_intercept)
@@ -232,26 +245,29 @@ class IterativeGDRegressorCV(BaseMSERegressor):
             )
             for train, test in pairs
         ]
-        scores = self._scores(paths, data, splits, units, sample_weight)
+        if self.scoring in _BUILT_IN:
+            scores = self._built_in_scores(paths, splits, units)
+        else:
+            scores = self._scores_by_scorer(
+                paths, splits, in_data, units, data, (X, y, sample_weight)
+            )
         diverged = np.array([path.diverged for path in paths])
-        mean = scores.mean(axis=0)
-        eligible = (rates < limit) & ~diverged.any(axis=0)
-        if not eligible.any():
+        stable = (rates < limit) & ~diverged.any(axis=0)
+        if not stable.any():
             raise ValueError(
                 f"learning_rates: every rate (the smallest is "
                 f"{units.rate_to_data(rates[0]):.3g}) is past the stability limit "
                 f"{units.rate_to_data(limit):.3g} of the data or of a training "
                 "fold; pass smaller rates, or an int for a grid below the limit."
             )
-        masked = np.where(eligible[:, None], mean, -np.inf)
-        best_rate, best_t = np.unravel_index(int(np.argmax(masked)), masked.shape)
+        best_rate, best_t, mean = choose(scores, stable)
         rate = units.rate_to_data(rates[best_rate])
-        refit = self._refit(full, l2, rates[best_rate], int(best_t) + 1, units, data)
+        refit = self._refit(full, l2, rates[best_rate], best_t + 1, units, data)
         self._assign(
             {
                 **refit,
                 "learning_rate_": rate,
-                "n_iter_": int(best_t) + 1,
+                "n_iter_": best_t + 1,
                 "learning_rates_": in_data,
                 "cv_scores_": scores,
                 "best_score_": float(mean[best_rate, best_t]),
@@ -260,16 +276,6 @@ class IterativeGDRegressorCV(BaseMSERegressor):
             }
         )
         return self
-
-    def _splits(self, data, groups):
-        """The list of ``(train, test)`` index arrays of ``cv``."""
-        cv = check_cv(self.cv, data.y, classifier=False)
-        n_samples = data.source.n_samples
-        if is_dask_collection(data.X):
-            # Splitters need the number of rows only (and groups).
-            X_rows = np.broadcast_to(np.float64(0), (n_samples, 1))
-            return list(cv.split(X_rows, None, groups))
-        return list(cv.split(data.source.X, data.y, groups))
 
     def _full_statistics(self, source, fold_groups, group_stats, l2):
         """The objective on all rows (``spectral.statistics_objective``) from
@@ -324,45 +330,58 @@ class IterativeGDRegressorCV(BaseMSERegressor):
             )
         return np.sort([units.rate_from_data(r) for r in rates])
 
-    def _scores(self, paths, data, splits, units, sample_weight):
-        """``cv_scores_``: from the statistics, or by the user's scorer."""
-        if self.scoring in _BUILT_IN:
-            kind, sign = _BUILT_IN[self.scoring]
-            scores = np.array([path.scores(kind) for path in paths])
-            if kind == "mse":
-                scores = scores * units.loss_to_data(1.0)
-            return sign * scores
+    def _built_in_scores(self, paths, splits, units):
+        """``cv_scores_`` of R² or minus the MSE, from the statistics (NaN
+        for the R² of one validation sample, with scikit-learn's warning)."""
+        kind, sign = _BUILT_IN[self.scoring]
+        scores = sign * np.array([path.scores(kind) for path in paths])
+        if kind == "mse":
+            return in_data_units(scores, units.y_scale, -2)
+        # The caller of fit is 3 frames up (this method, fit, _fit_context).
+        single = warn_undefined_r2(splits, stacklevel=4)
+        scores[single] = np.nan
+        return scores
+
+    def _scores_by_scorer(self, paths, splits, rates, units, data, given):
+        """``cv_scores_`` by the user's scorer on each run's estimator."""
         if is_dask_collection(data.X):
             raise ValueError(
                 f"scoring={self.scoring!r} needs the predictions of every run, "
                 "which is supported on in-memory data only; on Dask arrays use "
                 "scoring=None (R²) or 'neg_mean_squared_error'."
             )
-        return self._scores_by_scorer(paths, data, splits, units, sample_weight)
+        X, y, sample_weight = given
+        params = self.get_params()
+        for name in ("learning_rates", "cv", "scoring", "max_iter"):
+            del params[name]
+        fitted = {
+            name: getattr(self, name)
+            for name in ("n_features_in_", "feature_names_in_")
+            if hasattr(self, name)
+        }
 
-    def _scores_by_scorer(self, paths, data, splits, units, sample_weight):
+        def run(j, t, coef_, intercept_):
+            """The estimator ``cross_val_score`` fits for rate ``j`` and
+            ``max_iter = t``, with the coefficients of that run."""
+            model = IterativeGDRegressor(
+                learning_rate=float(rates[j]), max_iter=t, tol=None, **params
+            )
+            for name, value in fitted.items():
+                setattr(model, name, value)
+            model.coef_, model.intercept_ = coef_, intercept_
+            return model
+
+        layout = {
+            "X": X,
+            "y": y,
+            "sample_weight": sample_weight,
+            "units": units,
+            "dtype": data.source.dtype,
+            "y_ndim": data.y_ndim,
+            "fit_intercept": self.fit_intercept,
+        }
         scorer = check_scoring(self, scoring=self.scoring)
-        X, Y = data.source.X, data.source.Y
-        weights = None if sample_weight is None else data.source.sample_weight
-        scores = np.empty((len(paths), paths[0].rates.size, self.max_iter))
-        for i, (path, (_, test)) in enumerate(zip(paths, splits)):
-            X_val = X[test]
-            y_val = Y[test] if data.y_ndim == 2 else Y[test, 0]
-            extra = {} if weights is None else {"sample_weight": weights[test]}
-            for j in range(path.rates.size):
-                kept = path.iterates(j)
-                by_iterate = {}
-                for t, iterate in enumerate(kept):
-                    if iterate not in by_iterate:
-                        coef, intercept = path.coef(j, iterate)
-                        model = _Linear(
-                            units.coef_to_data(coef),
-                            units.intercept_to_data(intercept),
-                            data.y_ndim,
-                        )
-                        by_iterate[iterate] = scorer(model, X_val, y_val, **extra)
-                    scores[i, j, t] = by_iterate[iterate]
-        return scores
+        return scores_by_scorer(scorer, paths, splits, run, layout)
 
 
 @dataclass(frozen=True)
@@ -372,16 +391,3 @@ class _FullData:
     objective: object
     frozen: np.ndarray
     spectrum: tuple
-
-
-class _Linear(RegressorMixin, BaseEstimator):
-    """The predictions of one run (``coef`` (d, k), ``intercept`` (k,)), for
-    a scorer."""
-
-    def __init__(self, coef, intercept, y_ndim):
-        self.coef, self.intercept, self.y_ndim = coef, intercept, y_ndim
-
-    def predict(self, X):
-        with np.errstate(over="ignore", invalid="ignore"):
-            y_pred = np.asarray(X @ self.coef) + self.intercept
-        return y_pred if self.y_ndim == 2 else y_pred[:, 0]

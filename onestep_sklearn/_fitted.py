@@ -10,6 +10,7 @@ import numpy as np
 from ._solvers.descent import RunningMeans, active_recorder
 from ._solvers.gd import GDState
 from ._solvers.messages import RunFacts, stop_message
+from ._solvers.minibatch import minibatch_message
 from ._stream import StreamState
 
 # stop_reason_ for the internal stop events of ``_solvers.gd.descend``.
@@ -17,6 +18,8 @@ STOP_REASONS = {
     None: "max_iter",
     "converged": "converged",
     "early_stopping": "early_stopping",
+    "plateau": "plateau",
+    "unstable": "unstable",
     "diverged": "diverged",
     "rate": "rate_floor",
     "callback": "callback",
@@ -50,15 +53,28 @@ def public_coef(coef, intercept, *, fit_intercept, y_ndim, dtype):
 
 
 def descent_attributes(
-    result, plan, units, coef0, *, fit_intercept, early_stopping, y_ndim, dtype
+    result,
+    plan,
+    units,
+    coef0=None,
+    *,
+    fit_intercept,
+    y_ndim,
+    dtype,
+    early_stopping=False,
 ):
     """The fitted attributes of ``IterativeGDRegressor.fit`` (and the stream
-    state ``partial_fit`` continues from) for a ``DescentResult``."""
+    state ``partial_fit`` continues from) for a ``DescentResult``.
+
+    ``coef0`` and ``early_stopping`` are not needed (constant columns end at
+    0, the validation attributes come with ``plan.scorer``); the CV refit
+    still passes them."""
     coef = result.coef
     objective = plan.objective
     if plan.frozen is not None:
-        # Constant columns never move; the eigenbasis would add rounding.
-        coef[plan.frozen] = coef0[plan.frozen]
+        # Constant columns never move (their minimum-norm coefficient is 0);
+        # the eigenbasis would add rounding.
+        coef[plan.frozen] = 0.0
     with np.errstate(over="ignore", under="ignore"):
         curve = np.asarray(result.loss_curve) * np.float64(units.y_scale) ** -2
     internal = coef.copy()
@@ -71,7 +87,7 @@ def descent_attributes(
     recorder = active_recorder()
     if recorder is not None:
         recorder.path = [
-            _public_path_point(point, plan, units, coef0, y_ndim, dtype)
+            _public_path_point(point, plan, units, y_ndim, dtype)
             for point in recorder.coefs
         ]
     attributes = {
@@ -82,6 +98,7 @@ def descent_attributes(
         "loss_curve_": curve.tolist(),
         "lipschitz_": units.curvature_to_data(plan.lipschitz),
         "learning_rate_": units.rate_to_data(plan.learning_rate),
+        "momentum_": plan.moves.momentum,
         "stop_reason_": stop,
         # partial_fit continues from here (in the units of this fit), with
         # these running means.
@@ -100,21 +117,21 @@ def descent_attributes(
     return attributes
 
 
-def _public_path_point(coef, plan, units, coef0, y_ndim, dtype):
+def _public_path_point(coef, plan, units, y_ndim, dtype):
     """One recorded iterate as ``coef_`` would hold it."""
     coef = coef.copy()
     if plan.frozen is not None:
-        coef[plan.frozen] = coef0[plan.frozen]
+        coef[plan.frozen] = 0.0
     coef = units.coef_to_data(coef)
     return coef[:, 0].astype(dtype) if y_ndim == 1 else coef.T.astype(dtype)
 
 
-def chunk_attributes(result, stream, *, fit_intercept, y_ndim, dtype):
+def chunk_attributes(result, stream, fit_intercept, y_ndim, dtype):
     """The fitted attributes of ``IterativeGDRegressor.partial_fit`` (and the
     next stream state) for a ``ChunkResult`` in the units of the stream."""
     units = stream.units
     intercept = units.intercept_to_data(result.intercept)
-    coef = in_range(units.coef_to_data(result.state.coef), intercept, dtype)
+    coef = in_range(units.coef_to_data(result.state.point), intercept, dtype)
     coef_, intercept_ = public_coef(
         coef, intercept, fit_intercept=fit_intercept, y_ndim=y_ndim, dtype=dtype
     )
@@ -155,12 +172,23 @@ def descent_message(result, plan, units, params):
     """The ``ConvergenceWarning`` text of a run (None if it converged);
     ``params`` are the estimator's parameters (``get_params``)."""
     settings = {name: params[name] for name in MESSAGE_SETTINGS}
+    settings["momentum"] = plan.moves.momentum  # "auto" decided
     facts = RunFacts(
         learning_rate=plan.learning_rate,
         lipschitz=plan.curvature.lipschitz,
         smallest=plan.curvature.smallest,
         units=units,
         column_spread=plan.curvature.column_spread,
+        unresolved=getattr(plan.curvature, "unresolved", 0.0),
         **settings,
     )
+    if facts.batch_size is not None:
+        return minibatch_message(
+            result.stop,
+            result.rule,
+            facts,
+            auto_rate=plan.auto_rate,
+            safe_rate=plan.safe_rate,
+            rate_scale=result.rate_scale,
+        )
     return stop_message(result.stop, result.rule, facts, result.rate_scale)

@@ -1,6 +1,5 @@
 """IterativeGDRegressor: gradient descent on least squares, done properly."""
 
-import warnings
 from numbers import Integral, Real
 
 from sklearn.exceptions import ConvergenceWarning
@@ -16,6 +15,7 @@ from ._solvers.schedule import Momentum
 from ._solvers.validation import validation_split
 from ._stream import StreamState, lock_for
 from ._validation import require_row_access, validate_fit_data
+from ._warnings import warn_user
 
 
 class IterativeGDRegressor(CallbackSupportMixin, BaseMSERegressor):
@@ -33,17 +33,16 @@ class IterativeGDRegressor(CallbackSupportMixin, BaseMSERegressor):
     stability limit (``2(1+μ)/L`` with heavy-ball momentum ``μ``,
     ``2(1+μ)/((1+2μ)L)`` with Nesterov's). A rate past it never gives
     non-finite coefficients: the run stops at its best iterate with a
-    ``ConvergenceWarning`` naming the limit. Every fit records why it ended
-    in ``stop_reason_``; it is "converged" if and only if no
-    ``ConvergenceWarning`` was raised (``tol=None`` asks for exactly
-    ``max_iter`` iterations and does not warn when it gets them).
+    ``ConvergenceWarning`` naming the limit. ``stop_reason_`` says why a fit
+    ended; only "converged" and "plateau" (mini-batches) end without a
+    ``ConvergenceWarning``, and ``tol=None`` runs ``max_iter`` without one.
 
     Parameters
     ----------
     learning_rate : "auto" or float > 0, default="auto"
-        Step size ``η``. "auto" is ``1/L`` full batch and ``1/Lₘₐₓ`` with
-        mini-batches (``Lₘₐₓ = 2·maxᵢ‖xᵢ − x̄‖² + 2·alpha`` bounds every
-        batch's curvature).
+        Step size ``η``. "auto" is ``1/L`` full batch and ``1/L_B`` with
+        batches of ``b`` of ``n`` rows, ``L_B = n(b−1)/(b(n−1))·L +
+        (n−b)/(b(n−1))·Lₘₐₓ`` (``Lₘₐₓ = 2·maxᵢ‖xᵢ − x̄‖² + 2·alpha``).
     schedule : {"constant", "invscaling", "adaptive"}, default="constant"
         "constant": ``η`` throughout. "invscaling": ``η/(t+1)^power_t`` at
         update ``t``. "adaptive": ``η`` while the objective decreases; a step
@@ -60,16 +59,21 @@ class IterativeGDRegressor(CallbackSupportMixin, BaseMSERegressor):
         tol·‖w*‖`` in the Euclidean norm, by the bound
         ``‖w − w*‖ ≤ ‖∇f(w)‖/ℓ`` (``ℓ`` the smallest positive Hessian
         eigenvalue). It never depends on the units of X or y, nor on an
-        offset of y; a stalled objective never counts as convergence. With
-        mini-batches it is judged on the full gradient after each epoch.
-        With early stopping it is also the least improvement of the
-        validation R² that counts. ``None`` runs exactly ``max_iter``.
+        offset of y. Mini-batches: judged on the full gradient at each
+        epoch's result (the average of its iterates); the run also ends as
+        "plateau" once the full objective stays above ``(1 − tol)`` times its
+        best for ``n_iter_no_change`` epochs. With early stopping, also the
+        least validation R² gain that counts. ``None`` runs ``max_iter``.
     alpha : float >= 0, default=0.0
         L2 penalty strength. Converged, equals ``Ridge(alpha=alpha*n_samples)``.
     fit_intercept : bool, default=True
         Whether to fit an intercept (never penalised).
-    momentum : float in [0, 1), default=0.0
-        Heavy-ball momentum ``μ``.
+    momentum : "auto" or float in [0, 1), default="auto"
+        Heavy-ball momentum ``μ``. "auto": ``(1 − √(ℓ/L))²`` with
+        ``learning_rate="auto"`` full batch (``ℓ`` the smallest positive
+        Hessian eigenvalue: about ``√κ`` iterations per digit instead of
+        ``κ``), Nesterov's ``(1 − √(ℓ/L))/(1 + √(ℓ/L))`` with ``nesterov``;
+        else 0 (textbook steps). ``momentum_`` holds the value used.
     nesterov : bool, default=False
         Use Nesterov's accelerated form of the momentum.
     batch_size : int >= 1 or None, default=None
@@ -84,12 +88,12 @@ class IterativeGDRegressor(CallbackSupportMixin, BaseMSERegressor):
     validation_fraction : float in (0, 1), default=0.1
         Share of the samples held out for early stopping.
     n_iter_no_change : int >= 1, default=5
-        With early stopping: iterations without a validation improvement
-        before stopping.
+        Iterations without a validation improvement (early stopping), or
+        epochs without a ``tol`` improvement (mini-batches), before stopping.
     precompute : "auto" or bool, default="auto"
         Iterate on the sufficient statistics (O(d²) per iteration after one
         pass) instead of data passes. "auto" does so when
-        ``n_samples >= n_features`` and ``n_features <= 1000``, except for
+        ``n_features <= 4000`` (wide designs included), except for tall
         sparse ``X`` with 256 or more columns. Both routes give the same
         iterates up to rounding.
     warm_start : bool, default=False
@@ -119,13 +123,15 @@ class IterativeGDRegressor(CallbackSupportMixin, BaseMSERegressor):
     loss_curve_ : list of float
         The objective after each iteration (finite values only).
     learning_rate_ : float
-        The base step size used (``1/L`` or ``1/Lₘₐₓ`` for "auto").
+        The base step size used (``1/L`` or ``1/L_B`` for "auto").
+    momentum_ : float
+        The momentum used (``momentum`` decided when "auto").
     lipschitz_ : float
         ``L``, the largest eigenvalue of the full-data Hessian.
     stop_reason_ : str
-        Why the run ended: "converged", "max_iter", "diverged", "rate_floor"
-        (the adaptive schedule gave up), "early_stopping", "callback" (a
-        callback asked to stop) or "partial_fit" (one iteration per call).
+        Why the run ended: "converged", "plateau" (mini-batches, see ``tol``;
+        no warning), "max_iter", "diverged", "rate_floor" (adaptive gave up),
+        "early_stopping", "callback" or "partial_fit" (one iteration a call).
     validation_scores_ : list of float
         Validation R² after each iteration (only with early stopping).
     best_validation_score_ : float
@@ -159,7 +165,7 @@ class IterativeGDRegressor(CallbackSupportMixin, BaseMSERegressor):
         "power_t": [Interval(Real, 0, None, closed="left")],
         "max_iter": [Interval(Integral, 1, None, closed="left")],
         "tol": [Interval(Real, 0, None, closed="left"), None],
-        "momentum": [Interval(Real, 0, 1, closed="left")],
+        "momentum": [StrOptions({"auto"}), Interval(Real, 0, 1, closed="left")],
         "nesterov": ["boolean"],
         "batch_size": [Interval(Integral, 1, None, closed="left"), None],
         "shuffle": ["boolean"],
@@ -182,7 +188,7 @@ class IterativeGDRegressor(CallbackSupportMixin, BaseMSERegressor):
         tol=1e-4,
         alpha=0.0,
         fit_intercept=True,
-        momentum=0.0,
+        momentum="auto",
         nesterov=False,
         batch_size=None,
         shuffle=True,
@@ -249,13 +255,10 @@ class IterativeGDRegressor(CallbackSupportMixin, BaseMSERegressor):
         coef0 = units.coef_from_data(coef0)
         train, val = source, None
         if self.early_stopping:
-            train_weight, val_weight = validation_split(
+            weights = validation_split(
                 source.sample_weight, self.validation_fraction, rng
             )
-            train, val = (
-                source.with_weights(train_weight),
-                source.with_weights(val_weight),
-            )
+            train, val = (source.with_weights(part) for part in weights)
         precompute = resolve_precompute(self.precompute, source)
         plan = plan_descent(
             train,
@@ -267,7 +270,7 @@ class IterativeGDRegressor(CallbackSupportMixin, BaseMSERegressor):
             learning_rate=self._rate_in(units),
             schedule=self.schedule,
             power_t=self.power_t,
-            moves=Momentum(self.momentum, self.nesterov),
+            moves=Momentum.of(self.momentum, self.nesterov),
             batch_size=self.batch_size,
             rng=rng if self.shuffle else None,
         )
@@ -287,8 +290,8 @@ class IterativeGDRegressor(CallbackSupportMixin, BaseMSERegressor):
         result = run_descent(
             plan.engine,
             objective,
-            coef0,
-            self._settings(),
+            plan.start,  # coef0 without its null-space component
+            self._settings(plan.moves),
             curvature=plan.curvature,
             dtype=source.dtype,
             scorer=plan.scorer,
@@ -298,29 +301,28 @@ class IterativeGDRegressor(CallbackSupportMixin, BaseMSERegressor):
             result,
             plan,
             units,
-            coef0,
             fit_intercept=self.fit_intercept,
-            early_stopping=self.early_stopping,
             y_ndim=data.y_ndim,
             dtype=source.dtype,
         )
         message = descent_message(result, plan, units, self.get_params())
         if message:
-            warnings.warn(f"{type(self).__name__} {message}", ConvergenceWarning)
+            warn_user(f"{type(self).__name__} {message}", ConvergenceWarning)
         self._assign(attributes)
         if hooks is not None:
             hooks.finish()
         return self
 
-    def _settings(self):
+    def _settings(self, moves):
         return DescentSettings(
             max_iter=self.max_iter,
             tol=self.tol,
             n_iter_no_change=self.n_iter_no_change,
             adaptive=self.schedule == "adaptive",
-            monotone=self.momentum == 0 and self.batch_size is None,
+            monotone=moves.momentum == 0 and self.batch_size is None,
             verbose=self.verbose,
             record_divergence=self.divergence == "record",
+            plateau=self.batch_size is not None,
         )
 
     def _check_backend(self, source):
@@ -336,8 +338,8 @@ class IterativeGDRegressor(CallbackSupportMixin, BaseMSERegressor):
         chunk, or one epoch of mini-batches, continuing from the previous
         ``fit`` or ``partial_fit``. The intercept is profiled with the
         running weighted means of all rows seen. "auto" uses the chunk's own
-        ``1/L`` (or ``1/Lₘₐₓ``), so every step is stable for the chunk it is
-        taken on. Safe to call from several threads on one object.
+        ``1/L`` (or ``1/L_B``); with mini-batches ``coef_`` is the epoch's
+        average iterate. Safe to call from several threads on one object.
 
         Parameters
         ----------
@@ -355,7 +357,9 @@ class IterativeGDRegressor(CallbackSupportMixin, BaseMSERegressor):
         """
         with lock_for(self):
             stream = getattr(self, "_stream", None)
-            data = validate_fit_data(self, X, y, sample_weight, reset=stream is None)
+            data = validate_fit_data(
+                self, X, y, sample_weight, reset=stream is None, whole=False
+            )
             source = data.source
             self._check_backend(source)
             if stream is None:
@@ -365,6 +369,8 @@ class IterativeGDRegressor(CallbackSupportMixin, BaseMSERegressor):
                     source.n_features, source.n_outputs, self.fit_intercept, units
                 )
             units = stream.units
+            # One step per chunk: "auto" momentum is plain there.
+            moves = Momentum.of(self.momentum, self.nesterov, auto=0.0)
             result = chunk_step(
                 source.rescaled(units),
                 stream.gd,
@@ -374,21 +380,16 @@ class IterativeGDRegressor(CallbackSupportMixin, BaseMSERegressor):
                 learning_rate=self._rate_in(units),
                 schedule=self.schedule,
                 power_t=self.power_t,
-                moves=Momentum(self.momentum, self.nesterov),
+                moves=moves,
                 batch_size=self.batch_size,
                 rng=check_random_state(self.random_state) if self.shuffle else None,
             )
             for message in result.warnings:
-                warnings.warn(message, ConvergenceWarning)
-            self._assign(
-                chunk_attributes(
-                    result,
-                    stream,
-                    fit_intercept=self.fit_intercept,
-                    y_ndim=data.y_ndim,
-                    dtype=source.dtype,
-                )
+                warn_user(message, ConvergenceWarning)
+            attributes = chunk_attributes(
+                result, stream, self.fit_intercept, data.y_ndim, source.dtype
             )
+            self._assign({**attributes, "momentum_": moves.momentum})
         return self
 
     def __sklearn_tags__(self):

@@ -24,7 +24,7 @@ from ._kernel.rates import (
     stability_limit,
 )
 from ._kernel.sparse_ops import extreme_eigenvalue
-from ._kernel.spectrum import active_extremes, hessian_as_operator
+from ._kernel.spectrum import active_extremes, active_mask, hessian_as_operator
 from ._solvers.newton import target_from_stats
 from ._solvers.objective import Objective
 
@@ -62,6 +62,11 @@ class LearningRateSuggestion:
         ``f*``, the least value of the objective (when ``y`` was given).
     eigenvalues : ndarray or None
         The Hessian's eigenvalues when formed exactly (else None).
+    x_scale : float
+        1.0, or for ``X`` whose curvature leaves float64 (values beyond about
+        1e±154) the power of two ``c`` such that every rate and curvature
+        above is that of ``c·X``, the units the estimators fit such ``X``
+        in (a rate ``η`` for ``c·X`` is ``η·c²`` for ``X``).
     """
 
     lipschitz: float
@@ -75,11 +80,22 @@ class LearningRateSuggestion:
     nesterov: bool = False
     optimum: float | None = None
     eigenvalues: np.ndarray | None = field(default=None, repr=False)
+    x_scale: float = 1.0
 
+    @validate_params(
+        {
+            "learning_rate": [Interval(Real, 0, None, closed="neither"), None],
+            "tol": [Interval(Real, 0, None, closed="left")],
+            "momentum": [Interval(Real, 0, 1, closed="left"), None],
+        },
+        prefer_skip_nested_validation=True,
+    )
     def iterations_needed(self, learning_rate=None, *, tol=1e-4, momentum=None):
         """About how many iterations from 0 a constant rate needs before the
         error is within ``tol`` of the optimum in every eigen-direction
-        (transients of momentum included); inf when it does not converge.
+        (transients of momentum included); ``inf`` for a rate at or past the
+        stability limit of that momentum (it does not converge), and for
+        ``tol=0``.
 
         ``IterativeGDRegressor`` stops when its certificate ``‖∇f‖/ℓ`` says
         so: about this many iterations without momentum, up to half as many
@@ -217,9 +233,10 @@ def _facts_in_units(source, alpha, fit_intercept, with_optimum):
         stats = source.statistics(fit_intercept)
         evals = la.eigvalsh(stats.hessian(alpha), check_finite=False)
         top, smallest = active_extremes(evals)
-        facts = suggestion_from_extremes(
-            top, float(max(evals[0], 0.0)), smallest, eigenvalues=evals
-        )
+        # An eigenvalue that is rounding of zero (a duplicated column, a
+        # one-hot block beside the intercept) makes the Hessian singular.
+        bottom = float(max(evals[0], 0.0)) if active_mask(evals).all() else 0.0
+        facts = suggestion_from_extremes(top, bottom, smallest, eigenvalues=evals)
         if with_optimum:
             target = target_from_stats(stats, alpha)
             optimum = float(stats.loss_per_output(target, alpha).sum())
@@ -239,18 +256,22 @@ def _facts_in_units(source, alpha, fit_intercept, with_optimum):
 
 
 def _to_data_units(facts, units, X):
-    """The facts of the rescaled data in the units of ``X`` (an error when
-    they leave float64: L is the square of X's scale)."""
+    """The facts of the rescaled data in the units of ``X``, or, where they
+    leave float64 (L is the square of X's scale), in the rescaled units with
+    ``x_scale`` saying which (as the estimators fit such X)."""
     if units.identity:
         return facts
     lipschitz = units.curvature_to_data(facts.lipschitz)
-    if facts.lipschitz > 0 and not 0 < lipschitz < np.inf:
-        raise ValueError(
-            f"The curvature of X leaves float64 (L = {facts.lipschitz:.4g}·"
-            f"{units.x_scale:.4g}^-2): X's values (up to about "
-            f"{1 / units.x_scale:.3g} in magnitude) square past its range. "
-            "Rescale X (for example with StandardScaler)."
-        )
+    small = units.curvature_to_data(facts.smallest_curvature)
+    normal = np.finfo(np.float64).tiny
+    # Rates are 1/curvatures: both must be normal numbers in X's units.
+    if facts.lipschitz > 0 and not (
+        normal <= lipschitz <= 1 / normal
+        and (normal <= small or not facts.smallest_curvature > 0)
+    ):
+        optimum = facts.optimum
+        optimum = None if optimum is None else units.loss_to_data(optimum)
+        return replace(facts, x_scale=float(units.x_scale), optimum=optimum)
     rate = units.rate_to_data
     step, mu = facts.optimal_momentum
     evals = facts.eigenvalues

@@ -51,8 +51,8 @@ class OneStepRegressor(BaseMSERegressor):
     ----------
     coef_ : ndarray of shape (n_features,) or (n_targets, n_features)
         Coefficients after the step, in the dtype of ``X``. For rank-deficient
-        sparse ``X`` with 256 or more columns (solved by LSQR), the minimum-norm
-        solution for standardised columns; lstsq's predictions either way.
+        ``X`` (dense, sparse, streamed or Dask), ``numpy.linalg.lstsq``'s
+        minimum-norm solution.
     intercept_ : float or ndarray of shape (n_targets,)
         Intercept (0.0 when ``fit_intercept=False``).
     n_iter_ : int
@@ -220,7 +220,9 @@ class OneStepRegressor(BaseMSERegressor):
         """
         with lock_for(self):
             stream = getattr(self, "_stream", None)
-            data = validate_fit_data(self, X, y, sample_weight, reset=stream is None)
+            data = validate_fit_data(
+                self, X, y, sample_weight, reset=stream is None, whole=False
+            )
             if stream is not None and stream.not_resumable:
                 warnings.warn(stream.not_resumable, UserWarning)
                 stream = None

@@ -41,11 +41,15 @@ class FitData:
     y: object
 
 
-def validate_fit_data(estimator, X, y, sample_weight, *, reset):
+def validate_fit_data(estimator, X, y, sample_weight, *, reset, whole=True):
     """Validate ``(X, y, sample_weight)`` and return a :class:`FitData`.
 
     ``reset`` as in ``validate_data``: True in ``fit`` and a first
     ``partial_fit``; later chunks must match the fitted features and targets.
+    ``whole``: these are all the rows of the fit (not a ``partial_fit``
+    chunk), so only the ratios of the weights matter and tiny ones are
+    brought near 1 by a power of two (subnormal weights keep few digits in
+    their products with X).
     """
     if y is None:
         raise ValueError(
@@ -88,6 +92,8 @@ def validate_fit_data(estimator, X, y, sample_weight, *, reset):
         sample_weight = _check_sample_weight(
             sample_weight, X_checked, dtype=X_checked.dtype, ensure_non_negative=True
         )
+        if whole:
+            sample_weight = _scale_free(sample_weight)
     with np.errstate(over="ignore"):
         sw_sum = float(sample_weight.sum(dtype=np.float64))
     if not np.isfinite(sw_sum):
@@ -248,3 +254,17 @@ def require_row_access(estimator, source, **parameters):
                 "random access to the rows. Use the defaults (full-batch "
                 "gradient descent) or compute the data into memory."
             )
+
+
+# Weights whose largest is below this are rescaled (exactly) to about 1.
+TINY_WEIGHTS = 2.0**-64
+
+
+def _scale_free(sample_weight):
+    """The weights times the power of two that brings the largest near 1,
+    when it is tiny (a new array; exact, since it scales up)."""
+    largest = float(np.max(sample_weight, initial=0.0))
+    if not 0 < largest < TINY_WEIGHTS:
+        return sample_weight
+    exponent = np.frexp(largest)[1]
+    return np.ldexp(sample_weight, -exponent).astype(sample_weight.dtype)

@@ -128,10 +128,11 @@ def test_default_run_prints_every_row(default_output):
         assert -1 < r2(cells) <= 1
         assert float(cells[3]) >= 0  # fit time in ms
     # Iterations and stop_reason_ of the fold fits, for the estimators that
-    # record them: gradient descent ran to its certified tolerance.
+    # record them: gradient descent ran to its certified tolerance (about
+    # √κ·log(1/tol) iterations with momentum="auto").
     gd = next(cells for label, cells in rows.items() if label.startswith("gradient"))
     iterations, reason = gd[6].split()
-    assert reason == "(converged)" and int(iterations) > 1000
+    assert reason == "(converged)" and int(iterations) > 100
     assert rows["one Newton step"][6] == "1 (converged)"
     assert rows["LinearRegression (sklearn)"][6] == "-"
     assert "every model is make_pipeline(StandardScaler(), model)." in default_output

@@ -26,6 +26,10 @@ MINE = {
     "plot_learning_rate_sweep.py",
     "plot_momentum.py",
     "plot_one_vs_many_steps.py",
+    "plot_lesson.py",
+    "plot_explorer.py",
+    "plot_animation.py",
+    "plot_convergence_map.py",
 }
 
 
@@ -145,11 +149,16 @@ def test_readme_figures_are_the_ones_make_figures_writes(make_figures):
 
 
 def test_readme_plot_section_runs():
-    (code,) = re.findall(r"```python\n(.*?)```", plot_section(), flags=re.S)
+    # The displays, then the bias-column recipe (on the same X and y).
+    recipe, code = re.findall(r"```python\n(.*?)```", plot_section(), flags=re.S)
     namespace = {}
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         exec(compile(code, str(README), "exec"), namespace)
+        exec(compile(recipe, str(README), "exec"), namespace)
+    design, step, y = namespace["design"], namespace["step"], namespace["y"]
+    by_hand = 0.01 * (2 / len(y)) * design.T @ y
+    assert step.coef_ == pytest.approx(by_hand, rel=1e-12)
     curve, sweep, model = namespace["curve"], namespace["sweep"], namespace["model"]
     assert list(curve.line_.get_ydata()) == model[-1].loss_curve_
     assert sweep.max_stable_ == pytest.approx(2 / model[-1].lipschitz_, rel=1e-9)

@@ -189,12 +189,18 @@ def test_auto_learning_rate_many_features_eigsh():
 
 
 @pytest.mark.parametrize("alpha", [0.0, 0.5])
-def test_auto_learning_rate_minibatch_per_sample_bound(alpha):
+def test_auto_learning_rate_minibatch_expected_smoothness(alpha):
+    # "auto" with mini-batches is 1/L_B, between 1/Lₘₐₓ (single rows, the
+    # per-sample bound) and 1/L (one batch): Gower et al. (2019), b-nice
+    # sampling of b = 16 rows out of n = 200.
     X, y = make_data(loc=1.0)
     reg = IterativeGDRegressor(alpha=alpha, batch_size=16, random_state=0, max_iter=2)
     fit_quietly(reg, X, y)
     bound = 2 * np.max(np.sum((X - X.mean(axis=0)) ** 2, axis=1)) + 2 * alpha
-    assert_allclose(reg.learning_rate_, 1 / bound, rtol=1e-10)
+    n, b, L = X.shape[0], 16, lipschitz(X, alpha)
+    L_B = n * (b - 1) / (b * (n - 1)) * L + (n - b) / (b * (n - 1)) * bound
+    assert_allclose(reg.learning_rate_, 1 / L_B, rtol=1e-8)
+    assert 1 / bound < reg.learning_rate_ < 1 / L
     # lipschitz_ stays the full-data L
     assert_allclose(reg.lipschitz_, lipschitz(X, alpha), rtol=1e-6)
 
@@ -583,7 +589,8 @@ def test_early_stopping_validation_rows_not_trained_on():
 def test_warm_start_continues(precompute):
     X, y = make_data(loc=1.0)
     X[:, 0] *= 6.0
-    common = dict(tol=None, precompute=precompute)
+    # Plain steps: a warm start keeps the iterate, not a velocity.
+    common = dict(tol=None, precompute=precompute, momentum=0.0)
     reg = IterativeGDRegressor(max_iter=5, warm_start=True, **common)
     reg.fit(X, y)
     curve_first = list(reg.loss_curve_)

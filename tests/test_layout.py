@@ -74,8 +74,10 @@ def test_there_is_no_import_cycle():
     def visit(node, trail):
         state[node] = "open"
         for target in graph.get(node, ()):
-            if target == "onestep_sklearn":
-                continue  # the package's __init__ re-exports; nothing imports it
+            if target == "onestep_sklearn" or node.startswith(target + "."):
+                # A package's __init__ re-exports its submodules (the package
+                # and plotting/): the edge up to an enclosing package is no cycle.
+                continue
             if state.get(target) == "open":
                 raise AssertionError(" -> ".join(trail + [node, target]))
             if target not in state:
@@ -121,3 +123,48 @@ def test_private_scikit_learn_imports_only_in_compat(path):
 @pytest.mark.parametrize("path", SOURCES, ids=lambda p: module_name(p))
 def test_modules_are_short(path):
     assert len(path.read_text().splitlines()) <= 400
+
+
+# The plotting front end sees the package as users do (its public names),
+# plus the kernel (statistics, rates, spectrum) and the scikit-learn shim.
+# One private hook more: ``_solvers.descent.recording_path``, the per-iteration
+# record of a real fit that a trajectory replays (mini-batches, schedules and
+# stopping included, so no second implementation of the loop is needed).
+PLOTTING_MAY_IMPORT = {"onestep_sklearn._kernel", "onestep_sklearn._compat"}
+PLOTTING_PRIVATE_HOOKS = {("onestep_sklearn._solvers.descent", "recording_path")}
+PLOTTING_SOURCES = sorted((PACKAGE / "plotting").rglob("*.py"))
+
+
+def test_plotting_is_a_subpackage():
+    assert not (PACKAGE / "plotting.py").exists()
+    assert not list(PACKAGE.glob("_display_*.py"))
+    assert {p.name for p in PLOTTING_SOURCES} >= {"__init__.py", "_display_loss.py"}
+
+
+@pytest.mark.parametrize("path", PLOTTING_SOURCES, ids=lambda p: module_name(p))
+def test_plotting_imports_public_names_and_the_kernel_only(path):
+    import onestep_sklearn
+
+    for base, name in imports_of(path):
+        if not base.startswith("onestep_sklearn") or base.startswith(
+            "onestep_sklearn.plotting"
+        ):
+            continue
+        where = f"{module_name(path)} imports {base}.{name}"
+        if base == "onestep_sklearn":
+            assert name in onestep_sklearn.__all__, where
+        elif (base, name) not in PLOTTING_PRIVATE_HOOKS:
+            assert any(
+                base == allowed or base.startswith(allowed + ".")
+                for allowed in PLOTTING_MAY_IMPORT
+            ), where
+
+
+@pytest.mark.parametrize("path", SOURCES, ids=lambda p: module_name(p))
+def test_nothing_below_the_front_ends_imports_plotting(path):
+    name = module_name(path)
+    layer = name.split(".")[1] if name.count(".") else "__init__"
+    if layer in ("plotting", "__main__") or layer.startswith("_cli"):
+        return
+    targets = package_targets(path)
+    assert not any(t.startswith("onestep_sklearn.plotting") for t in targets), name

@@ -12,6 +12,7 @@ from sklearn.exceptions import ConvergenceWarning, NotFittedError
 from sklearn.linear_model import LinearRegression
 from sklearn.metrics import mean_squared_error
 from sklearn.model_selection import GridSearchCV, KFold, ValidationCurveDisplay
+from sklearn.neighbors import KNeighborsRegressor
 from sklearn.neural_network import MLPRegressor
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
@@ -65,7 +66,8 @@ def legend_texts(ax):
 
 def test_from_estimator_carries_the_loss_curve(scaled):
     X, y = scaled
-    est = IterativeGDRegressor().fit(X, y)
+    # Plain steps (the default momentum="auto" adds momentum at 1/L).
+    est = IterativeGDRegressor(momentum=0.0).fit(X, y)
     display = LossCurveDisplay.from_estimator(est)
 
     assert isinstance(display, LossCurveDisplay)
@@ -74,7 +76,11 @@ def test_from_estimator_carries_the_loss_curve(scaled):
         display.line_.get_xdata(), np.arange(1, est.n_iter_ + 1)
     )
     assert display.ax_.get_yscale() == "log"
-    assert display.ax_.get_xlabel() == "iteration"
+    # The axis says its scale: log when the fall is in the first tenth of a
+    # long run (issue 20), else linear.
+    scale = display.ax_.get_xscale()
+    expected = "iteration (log scale)" if scale == "log" else "iteration"
+    assert display.ax_.get_xlabel() == expected
     assert display.ax_.get_ylabel() == "objective (log scale)"
     assert display.figure_ is display.ax_.figure
     assert display.line_.axes is display.ax_
@@ -399,8 +405,9 @@ def test_trajectory_errors(scaled):
         TrajectoryDisplay.from_estimator(est, X, y, features=(0, 0))
     with pytest.raises(ValueError, match="features=\\(0, 2\\)"):
         TrajectoryDisplay.from_estimator(est, X, y, features=(0, 2))
-    with pytest.raises(TypeError, match="LinearRegression"):
-        TrajectoryDisplay.from_estimator(LinearRegression().fit(X, y), X, y)
+    # Any linear model is a point now (issue 20); a non-linear one is refused.
+    with pytest.raises(TypeError, match="KNeighborsRegressor"):
+        TrajectoryDisplay.from_estimator(KNeighborsRegressor().fit(X, y), X, y)
     Y = np.c_[y, -y]
     with pytest.raises(ValueError, match="single-target"):
         TrajectoryDisplay.from_estimator(OneStepRegressor().fit(X, Y), X, Y)
@@ -410,7 +417,7 @@ def test_trajectory_errors(scaled):
 
 def test_suboptimality_against_linear_regression_and_the_bound(scaled):
     X, y = scaled
-    est = IterativeGDRegressor(tol=None, max_iter=300).fit(X, y)
+    est = IterativeGDRegressor(tol=None, max_iter=300, momentum=0.0).fit(X, y)
     display = LossCurveDisplay.from_estimator(est, X, y, kind="suboptimality")
     f_star = mean_squared_error(y, LinearRegression().fit(X, y).predict(X))
     assert display.optimum == pytest.approx(f_star, rel=1e-10)
@@ -447,7 +454,12 @@ def test_rates_shown_with_enough_digits(scaled):
     with pytest.warns(ConvergenceWarning):
         est.fit(X, y)
     display = LossCurveDisplay.from_estimator(est, name="")
-    assert legend_texts(display.ax_) == [f"η = {1.025 * limit:.4g} = 1.025·(2/L)"]
+    # The diverged run says so in its entry, and its end is a cross (issue 20).
+    assert legend_texts(display.ax_) == [
+        f"η = {1.025 * limit:.4g} = 1.025·(2/L): diverged, stopped at iteration "
+        f"{est.n_iter_}",
+        "objective rose: the run stopped (divergence='record' follows the blow-up)",
+    ]
 
 
 def test_legends_never_repeat_and_epochs_for_minibatches(scaled):

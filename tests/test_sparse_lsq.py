@@ -82,12 +82,15 @@ def solve(X, y, weights=None, alpha=0.0, **kwargs):
 
 @pytest.mark.parametrize("first_atol", [None, 1e-3])
 @pytest.mark.parametrize("weighted", [False, True])
-def test_dummy_trap_gives_lstsq_predictions_and_scaled_minimum_norm(
+def test_dummy_trap_gives_lstsq_predictions_and_minimum_norm(
     monkeypatch, weighted, first_atol
 ):
     # A one-hot block with an intercept is rank-deficient: the centred
-    # dummies sum to zero. The fit is unique, the coefficients are not.
-    # (first_atol=1e-3: restarts from a non-zero iterate keep the property.)
+    # dummies sum to zero. The fit is unique, the coefficients are not; the
+    # solver returns lstsq's minimum-norm ones (issue 18: one w* on every
+    # route), not the minimum norm of the column-scaled variables LSQR
+    # iterates in. (first_atol=1e-3: restarts from a non-zero iterate keep
+    # the property.)
     if first_atol is not None:
         monkeypatch.setattr(_sparse_lsq, "FIRST_ATOL", first_atol)
     X, y = one_hot(400, 30, 3)
@@ -102,20 +105,18 @@ def test_dummy_trap_gives_lstsq_predictions_and_scaled_minimum_norm(
     exact_fit = Xc @ plain
     fit_error = np.linalg.norm(Xc @ solution.coef - exact_fit)
     assert fit_error <= _sparse_lsq.PREDICTION_RTOL * np.linalg.norm(exact_fit)
-    # coef_ is the minimum-norm solution in the column-scaled variables, the
-    # ones LSQR iterates in: the scaling is the inverse centred column norm.
+    assert_allclose(solution.coef, plain, rtol=1e-8, atol=1e-10)
+    # ... where the scaled minimum norm differs along the null space (the
+    # dummies) by far more than that.
     scale = 1 / np.linalg.norm(Xc, axis=0)
     scaled = np.linalg.lstsq(Xc * scale, yc, rcond=None)[0] * scale[:, None]
-    assert_allclose(solution.coef, scaled, rtol=1e-7, atol=1e-8)
-    # ... which is not lstsq's: they differ along the null space (the
-    # dummies) by far more than the accuracy, and not elsewhere.
-    difference = solution.coef - plain
-    assert np.abs(difference[:30]).max() > 1e-3
-    assert_allclose(difference[30:], 0, atol=1e-8)
+    assert np.abs(scaled[:30] - plain[:30]).max() > 1e-3
 
 
-def test_wide_data_interpolate_with_the_scaled_minimum_norm():
-    # n < d: a consistent system (the fit interpolates y), rank n − 1.
+def test_wide_data_interpolate_with_lstsqs_minimum_norm():
+    # n < d: a consistent system (the fit interpolates y), rank n − 1. LSQR
+    # interpolates with the minimum norm of the scaled variables and says it
+    # is not lstsq's; the estimator then takes the n × n dual, which is.
     rng = np.random.default_rng(13)
     X = sp.random(60, 300, density=0.2, format="csr", random_state=rng)
     y = rng.standard_normal(60)
@@ -123,9 +124,13 @@ def test_wide_data_interpolate_with_the_scaled_minimum_norm():
     Xc, yc, _ = centred_dense(X, y, np.ones(60))
     scale = 1 / np.linalg.norm(Xc, axis=0)
     scaled = np.linalg.lstsq(Xc * scale, yc, rcond=None)[0] * scale[:, None]
-    assert solution.converged
+    assert solution.converged and not solution.minimum_norm
     assert_allclose(Xc @ solution.coef, yc, atol=1e-9 * abs(yc).max())
     assert_allclose(solution.coef, scaled, rtol=1e-7, atol=1e-9 * abs(scaled).max())
+    plain = np.linalg.lstsq(Xc, yc, rcond=None)[0][:, 0]
+    for data in (X, X.tocsc(), X.toarray()):
+        coef = OneStepRegressor().fit(data, y).coef_
+        assert_allclose(coef, plain, rtol=1e-9, atol=1e-12 * abs(plain).max())
 
 
 def test_full_rank_weighted_ridge_and_several_targets_equal_the_exact_solution():

@@ -17,7 +17,7 @@ LINE = re.compile(
     r"^iter +(?P<iter>\d+)  objective (?P<objective>\S+)  "
     r"distance <= (?P<distance>\S+)  step (?P<step>\S+)$"
 )
-FINAL = re.compile(r"^stopped after (\d+) iterations \((\w+)\)$")
+FINAL = re.compile(r"^stopped after (\d+) iterations? \((\w+)\)$")
 
 
 @pytest.fixture(scope="module")

@@ -114,6 +114,11 @@ class ArraySource(RowArrays):
             self.X, Y, coef, intercept, self.sample_weight, gradient=gradient
         )
 
+    def batch_products(self, coef, intercept):
+        return kernel.batch_products(
+            self.X, self.Y, coef, intercept, self.sample_weight
+        )
+
     def sq_norms(self, vec, offset):
         return kernel.weighted_sq_norms(self.X, vec, offset, self.sample_weight)
 

@@ -50,6 +50,10 @@ class DataSource(Protocol):
         """``(Σ s r², XᵀS r, Σ s r)`` with ``r = X·coef + intercept − y``
         (``y`` taken as 0 when ``with_y`` is False: a Hessian product)."""
 
+    def batch_products(self, coef, intercept) -> tuple:
+        """:meth:`data_pass` in one block, for a mini-batch's few rows
+        (sources with ``row_access`` only)."""
+
     def sq_norms(self, vec, offset) -> np.ndarray:
         """``Σ s (xᵀv − c)²`` per column of ``vec``: no ``Xᵀ`` product."""
 

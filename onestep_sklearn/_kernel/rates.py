@@ -45,6 +45,27 @@ def optimal_heavy_ball(lipschitz, smallest):
     return float(rate), float(momentum)
 
 
+MOMENTUM_KAPPA = 1e8
+
+
+def damped_momentum(lipschitz, smallest, nesterov=False):
+    """The momentum of ``momentum="auto"`` at the rate ``1/L``.
+
+    Heavy ball: ``μ = (1 − √(ℓ/L))²``, which puts every eigen-direction's
+    pair of roots on the circle of radius ``1 − √(ℓ/L)`` (a double root at
+    ``ℓ``): about ``√κ`` iterations per digit of accuracy instead of ``κ``,
+    with no transient growth of the error (Polyak's own pair amplifies it
+    about ``√κ``-fold in the top direction). Nesterov: the textbook
+    ``μ = (1 − √(ℓ/L))/(1 + √(ℓ/L))``. 0 when ``ℓ`` is unknown (0).
+    """
+    if not (lipschitz > 0 and smallest > 0):
+        return 0.0
+    # ℓ is known to about eps·d·L: below 1e-8·L (κ > 1e8, more than 10⁵
+    # iterations anyway) μ would follow its rounding, so κ is capped there.
+    root = float(np.sqrt(min(max(smallest / lipschitz, MOMENTUM_KAPPA**-1), 1.0)))
+    return (1 - root) / (1 + root) if nesterov else (1 - root) ** 2
+
+
 def contraction(rate, curvatures, momentum=0.0, nesterov=False):
     """The asymptotic per-iteration factor of the error: the largest
     spectral radius of the recurrence over the given curvatures."""
@@ -56,8 +77,12 @@ def contraction(rate, curvatures, momentum=0.0, nesterov=False):
         trace, det = (1 + momentum) * (1 - h), momentum * (1 - h)
     else:
         trace, det = 1 + momentum - h, np.full_like(h, momentum)
-    disc = (trace**2 - 4 * det).astype(complex)
-    roots = np.abs(np.stack([(trace + np.sqrt(disc)) / 2, (trace - np.sqrt(disc)) / 2]))
+    # A rate far past the limit overflows here: its factor is inf (or NaN),
+    # which no caller reads as convergence.
+    with np.errstate(over="ignore", invalid="ignore"):
+        disc = (trace**2 - 4 * det).astype(complex)
+        root = np.sqrt(disc)
+        roots = np.abs(np.stack([(trace + root) / 2, (trace - root) / 2]))
     return float(np.max(roots))
 
 
@@ -77,23 +102,30 @@ def iterations_to_shrink(rate, curvatures, shrink, momentum=0.0, nesterov=False)
     """The fewest iterations after which every eigen-direction's error is at
     most ``shrink`` times its start (largest spectral norm of ``M^t`` over
     the curvatures), transients of momentum included; inf when it never is
-    (a rate past the limit, or more than 2⁴⁰ iterations)."""
+    (a rate at or past the limit, whose contraction factor is not below 1,
+    or more than 2⁴⁰ iterations)."""
     if not shrink < 1:
         return 0
+    # At the limit the factor is 1 up to rounding: more than 2⁴⁰ iterations.
+    if not contraction(rate, curvatures, momentum, nesterov) < 1 - 1e-12:
+        return np.inf
     maps = _transfer(rate, curvatures, momentum, nesterov)
 
     def worst(power):
         return float(np.max(np.linalg.norm(power, ord=2, axis=(-2, -1))))
 
     powers = [maps]  # M^(2^k)
-    while worst(powers[-1]) > shrink:
-        if len(powers) > 40 or not np.all(np.isfinite(powers[-1])):
-            return np.inf
-        powers.append(powers[-1] @ powers[-1])
-    # Binary search below the first power of two that is small enough.
-    count, product = 0, np.broadcast_to(np.eye(2), maps.shape).copy()
-    for k in range(len(powers) - 2, -1, -1):
-        trial = product @ powers[k]
-        if worst(trial) > shrink:
-            product, count = trial, count + 2**k
+    # Transients of momentum can grow before they shrink: squarings past
+    # the range of float64 mean more than 2⁴⁰ iterations anyway.
+    with np.errstate(over="ignore", invalid="ignore"):
+        while not worst(powers[-1]) <= shrink:
+            if len(powers) > 40 or not np.all(np.isfinite(powers[-1])):
+                return np.inf
+            powers.append(powers[-1] @ powers[-1])
+        # Binary search below the first power of two that is small enough.
+        count, product = 0, np.broadcast_to(np.eye(2), maps.shape).copy()
+        for k in range(len(powers) - 2, -1, -1):
+            trial = product @ powers[k]
+            if worst(trial) > shrink:
+                product, count = trial, count + 2**k
     return count + 1

@@ -15,10 +15,11 @@ import numpy as np
 from .._kernel.spectrum import largest_eigenvalue
 from .gd import GDState, descend, minibatch_objectives, norm, run_epoch
 from .messages import START_OVERFLOW
+from .minibatch import PlateauRule
 from .objective import Objective
 from .plan import base_rate
 from .schedule import StepSchedule
-from .stopping import EPS, StopRule, certified_distance
+from .stopping import EPS, UNCERTIFIABLE, StopRule, certified_distance
 
 
 @dataclass(frozen=True)
@@ -37,6 +38,9 @@ class DescentSettings:
     monotone: bool
     verbose: int = 0
     record_divergence: bool = False
+    #: Mini-batches: the plateau of the full objective also ends the run
+    #: (``minibatch.PlateauRule``).
+    plateau: bool = False
 
 
 @dataclass
@@ -129,25 +133,28 @@ def run_descent(
     at_zero = (loss, grad) if not np.any(coef0) else objective.loss_gradient(0 * coef0)
     top = curvature.lipschitz
     reference = norm(at_zero[1]) / top if top > 0 else 0.0
+    # A real curvature the formed Hessian cannot resolve: no gradient from
+    # it certifies a distance (``plan.measure_flat_directions``).
+    smallest = curvature.smallest
+    if getattr(curvature, "unresolved", 0.0):
+        smallest = UNCERTIFIABLE
     # The natural size of the objective: its value at θ₀ and at 0, and the
     # size of y itself (centring y leaves rounding of that order).
     y_size = float(np.sum(objective.y_mean**2))
     scale = max(loss, at_zero[0], y_size)
-    rule = StopRule(
+    rule = (PlateauRule if settings.plateau else StopRule)(
         tol=settings.tol,
         n_iter_no_change=settings.n_iter_no_change,
         scale=max(scale, np.finfo(np.float64).tiny),
         monotone=settings.monotone,
         previous=loss,
-        smallest=curvature.smallest,
+        smallest=smallest,
         reference=reference,
         eps=max(np.finfo(dtype).eps, EPS),
         use_scores=scorer is not None,
         record=settings.record_divergence and not settings.adaptive,
     )
-    start = certified_distance(
-        [norm(grad)], [norm(coef0)], curvature.smallest, reference
-    )[0]
+    start = certified_distance([norm(grad)], [norm(coef0)], smallest, reference)[0]
     rule.distance = rule.best_distance = float(start)
     if scorer is not None:
         rule.best_score = scorer(coef0, objective.intercept(coef0))
@@ -166,11 +173,14 @@ def run_descent(
         last = engine.coef("current")
         if not np.array_equal(last, recorder.coefs[-1]):
             recorder.coefs.append(last.copy())  # the stopping iteration
-    which = "best" if stop in ("diverged", "rate") else "current"
+    # Mini-batch epochs end noisy: a plateau keeps the best epoch's result.
+    which = "best" if stop in ("diverged", "rate", "plateau", "unstable") else "current"
     if scorer is not None:
         which = "best_val"
     if settings.verbose:
-        print(f"stopped after {rule.iteration} iterations ({stop or 'max_iter'})")
+        plural = "s" * (rule.iteration != 1)
+        reason = stop or "max_iter"
+        print(f"stopped after {rule.iteration} iteration{plural} ({reason})")
     return DescentResult(
         coef=engine.coef(which).copy(),
         loss_curve=curve,
@@ -239,8 +249,7 @@ def chunk_step(
 
     The intercept is profiled with the running means of all rows seen
     (``means`` merged with the chunk's); "auto" (``learning_rate`` None) is
-    the chunk's own 1/L (or 1/Lₘₐₓ), so every step is stable for the chunk
-    it is taken on.
+    the chunk's own 1/L (or 1/L_B for mini-batches, ``minibatch``).
     """
     sw_sum, x_mean, y_mean = source.means(fit_intercept)
     means = means.merge(sw_sum, x_mean, y_mean)
@@ -259,7 +268,7 @@ def chunk_step(
     return replace(
         result,
         means=means,
-        intercept=objective.intercept(result.state.coef),
+        intercept=objective.intercept(result.state.point),
         lipschitz=float(lipschitz),
         learning_rate=float(rate),
     )
@@ -278,14 +287,14 @@ def chunk_iteration(state, objective, batches, schedule, moves, lipschitz):
         before, state.grad = objective.loss_gradient(state.coef)
     else:
         before, state.grad = objective.loss(state.coef), None
-    previous = (state.coef.copy(), state.velocity.copy(), state.t)
+    previous = (state.coef.copy(), state.velocity.copy(), state.t, state.average)
     loss, _ = run_epoch(state, objective, batches, schedule, moves)
     state.grad = None  # the next chunk has its own gradient
     rate = schedule.learning_rate
     limit = 2.0 / lipschitz if lipschitz > 0 else np.inf
     messages = []
-    if not (np.isfinite(loss) and np.all(np.isfinite(state.coef))):
-        state.coef, state.velocity, state.t = previous
+    if not (np.isfinite(loss) and np.all(np.isfinite(state.point))):
+        state.coef, state.velocity, state.t, state.average = previous
         loss = before
         messages.append(
             f"partial_fit: the step with learning_rate={rate:.4g} overflowed on "

@@ -1,12 +1,21 @@
 """Cross-validation folds as row groups whose statistics merge exactly.
 
-Every row has a role in each split: training, validation, or neither. Rows
-with the same roles in every split form one *group*; a data source computes
-the sufficient statistics of all groups in one pass
-(``group_statistics``), and the training and validation statistics of each
-split are exact merges of the statistics of its groups (the weighted
-parallel-axis formula of Chan, Golub & LeVeque, for any number of parts at
-once). K-fold cross-validation has one group per fold. Nothing here sees X.
+A split names its training and validation rows by index, each as many
+times as it lists it (a bootstrap repeats rows; parts may overlap). Rows
+that every split names the same number of times in each part form one
+*group*; a data source computes the sufficient statistics of all groups in
+one pass (``group_statistics``), and the training and validation statistics
+of each split are exact merges of its groups' statistics, each scaled by
+the number of times the split names its rows (the weighted parallel-axis
+formula of Chan, Golub & LeVeque, for any number of parts at once): the
+statistics of ``X[train]`` and ``X[test]`` themselves, as
+``cross_val_score`` indexes them. K-fold cross-validation has one group per
+fold. Nothing here sees X.
+
+Memory: one label per row whatever the number of splits (groups are
+refined split by split, never coded by a number that grows with them), and
+per split the groups of its two parts and their multiplicities, no longer
+than the split's own index arrays.
 """
 
 from dataclasses import dataclass, replace
@@ -15,64 +24,143 @@ import numpy as np
 
 from .._kernel.stats import SufficientStats
 
-NEITHER, TRAIN, TEST = 0, 1, 2
-# Role codes fit in base-3 digits; a lookup table of 3**n_splits entries
-# labels the rows in O(n) when it is small.
-TABLE_MAX = 1 << 20
+# Relabelling through a lookup table is O(n) while the table is this small.
+TABLE_MAX = 1 << 22
+
+
+@dataclass(frozen=True)
+class SplitParts:
+    """The groups of one split's training and validation parts, each as
+    ``(groups, multiplicities)`` int arrays, and the number of rows each
+    part names (repetitions counted)."""
+
+    train: tuple
+    test: tuple
+    n_train: int
+    n_test: int
 
 
 @dataclass(frozen=True)
 class FoldGroups:
     """The row groups of a list of splits.
 
-    ``labels`` (n_samples,) holds each row's group (-1: used by no split);
-    ``roles`` (n_groups, n_splits) the role of each group in each split.
+    ``labels`` (n_samples,) holds each row's group (-1: named by no split);
+    ``splits`` a :class:`SplitParts` per split.
     """
 
     labels: np.ndarray
-    roles: np.ndarray
+    splits: tuple
 
     @property
     def n_groups(self):
-        return self.roles.shape[0]
+        return int(self.labels.max(initial=-1)) + 1
 
     @property
     def n_splits(self):
-        return self.roles.shape[1]
+        return len(self.splits)
 
     @classmethod
     def from_splits(cls, splits, n_samples):
-        """Groups of ``splits``, a list of ``(train, test)`` index arrays.
+        """Groups of ``splits``, a list of ``(train, test)`` index arrays
+        (as :func:`as_indices` reads them)."""
+        labels = np.zeros(n_samples, dtype=np.int64)
+        n_labels = 1
+        named = np.zeros(n_samples, dtype=bool)
+        counts = []
+        for train, test in splits:
+            train_count = np.bincount(train, minlength=n_samples)
+            test_count = np.bincount(test, minlength=n_samples)
+            named |= (train_count > 0) | (test_count > 0)
+            width = int(test_count.max(initial=0)) + 1
+            code = train_count * width + test_count
+            n_codes = (int(train_count.max(initial=0)) + 1) * width
+            if n_codes > 4:  # repeated rows: keep only the codes present
+                code, n_codes = _relabel(code, n_codes)
+            labels, n_labels = _relabel(labels * n_codes + code, n_labels * n_codes)
+            counts.append((train.size, test.size))
+        # Rows that no split names are computed by nobody.
+        labels = np.where(named, labels, -1)
+        kept = np.unique(labels[named])
+        lookup = np.full(n_labels, -1, dtype=np.intp)
+        lookup[kept] = np.arange(kept.size)
+        labels = np.where(named, lookup[np.maximum(labels, 0)], -1).astype(np.intp)
+        sizes = np.bincount(labels[named], minlength=kept.size)
+        parts = tuple(
+            SplitParts(
+                _multiplicities(labels[train], sizes),
+                _multiplicities(labels[test], sizes),
+                n_train,
+                n_test,
+            )
+            for (train, test), (n_train, n_test) in zip(splits, counts)
+        )
+        return cls(labels, parts)
 
-        A split whose training or validation part is empty raises a
-        ``ValueError`` naming it.
-        """
-        codes = np.zeros(n_samples, dtype=np.int64)
-        power = 1
-        for number, (train, test) in enumerate(splits):
-            role = np.zeros(n_samples, dtype=np.int64)
-            role[np.asarray(train, dtype=np.intp)] = TRAIN
-            role[np.asarray(test, dtype=np.intp)] = TEST
-            if not (role == TRAIN).any() or not (role == TEST).any():
-                raise ValueError(
-                    f"cv split {number} has {np.sum(role == TRAIN)} training and "
-                    f"{np.sum(role == TEST)} validation samples; each split "
-                    "needs at least one of each."
-                )
-            codes += role * power
-            power *= 3
-        if power <= TABLE_MAX:
-            present = np.bincount(codes, minlength=power) > 0
-            table = np.cumsum(present) - 1
-            distinct = np.flatnonzero(present)
-            labels = table[codes]
-        else:
-            distinct, labels = np.unique(codes, return_inverse=True)
-        roles = (distinct[:, None] // 3 ** np.arange(len(splits))) % 3
-        if distinct[0] == 0:  # rows in no split: computed by nobody
-            labels = labels - 1
-            roles = roles[1:]
-        return cls(labels.astype(np.intp), roles.astype(np.int8))
+
+def as_indices(part, n_samples):
+    """The row indices (intp, in ``[0, n_samples)``) that ``X[part]`` takes,
+    as ``_safe_indexing`` reads ``part``: a boolean mask of length
+    ``n_samples`` or integers (negative ones counted from the end).
+    Raises ``ValueError`` with the reason otherwise."""
+    part = np.asarray(part)
+    if part.dtype == bool:
+        if part.shape != (n_samples,):
+            raise ValueError(
+                f"a boolean mask of shape {part.shape} cannot select among "
+                f"{n_samples} samples; it needs shape ({n_samples},)"
+            )
+        return np.flatnonzero(part)
+    if part.size == 0:
+        return np.zeros(0, dtype=np.intp)
+    if part.ndim != 1 or part.dtype.kind not in "iu":
+        raise ValueError(
+            "a part must be a 1-D array of integer indices or a boolean mask, "
+            f"got an array of dtype {part.dtype} and shape {part.shape}"
+        )
+    low, high = int(part.min()), int(part.max())
+    if low < -n_samples or high >= n_samples:
+        bad = high if high >= n_samples else low
+        raise ValueError(
+            f"index {bad} is out of bounds for axis 0 with size {n_samples}"
+        )
+    if low < 0:
+        part = np.where(part < 0, part + n_samples, part)
+    return part.astype(np.intp, copy=False)
+
+
+def _relabel(key, size):
+    """Consecutive labels (0..m-1) of the distinct values of the
+    non-negative ints ``key`` (< ``size``), in their order, and ``m``."""
+    if size <= max(TABLE_MAX, 4 * key.size):
+        present = np.bincount(key, minlength=size) > 0
+        table = np.cumsum(present) - 1
+        return table[key], int(table[-1]) + 1
+    distinct, labels = np.unique(key, return_inverse=True)
+    return labels.reshape(-1), distinct.size
+
+
+def _multiplicities(labels, sizes):
+    """``(groups, multiplicities)`` of the rows ``labels`` names (with
+    repetitions): every row of a group is named equally often."""
+    occurrences = np.bincount(labels, minlength=sizes.size)
+    groups = np.flatnonzero(occurrences)
+    return groups, occurrences[groups] // sizes[groups]
+
+
+def scaled(stats, count):
+    """The statistics of ``count`` copies of the rows of ``stats``."""
+    if count == 1:
+        return stats
+    return replace(
+        stats,
+        sw_sum=stats.sw_sum * count,
+        xx=stats.xx * count,
+        xy=stats.xy * count,
+        yy=stats.yy * count,
+        n_samples=stats.n_samples * count,
+        factor=None,
+        exact=None,
+    )
 
 
 def merge_all(parts):
@@ -122,7 +210,8 @@ def without_intercept(stats):
 
 
 def split_statistics(groups, group_stats, fit_intercept):
-    """``(train, validation)`` statistics of every split.
+    """``(train, validation)`` statistics of every split: those of the rows
+    it names, repetitions included.
 
     ``group_stats`` are the centred statistics of each group; the training
     statistics are centred as the fit of ``fit_intercept`` needs them, the
@@ -130,10 +219,11 @@ def split_statistics(groups, group_stats, fit_intercept):
     variance).
     """
     pairs = []
-    for split in range(groups.n_splits):
-        roles = groups.roles[:, split]
-        train = merge_all([group_stats[g] for g in np.flatnonzero(roles == TRAIN)])
-        test = merge_all([group_stats[g] for g in np.flatnonzero(roles == TEST)])
+    for split in groups.splits:
+        train, test = (
+            merge_all([scaled(group_stats[g], int(c)) for g, c in zip(*part)])
+            for part in (split.train, split.test)
+        )
         if not fit_intercept:
             train = without_intercept(train)
         pairs.append((train, test))

@@ -34,6 +34,15 @@ class GDState:
     grad: np.ndarray | None = None
     t: int = 0
     rate_scale: float = 1.0
+    #: The last mini-batch epoch's result: the average of its iterates
+    #: (``_solvers.minibatch``); None after a full-batch step.
+    average: np.ndarray | None = None
+
+    @property
+    def point(self):
+        """The iterate the run reports: the epoch average with mini-batches
+        (``coef`` carries on from the last update), else ``coef``."""
+        return self.coef if self.average is None else self.average
 
 
 def apply_step(state, grad, eta, moves):
@@ -56,7 +65,9 @@ def run_epoch(state, objective, batches, schedule, moves):
     Full batch, the fused data pass that yields the objective at the new point
     also yields the next gradient, so each iteration costs one pass; after a
     mini-batch epoch one full pass (or the statistics) gives the full
-    objective and gradient, on which convergence is judged.
+    objective and gradient at the average of the epoch's iterates
+    (``state.average``, see ``_solvers.minibatch``), on which the run is
+    judged.
     """
     with np.errstate(over="ignore", invalid="ignore"):
         if batches is None:
@@ -66,11 +77,15 @@ def run_epoch(state, objective, batches, schedule, moves):
             apply_step(state, state.grad, eta, moves)
             loss, state.grad = objective.loss_gradient(state.coef)
             return loss, state.grad
+        total, count = np.zeros_like(state.coef), 0
         for batch in batches:
-            _, grad = batch.loss_gradient(state.coef)
+            grad = batch.batch_gradient(state.coef)
             apply_step(state, grad, schedule.step(state.t, state.rate_scale), moves)
+            total += state.coef
+            count += 1
         state.grad = None
-        return objective.loss_gradient(state.coef)
+        state.average = total / count if count else state.coef.copy()
+        return objective.loss_gradient(state.average)
 
 
 @dataclass(frozen=True)
@@ -160,34 +175,35 @@ class DataEngine:
         loss, grad = run_epoch(
             self.state, self.objective, batches, self.schedule, self.moves
         )
-        if not np.all(np.isfinite(self.state.coef)):
+        if not np.all(np.isfinite(self.state.point)):
             loss = np.nan
         scores = None
         if self.scorer is not None:
             scores = np.array([self.current_score()])
         with np.errstate(over="ignore", invalid="ignore"):
-            norms = np.array([np.linalg.norm(grad)]), np.array([norm(self.state.coef)])
+            norms = np.array([np.linalg.norm(grad)]), np.array([norm(self.state.point)])
         return Chunk(np.array([loss]), *norms, scores)
 
     def current_score(self):
-        coef = self.state.coef
+        coef = self.state.point
         with np.errstate(over="ignore", invalid="ignore"):
             return self.scorer(coef, self.objective.intercept(coef))
 
     def commit(self, consumed, best_at, best_score_at):
         if best_at is not None:
-            self.best = self.state.coef.copy()
+            self.best = self.state.point.copy()
         if best_score_at is not None:
-            self.best_val = self.state.coef.copy()
+            self.best_val = self.state.point.copy()
 
     def revert_to_best(self):
         state = self.state
         state.coef, state.velocity = self.best.copy(), np.zeros_like(self.best)
         state.grad, state.rate_scale = None, state.rate_scale / 5
+        state.average = None
 
     def coef(self, which="current"):
         return {
-            "current": self.state.coef,
+            "current": self.state.point,
             "best": self.best,
             "best_val": self.best_val,
         }[which]
@@ -201,7 +217,8 @@ def descend(engine, rule, max_iter, adaptive, verbose, on_iteration=None):
     """Drive an engine until the rule stops it or ``max_iter`` is reached.
 
     Returns ``(loss_curve, validation_scores, stop)``, ``stop`` one of
-    "converged", "early_stopping", "diverged", "rate" (adaptive gave up),
+    "converged", "early_stopping", "plateau" or "unstable" (mini-batches,
+    see ``minibatch.PlateauRule``), "diverged", "rate" (adaptive gave up),
     "callback" or ``None`` (max_iter). An undone step of the adaptive
     schedule records the objective of the iterate the run continues from.
     ``on_iteration(before, after)``, if given, sees every iteration's
@@ -250,7 +267,7 @@ def descend(engine, rule, max_iter, adaptive, verbose, on_iteration=None):
             if np.isfinite(finite):
                 curve.append(float(finite))
             break
-        if event in ("converged", "early_stopping"):
+        if event in ("converged", "early_stopping", "plateau", "unstable"):
             stop = event
             break
         if on_iteration is not None and on_iteration(before, engine.coef("current")):

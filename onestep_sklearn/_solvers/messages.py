@@ -10,8 +10,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from .._kernel.rates import (
+    damped_momentum,
     iterations_to_shrink,
-    optimal_heavy_ball,
     stability_limit,
 )
 from .._kernel.units import Units
@@ -42,6 +42,7 @@ class RunFacts:
     batch_size: int | None = None
     schedule: str = "constant"
     column_spread: float | None = None
+    unresolved: float = 0.0
 
 
 def _distance(value):
@@ -72,11 +73,9 @@ def stop_message(stop, rule, facts, rate_scale=1.0):
         k = rule.rose_at or k  # divergence="record" ran on after the first rise
         where = "at or past" if eta >= limit else "close to"
         return (
-            f"diverged at iteration {k}: learning_rate={shown:.4g} is {where} the "
-            f"stability limit {limit_text}; coef_ is the best iterate, "
-            f"{_distance(rule.best_distance)}. Use learning_rate='auto' "
-            f"(1/L = {_rate(facts, 1 / facts.lipschitz):.4g}) or below "
-            f"{_rate(facts, limit):.4g}."
+            f"diverged at iteration {k}: learning_rate={shown:.4g} is {where} "
+            f"the stability limit {limit_text}; coef_ is the best iterate. Use "
+            f"learning_rate='auto' or below {_rate(facts, limit):.4g}."
         )
     if stop == "rate":
         return (
@@ -95,10 +94,21 @@ def stop_message(stop, rule, facts, rate_scale=1.0):
         )
     if stop == "callback":
         return (
-            f"a callback stopped the run at iteration {k}, "
-            f"{_distance(rule.distance)} (tol={facts.tol})."
+            f"stopped at iteration {k} because a callback asked it to, "
+            f"{_distance(rule.distance)} (tol={facts.tol} not met)."
         )
     return _max_iter_message(rule, facts, limit, limit_text)
+
+
+def _count(value):
+    """An iteration count to quote, rounded up to two significant digits."""
+    value = int(value)
+    digits = max(len(str(value)) - 2, 0)
+    return -(-value // 10**digits) * 10**digits
+
+
+# Iteration counts past this many times max_iter are not advice.
+REACHABLE = 100
 
 
 def _max_iter_message(rule, facts, limit, limit_text):
@@ -108,7 +118,6 @@ def _max_iter_message(rule, facts, limit, limit_text):
         f"reached max_iter={facts.max_iter} {_distance(distance)} "
         f"(tol={facts.tol} not met)"
     )
-    curves = np.geomspace(max(facts.smallest, 1e-300), facts.lipschitz, 32)
     # Rounding can put a rate meant as exactly the limit a hair below it.
     if eta >= limit * (1 - 1e-9):
         return (
@@ -122,32 +131,45 @@ def _max_iter_message(rule, facts, limit, limit_text):
             f"learning_rate={shown:.4g} leaves the iterates fluctuating. Use "
             "schedule='invscaling', a smaller rate, or full batches."
         )
-    # An uncertified distance (the iterate still near 0) is at most about 1.
-    start = distance if np.isfinite(distance) else 1.0
-    more = iterations_to_shrink(
-        eta, curves, facts.tol / start, facts.momentum, facts.nesterov
-    )
-    constant = facts.schedule == "constant"
-    advice = []
-    if constant and more <= 100 * facts.max_iter:
-        needed = rule.iteration + more
-        text = f"learning_rate={shown:.4g} needs about {needed:,} iterations"
-        advice.append(f"increase max_iter to about {needed:,}")
-    else:
-        text = f"learning_rate={shown:.4g} converges too slowly"
-        auto = 1.0 / facts.lipschitz
-        if eta < auto:
-            advice.append(f"use learning_rate='auto' (1/L = {_rate(facts, auto):.4g})")
-    rate, momentum = optimal_heavy_ball(facts.lipschitz, facts.smallest)
-    if facts.momentum == 0 and momentum > 0.5:
-        fast = iterations_to_shrink(rate, curves, facts.tol / start, momentum)
-        shown_rate = _rate(facts, rate)
-        advice.append(
-            f"or learning_rate={shown_rate:.3g}, momentum={momentum:.3g} "
-            f"({fast:,} iterations)"
+    if facts.unresolved > 0:
+        return (
+            f"{head}: X has a direction of curvature about "
+            f"{facts.unresolved:.1g}·L (condition number about "
+            f"{1 / facts.unresolved:.1g}) that XᵀX cannot resolve in float64, so "
+            "gradient descent cannot converge along it and no gradient can "
+            "certify the distance. Fix: OneStepRegressor() (exact), or drop one "
+            "of the near-duplicate columns."
         )
+    curves = np.geomspace(max(facts.smallest, 1e-300), facts.lipschitz, 32)
+    # An uncertified distance (the iterate still near 0) is at most about 1.
+    shrink = facts.tol / (distance if np.isfinite(distance) else 1.0)
+    constant = facts.schedule == "constant"
+    reachable = REACHABLE * facts.max_iter
+    advice, text = [], f"learning_rate={shown:.4g} converges too slowly"
+    more = iterations_to_shrink(eta, curves, shrink, facts.momentum, facts.nesterov)
+    if constant and more <= reachable:
+        needed = rule.iteration + more
+        text = f"learning_rate={shown:.4g} needs about {_count(needed):,} iterations"
+        # The estimate is for the slowest direction alone: a margin.
+        advice.append(f"max_iter={_count(1.5 * needed)}")
+    auto_momentum = damped_momentum(facts.lipschitz, facts.smallest, facts.nesterov)
+    fast = iterations_to_shrink(
+        1 / facts.lipschitz, curves, shrink, auto_momentum, facts.nesterov
+    )
+    if facts.smallest > 0 and fast <= reachable and fast < 0.5 * more:
+        budget = _count(1.5 * fast)
+        advice.append(
+            "learning_rate='auto', momentum='auto'"
+            + (
+                f", max_iter={budget}"
+                if budget > facts.max_iter
+                else f" (about {_count(fast):,} iterations)"
+            )
+        )
+    if not advice:
+        advice.append("OneStepRegressor() (exact)")
+    note = ""
     spread = facts.column_spread
     if spread is not None and spread > SPREAD_WORTH_SCALING:
-        advice.append(f"or standardise X (column scales differ {spread:.0f}x)")
-    fix = ", ".join(advice) if advice else "use OneStepRegressor() for the exact fit"
-    return f"{head}: {text}. Fix: {fix}."
+        note = f" Column scales differ {spread:.0f}x: standardise X."
+    return f"{head}: {text}. Fix: {', or '.join(advice)}.{note}"

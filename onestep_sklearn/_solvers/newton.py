@@ -30,10 +30,14 @@ DUAL_REFINEMENT_STEPS = 5
 # accuracy: above this reciprocal condition the result keeps >= 10 digits.
 FAST_PATH_RCOND = 1e-6
 EPS = np.finfo(np.float64).eps
+TINY = np.finfo(np.float64).tiny
 # Below this reciprocal condition of the equilibrated Gram (and always after
 # the QR route), the solution is refined to the exact solution of the data
 # (``refine_exactly``: a few more passes, only for such fits).
 REFINE_RCOND = 1e-3
+# An entry of a unit null vector of the equilibrated factor below this is
+# rounding of zero (the SVD keeps about eps·d).
+NULL_SUPPORT = 1e-10
 _potrf, _pocon, _potrs = la.get_lapack_funcs(
     ("potrf", "pocon", "potrs"), (np.zeros((1, 1)),)
 )
@@ -268,9 +272,11 @@ def min_norm_solve(triangular, rhs, n_samples):
 
     The numerical rank is decided on the column-equilibrated matrix (so badly
     scaled but full-rank designs keep every column, which plain ``lstsq``
-    would truncate) with lstsq's default cutoff ``eps·max(n, d)``; a truly
-    rank-deficient system is then solved with the same rank in the original
-    coordinates, so the solution has minimum Euclidean norm as in ``lstsq``.
+    would truncate) with lstsq's default cutoff ``eps·max(n, d)``, and the
+    system is solved there (its small singular values keep their digits
+    whatever the scales of the columns); a truly rank-deficient solution is
+    then projected off the null space, mapped to the original coordinates,
+    so that it has minimum Euclidean norm as in ``lstsq``.
     """
     n_features = triangular.shape[1]
     coef = np.zeros((n_features, rhs.shape[1]))
@@ -280,14 +286,21 @@ def min_norm_solve(triangular, rhs, n_samples):
         return coef
     cutoff = np.finfo(np.float64).eps * max(n_samples, n_features)
     scaled = triangular[:, active] / norms[active]
-    u, sing, vt = la.svd(scaled, full_matrices=False, check_finite=False)
+    wide = scaled.shape[0] < scaled.shape[1]  # vt must span the null space
+    u, sing, vt = la.svd(scaled, full_matrices=wide, check_finite=False)
     rank = int(np.sum(sing > cutoff * sing[0]))
-    if rank == active.sum():
-        coef[active] = (vt.T @ ((u.T @ rhs) / sing[:, None])) / norms[active, None]
-        return coef
-    u, sing, vt = la.svd(triangular[:, active], full_matrices=False, check_finite=False)
-    u, sing, vt = u[:, :rank], sing[:rank], vt[:rank]
-    coef[active] = vt.T @ ((u.T @ rhs) / sing[:, None])
+    solution = vt[:rank].T @ ((u[:, :rank].T @ rhs) / sing[:rank, None])
+    solution /= norms[active, None]
+    if rank < active.sum():
+        # The null space of the scaled system, in the original coordinates
+        # (the scaling changes which solution has minimum norm, not the
+        # fit); entries that are rounding of zero are made zeros, so that a
+        # column outside it keeps its coefficient whatever its scale.
+        null = vt[rank:].T
+        null = np.where(np.abs(null) > NULL_SUPPORT, null, 0.0) / norms[active, None]
+        null = la.qr(null, mode="economic", check_finite=False)[0]
+        solution -= null @ (null.T @ solution)
+    coef[active] = solution
     return coef
 
 
@@ -336,20 +349,24 @@ def solve_dual(source, x_mean, y_mean, sw_sum, l2_reg_strength):
 
     rhs = root[:, None] * (source.targets() - y_mean)
     dual = pinv(rhs)
+    coef = primal(dual)
     # Iterative refinement, the residual recomputed on the raw data: each step
     # shrinks the error by about cond(K)·eps (K has cond(X)²), so a few steps
-    # recover the digits lost in forming K; stop when a correction no longer
-    # shrinks.
+    # recover the digits lost in forming K. The corrections are added to the
+    # coefficients, not only to the dual: a column of large scale has a small
+    # coefficient, the inner product of its column with a dual whose part
+    # along that column is below the dual's rounding. Stop when the largest
+    # relative correction of a coefficient no longer shrinks.
     previous = np.inf
     for _ in range(DUAL_REFINEMENT_STEPS):
-        coef = primal(dual)
         fitted = source.matvec(coef) - x_mean @ coef
         residual = rhs - root[:, None] * fitted - l2_reg_strength * sw_sum * dual
         correction = pinv(residual)
-        size = float(np.linalg.norm(correction))
+        step = primal(correction)
+        size = float(np.max(np.abs(step) / np.maximum(np.abs(coef), TINY), initial=0))
         if not size < previous:
             break
-        dual, previous = dual + correction, size
-        if size <= EPS * float(np.linalg.norm(dual)):
+        dual, coef, previous = dual + correction, coef + step, size
+        if size <= EPS:
             break
-    return primal(dual)
+    return coef

@@ -79,6 +79,12 @@ class Objective:
         loss = float(sq.sum() / self.sw_sum + self._penalty(coef))
         return loss, (2.0 / self.sw_sum) * xtr + (2.0 * self.l2_reg_strength) * coef
 
+    def batch_gradient(self, coef):
+        """The gradient alone, on a mini-batch's source (one block)."""
+        sq, xtr, rsum = self.source.batch_products(coef, self.intercept(coef))
+        xtr = self._centred(sq, xtr, rsum)
+        return (2.0 / self.sw_sum) * xtr + (2.0 * self.l2_reg_strength) * coef
+
     def hessp(self, vec):
         """Hessian-vector product ``H v`` (a data pass with ``y = 0``)."""
         if self.stats is not None:

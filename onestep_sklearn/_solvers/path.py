@@ -238,17 +238,18 @@ class FoldPath:
         iterate (0..max_iter) that ``max_iter = t`` keeps."""
         return self._kept()[j]
 
-    def coef(self, j, iterate):
-        """``(coef (d, k), intercept (k,))`` of rate ``j`` after ``iterate``
-        iterations (0: w₀), in the units of the statistics."""
-        coords = np.zeros_like(self.gamma0)
-        if iterate and self.moves.momentum:
-            coords = self._momentum(slice(j, j + 1))[0][0, iterate - 1]
-        elif iterate:
-            powers = self._powers(slice(j, j + 1))[0][:, 0, iterate - 1]
-            coords = self.optimum * (1 - powers)[:, None]
-        coef = self.basis @ coords
-        return coef, self.objective.intercept(coef)
+    def coef_path(self, j):
+        """``(coefs (T + 1, d, k), intercepts (T + 1, k))``: every iterate
+        of rate ``j`` (0: w₀), in the units of the statistics."""
+        coords = np.zeros((self.max_iter + 1,) + self.gamma0.shape)
+        if self.moves.momentum:
+            coords[1:] = self._momentum(slice(j, j + 1))[0][0]
+        else:
+            powers = self._powers(slice(j, j + 1))[0][:, 0, :]  # (d, T)
+            coords[1:] = self.optimum[None] * (1 - powers.T)[:, :, None]
+        coefs = np.matmul(self.basis, coords)
+        x_mean, y_mean = self.objective.x_mean, self.objective.y_mean
+        return coefs, y_mean - np.einsum("i,tik->tk", x_mean, coefs)
 
     # ------------------------------------------------------------------
     # Validation scores.

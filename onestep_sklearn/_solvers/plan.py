@@ -3,7 +3,7 @@
 ``plan_descent`` makes the choices ``IterativeGDRegressor.fit`` makes, for
 any data source: iterate on the sufficient statistics (the closed-form
 spectral engine, or data passes for mini-batches) or on data passes; the
-base rate (the user's, or 1/L, or 1/Lₘₐₓ for mini-batches); the validation
+base rate (the user's, or 1/L, or 1/L_B for mini-batches); the validation
 scorer for early stopping.
 """
 
@@ -12,6 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 import scipy.linalg as la
 
+from .._kernel.rates import damped_momentum
 from .._kernel.sparse_ops import extreme_eigenvalue
 from .._kernel.spectrum import (
     DENSE_HESSIAN_MAX_FEATURES,
@@ -20,6 +21,14 @@ from .._kernel.spectrum import (
 )
 from .._kernel.units import tiny_means, underflowed
 from .gd import DataEngine, minibatch_objectives
+from .minibatch import minibatch_rates
+from .null_space import (
+    flat_directions,
+    measure_flat_directions,
+    remove_null_component,
+    row_space_part,
+    without_null_space,
+)
 from .objective import Objective
 from .schedule import Momentum, StepSchedule
 from .spectral import SpectralEngine, statistics_objective
@@ -43,6 +52,25 @@ class Curvatures:
     #: Columns of zero curvature with a tiny nonzero mean (their squares
     #: underflowed: values of extreme magnitude beside ordinary ones).
     underflowed: bool = False
+    #: Eigen-directions of small eigenvalues (below ``FLAT_BAND·eps·d·L``),
+    #: where the formed Hessian may not tell rounding from curvature: (d, m)
+    #: orthonormal columns and those eigenvalues; after
+    #: :func:`measure_flat_directions`, ``null`` marks the null space of X.
+    flat_basis: np.ndarray | None = None
+    flat_evals: np.ndarray | None = None
+    #: The smallest eigenvalue above that band (L if none).
+    above_band: float = 0.0
+    null: np.ndarray | None = None
+    #: The largest real curvature among the directions the Hessian cannot
+    #: resolve, relative to L (0: none). Then no iterate can be certified.
+    unresolved: float = 0.0
+
+    @property
+    def null_basis(self):
+        """Orthonormal columns spanning the null space of X (or None)."""
+        if self.null is None or not self.null.any():
+            return None
+        return self.flat_basis[:, self.null]
 
 
 def _spread(variances):
@@ -59,14 +87,15 @@ def curvatures(objective, spectrum=None):
     if spectrum is not None:
         top, smallest = active_extremes(spectrum[0])
         spread = _spread(np.diag(objective.stats.xx) / objective.sw_sum)
-        return Curvatures(top, smallest, spread)
+        return Curvatures(top, smallest, spread, False, *flat_directions(spectrum))
     source, n_features = objective.source, objective.n_features
     if n_features <= DENSE_HESSIAN_MAX_FEATURES:
         hessian = objective.hessp(np.eye(n_features))
-        top, smallest = active_extremes(la.eigvalsh((hessian + hessian.T) / 2))
+        spectrum = la.eigh((hessian + hessian.T) / 2)
+        top, smallest = active_extremes(spectrum[0])
         flat = underflowed(np.diag(hessian) - 2 * l2, objective.x_mean)
         spread = _spread(np.diag(hessian) - 2 * l2)
-        return Curvatures(top, smallest, spread, flat)
+        return Curvatures(top, smallest, spread, flat, *flat_directions(spectrum))
     if source.n_samples < n_features:
         # The nonzero eigenvalues of XcᵀSXc are those of √S·Xc·Xcᵀ·√S.
         kernel = la.eigvalsh(source.row_gram(objective.x_mean))
@@ -90,6 +119,8 @@ class DescentPlan:
     ``frozen`` marks constant columns (statistics route; None otherwise);
     ``curvature`` holds L and ℓ of the training objective and
     ``learning_rate`` is the base step, all in the units of the source.
+    ``start`` is where the run starts: ``coef0`` without its null-space
+    component when that is known (:func:`remove_null_component`).
     """
 
     objective: Objective
@@ -98,6 +129,12 @@ class DescentPlan:
     frozen: np.ndarray | None
     curvature: Curvatures
     learning_rate: float
+    moves: Momentum = Momentum()
+    start: np.ndarray | None = None
+    #: What "auto" is for this run (1/L, or 1/L_B with mini-batches), and
+    #: with mini-batches 1/Lₘₐₓ, the rate at which every single step is stable.
+    auto_rate: float | None = None
+    safe_rate: float | None = None
 
     @property
     def lipschitz(self):
@@ -106,19 +143,22 @@ class DescentPlan:
 
 # precompute="auto" iterates on the statistics when forming the d×d Gram is
 # cheap next to the data passes it replaces.
-PRECOMPUTE_MAX_FEATURES = 1000
+PRECOMPUTE_MAX_FEATURES = 4000
 
 
 def resolve_precompute(precompute, source):
-    """``precompute`` with "auto" decided: statistics when n ≥ d ≤ 1000,
-    except for sparse X with many columns (``krylov`` sources), where the
-    dense d × d Gram and its eigendecomposition would cost more than the
-    sparse products of the data passes."""
+    """``precompute`` with "auto" decided: statistics when d ≤ 4000, on any
+    n (a wide design's d × d problem is small too: one eigendecomposition,
+    then O(d) per iteration), except for tall sparse X with many columns
+    (``krylov`` sources), where the dense d × d Gram and its
+    eigendecomposition would cost more than the sparse products of the data
+    passes."""
     if precompute != "auto":
         return bool(precompute)
     n_samples, n_features = source.n_samples, source.n_features
-    tall = n_samples >= n_features <= PRECOMPUTE_MAX_FEATURES
-    return tall and not getattr(source, "krylov", False)
+    if n_features > PRECOMPUTE_MAX_FEATURES:
+        return False
+    return n_samples < n_features or not getattr(source, "krylov", False)
 
 
 def _varying_but_flat(objective, ranges):
@@ -129,16 +169,27 @@ def _varying_but_flat(objective, ranges):
 
 def base_rate(source, objective, lipschitz, learning_rate, batch_size):
     """The user's rate (``learning_rate`` a float), or for None 1/L (full
-    batch) or 1/Lₘₐₓ (mini-batches)."""
+    batch) or 1/L_B (mini-batches, ``minibatch.batch_smoothness``)."""
     if learning_rate is not None:
         return learning_rate
     if batch_size is not None:
-        # 2·maxᵢ‖xᵢ − x̄‖² + 2·alpha bounds every batch's curvature: a batch
-        # Hessian averages the per-sample ones 2(xᵢ − x̄)(xᵢ − x̄)ᵀ.
-        lipschitz = 2.0 * source.max_row_sq_norm(objective.x_mean)
-        lipschitz += 2.0 * objective.l2_reg_strength
+        return minibatch_rates(source, objective, lipschitz, batch_size)[0]
     # A flat objective (no variance in X, alpha = 0): any step is stable.
     return 1.0 / lipschitz if lipschitz > 0 else 1.0
+
+
+def resolve_moves(moves, curvature, learning_rate, batch_size):
+    """``moves`` with ``momentum="auto"`` (``moves.momentum`` None) decided:
+    ``rates.damped_momentum`` for the full-batch "auto" rate 1/L, else 0 (a
+    float rate keeps its textbook meaning; mini-batches take plain steps)."""
+    if moves.momentum is not None:
+        return moves
+    momentum = 0.0
+    if learning_rate is None and batch_size is None:
+        momentum = damped_momentum(
+            curvature.lipschitz, curvature.smallest, moves.nesterov
+        )
+    return Momentum(momentum, moves.nesterov)
 
 
 def plan_descent(
@@ -158,8 +209,9 @@ def plan_descent(
 ):
     """Plan a run on ``train`` (validation rows ``val`` or None) from ``coef0``.
 
-    ``learning_rate`` None means "auto"; ``rng`` shuffles mini-batches (None:
-    in order). Returns a :class:`DescentPlan`.
+    ``learning_rate`` None means "auto", ``moves.momentum`` None too (see
+    :func:`resolve_moves`); ``rng`` shuffles mini-batches (None: in order).
+    Returns a :class:`DescentPlan`.
     """
     frozen = spectrum = val_stats = None
     underflowed = False
@@ -171,6 +223,13 @@ def plan_descent(
         sw_sum, x_mean, y_mean = train.means(fit_intercept)
         objective = Objective.on_data(train, sw_sum, x_mean, y_mean, l2_reg_strength)
     curvature = curvatures(objective, spectrum)
+    curvature = measure_flat_directions(train, objective, curvature)
+    if spectrum is not None and curvature.null is not None:
+        spectrum = without_null_space(spectrum, curvature)
+    coef0 = remove_null_component(coef0, curvature)
+    wide = train.n_samples < train.n_features
+    if wide and spectrum is None and curvature.flat_basis is None and np.any(coef0):
+        coef0 = row_space_part(train, objective, coef0)
     if l2_reg_strength == 0 and (underflowed or curvature.underflowed):
         # Tiny and constant is harmless; tiny and varying is not (one pass
         # to tell them apart, on such data only).
@@ -186,7 +245,11 @@ def plan_descent(
             "OneStepRegressor(), which scales column by column."
         )
     lipschitz = curvature.lipschitz
-    rate = base_rate(train, objective, lipschitz, learning_rate, batch_size)
+    moves = resolve_moves(moves, curvature, learning_rate, batch_size)
+    auto, safe = base_rate(train, objective, lipschitz, None, None), None
+    if batch_size is not None:
+        auto, safe = minibatch_rates(train, objective, lipschitz, batch_size)
+    rate = auto if learning_rate is None else learning_rate
     steps = StepSchedule(rate, schedule, power_t)
     scorer = None
     if val is not None and precompute:
@@ -208,7 +271,18 @@ def plan_descent(
         engine = DataEngine(
             objective, coef0, steps, moves, batches=batches, scorer=scorer
         )
-    return DescentPlan(objective, engine, scorer, frozen, curvature, rate)
+    return DescentPlan(
+        objective,
+        engine,
+        scorer,
+        frozen,
+        curvature,
+        rate,
+        moves,
+        coef0,
+        auto_rate=auto,
+        safe_rate=safe,
+    )
 
 
 __all__ = [
@@ -218,4 +292,5 @@ __all__ = [
     "base_rate",
     "curvatures",
     "plan_descent",
+    "resolve_moves",
 ]

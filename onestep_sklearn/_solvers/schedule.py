@@ -26,12 +26,21 @@ class StepSchedule:
         return steps
 
     def step(self, t, rate_scale=1.0):
+        if self.schedule != "invscaling":  # no array for a constant (hot loop)
+            return float(self.learning_rate * rate_scale)
         return float(self.steps(t, 1, rate_scale)[0])
 
 
 @dataclass(frozen=True)
 class Momentum:
-    """Heavy-ball momentum ``μ`` (``nesterov``: the look-ahead form)."""
+    """Heavy-ball momentum ``μ`` (``nesterov``: the look-ahead form); None
+    is ``momentum="auto"``, which ``plan.resolve_moves`` decides."""
 
-    momentum: float = 0.0
+    momentum: float | None = 0.0
     nesterov: bool = False
+
+    @classmethod
+    def of(cls, momentum, nesterov, auto=None):
+        """From the estimator's parameters: ``momentum="auto"`` becomes
+        ``auto`` (None: decided by the planner)."""
+        return cls(auto if momentum == "auto" else momentum, nesterov)

@@ -20,15 +20,24 @@ and factorising it costs O(n·d²) + O(d³). Here the problem is solved by LSQR
   then converge in a handful of iterations.
 
 Minimum norm. From ``z₀ = 0`` LSQR converges to the minimum-norm solution
-of the system it is given, here the *column-scaled* one: for a rank-deficient
-design (a one-hot block beside the intercept, the dummy trap) the solution
-returned is the least-squares solution of smallest norm in the scaled
-variables ``z = w / scale``, i.e. the one minimising ``Σⱼ ‖xⱼ − x̄ⱼ‖²_S·wⱼ²``
-(the minimum-norm solution for standardised columns). Its predictions are
-those of every least-squares solution, ``numpy.linalg.lstsq`` included; its
-coefficients differ from lstsq's by a vector of the null space of ``Xc``.
+of the system it is given, here the *column-scaled* one (``z = w / scale``).
 For a full-rank design (or ``alpha > 0``) the minimiser is unique and the
-scaling changes nothing.
+scaling changes nothing; for a rank-deficient one (a one-hot block beside
+the intercept, the dummy trap) ``w`` may hold a vector of the null space of
+``Xc`` that ``numpy.linalg.lstsq``'s solution does not. It is removed
+(:func:`_minimum_norm`): a solve with the right-hand side ``Ā·(scale·w)``
+returns ``scale·w`` less its part in the null space of ``Ā``, which, scaled
+back, is a null vector of ``Xc`` along which ``w`` has a component; ``w`` is
+projected off each (at most one more solve than the null space has
+dimensions), which leaves lstsq's minimum-norm solution in the user's units.
+
+Tolerance. LSQR stops on ``‖Āᵀr̄‖ ≤ atol·‖Ā‖·‖r̄‖``, which a direction of
+singular value below ``atol·‖Ā‖`` meets without being fitted (a near-copy of
+a column: its estimate of ``‖Ā⁺‖`` never sees that direction, and the bound
+below is met on a problem it has not solved). Its ``atol`` is therefore at
+the rank cutoff of lstsq (``eps·max(n, d)``, at most 1e-12), so that every
+direction lstsq fits is fitted before the bound is even looked at; that
+costs a third more iterations on one-hot and random sparse designs.
 
 Everything here is a pure function of arrays (numpy and scipy only).
 """
@@ -37,6 +46,7 @@ import warnings
 from dataclasses import dataclass
 
 import numpy as np
+import scipy.linalg as la
 from scipy.sparse.linalg import lsqr
 
 from .._kernel.sparse_ops import (
@@ -53,14 +63,17 @@ PREDICTION_RTOL = 1e-9
 # A Krylov solve that hits its iteration cap falls back to the exact route
 # (dense d × d statistics, 128 MiB at this size) up to this many columns.
 EXACT_FALLBACK_MAX_FEATURES = 4096
-# LSQR's own tolerance on the first attempt. Its test ‖Āᵀr̄‖ ≤ atol·‖Ā‖·‖r̄‖
-# makes the bound at most atol·acond·‖r̄‖/‖√S·Xc·w‖, where the residual is
-# rarely larger than the fit and acond is small for equilibrated designs:
-# starting at a few times the target usually meets it in one attempt (one
-# iteration fewer than at the target itself on CSR 50,000 × 2,000), and a
-# later attempt (from where the last one stopped) tightens it by the factor
-# the bound was missed by.
-FIRST_ATOL = 4 * PREDICTION_RTOL
+# LSQR's own tolerance at most (see "Tolerance" above); it is tightened by
+# the factor the bound was missed by on a later attempt (from where the last
+# one stopped).
+FIRST_ATOL = 1e-12
+# A null vector found this many times smaller than its probe is rounding,
+# and so is an entry of a unit null vector below NULL_SUPPORT.
+NULL_RTOL = 1e-9
+NULL_SUPPORT = 1e-8
+# Solves spent on the null space of a rank-deficient design at most, per
+# target (one more than the dimensions it finds).
+MAX_NULL_PROBES = 32
 MAX_ATTEMPTS = 4
 EPS = np.finfo(np.float64).eps
 
@@ -85,7 +98,10 @@ class KrylovSolution:
     """The result of :func:`solve_lsq`.
 
     Attributes: ``coef`` (d, k) float64; ``converged`` (every target met
-    ``PREDICTION_RTOL``); ``iterations`` (k,) LSQR iterations per target;
+    ``PREDICTION_RTOL``); ``minimum_norm`` (``coef`` is lstsq's
+    minimum-norm solution, not only one with its fitted values: False for
+    wide X or a null space :func:`_minimum_norm` could not remove);
+    ``iterations`` (k,) LSQR iterations per target;
     ``bound`` (k,) the final bound on the relative error of the fitted
     values; ``residual_sq`` (k,) ``Σ s·(y − ŷ)² + alpha·Σs·‖w‖²`` at ``coef``
     (the objective times Σs), from the product the bound needed anyway.
@@ -96,6 +112,7 @@ class KrylovSolution:
     iterations: np.ndarray
     bound: np.ndarray
     residual_sq: np.ndarray
+    minimum_norm: bool = True
 
 
 def _prediction_error_bound(result, fitted_norm):
@@ -124,7 +141,7 @@ def _prediction_error_bound(result, fitted_norm):
     return absolute / fitted_norm if fitted_norm > 0 else np.inf
 
 
-def _solve_one(operator, rhs, n_samples, max_iter, rtol):
+def _solve_one(operator, rhs, n_samples, max_iter, rtol, first_atol=FIRST_ATOL):
     """One target: LSQR from 0, continued until the bound meets ``rtol``.
 
     Each attempt starts where the last stopped (still in ``range(Āᵀ)``, so
@@ -135,7 +152,7 @@ def _solve_one(operator, rhs, n_samples, max_iter, rtol):
     z = np.zeros(operator.shape[1])
     if not np.any(rhs):
         return z, 0, 0.0, 0.0
-    atol, iterations, bound, image = FIRST_ATOL, 0, np.inf, np.zeros_like(rhs)
+    atol, iterations, bound, image = first_atol, 0, np.inf, np.zeros_like(rhs)
     for _ in range(MAX_ATTEMPTS):
         budget = max_iter - iterations
         if budget <= 0:
@@ -193,10 +210,11 @@ def solve_lsq(
     Returns
     -------
     solution : KrylovSolution
-        ``coef`` is the minimum-norm solution in the column-scaled variables
-        (see the module docstring); ``converged`` is False when some target
-        hit the iteration cap before its bound met ``rtol``, in which case
-        the caller must not use ``coef`` silently.
+        ``coef`` is lstsq's minimum-norm solution (see the module
+        docstring); ``converged`` is False when some target hit the
+        iteration cap before its bound met ``rtol`` (or the null space of a
+        rank-deficient design was not resolved), in which case the caller
+        must not use ``coef`` silently.
     """
     X = as_float64(X)
     n_features = X.shape[1]
@@ -212,6 +230,7 @@ def solve_lsq(
     bounds = np.zeros(n_outputs)
     residual_sq = np.zeros(n_outputs)
     operator = centred_operator(X, root_sw, x_mean, scale, damp)
+    atol = min(FIRST_ATOL, max(EPS * max(X.shape), 4 * EPS))
     for k in range(n_outputs):
         rhs = np.asarray(Y[:, k], dtype=np.float64) - y_mean[k]
         if root_sw is not None:
@@ -220,11 +239,67 @@ def solve_lsq(
             rhs = np.concatenate([rhs, np.zeros(n_features)])
         with single_threaded_blas():
             z, iterations[k], bounds[k], residual_sq[k] = _solve_one(
-                operator, rhs, X.shape[0], max_iter, rtol
+                operator, rhs, X.shape[0], max_iter, rtol, atol
             )
         coef[:, k] = scale * z
     converged = bool(np.all(bounds <= rtol))
-    return KrylovSolution(coef, converged, iterations, bounds, residual_sq)
+    del rhs  # n floats: the probes below hold their own
+    minimum = coef if damp > 0 else None
+    # Wide X has a null space of d − n dimensions or more: no probing it.
+    if converged and minimum is None and X.shape[0] >= n_features:
+        with single_threaded_blas():
+            minimum = _minimum_norm(operator, scale, coef, max_iter, rtol, atol)
+    return KrylovSolution(
+        coef if minimum is None else minimum,
+        converged,
+        iterations,
+        bounds,
+        residual_sq,
+        minimum is not None,
+    )
+
+
+def _minimum_norm(operator, scale, coef, max_iter, rtol, atol):
+    """lstsq's minimum-norm solution with the fitted values of ``coef`` (the
+    scaled minimum-norm one): ``coef`` projected off the null space of
+    ``Xc`` (see "Minimum norm" above). None when ``MAX_NULL_PROBES`` solves
+    do not span it, a solve does not converge, or the projection would move
+    the fitted values by more than ``rtol``."""
+    n_rows, n_features = operator.shape
+    active = scale > 0
+    rng = np.random.default_rng(0)
+    basis = np.zeros((n_features, 0))  # orthonormal, of the null space of Ā
+    for _ in range(MAX_NULL_PROBES):
+        probe = np.where(active, rng.standard_normal(n_features), 0.0)
+        z, _, bound, _ = _solve_one(
+            operator, operator.matvec(probe), n_rows, max_iter, rtol, atol
+        )
+        if not bound <= rtol:
+            return None
+        null = probe - z
+        for _ in range(2):  # Gram–Schmidt, twice
+            null -= basis @ (basis.T @ null)
+        norm = float(np.linalg.norm(null))
+        if not norm > NULL_RTOL * float(np.linalg.norm(probe)):
+            break
+        basis = np.column_stack([basis, null / norm])
+    else:
+        return None
+    if basis.shape[1] == 0:
+        return coef
+    # In the user's units (w = scale·z), with the entries that are rounding
+    # of zero made zeros: a column outside the null space keeps its
+    # coefficient whatever its scale.
+    kept = np.where(np.abs(basis) > NULL_SUPPORT, basis, 0.0)
+    null_w = la.qr(scale[:, None] * kept, mode="economic", check_finite=False)[0]
+    minimum = coef - null_w @ (null_w.T @ coef)
+    unscaled = np.divide(1.0, scale, out=np.zeros_like(scale), where=active)
+    for k in range(coef.shape[1]):
+        before = np.linalg.norm(operator.matvec(unscaled * coef[:, k])[:n_rows])
+        moved = operator.matvec(unscaled * (minimum[:, k] - coef[:, k]))[:n_rows]
+        if not np.linalg.norm(moved) <= rtol * before:
+            return None
+    return minimum
 
 
 def newton_target(
@@ -232,24 +307,34 @@ def newton_target(
 ):
     """``(coef, residual_sq)`` of :func:`solve_lsq`, or ``None`` (exact route).
 
-    A solve that hit its iteration cap is never used silently: up to
-    ``EXACT_FALLBACK_MAX_FEATURES`` columns the caller is sent to the exact
-    (d × d) route by ``None``; beyond, the iterate comes with a warning of
-    category ``warning`` (the caller's, so that this module imports no
-    estimator library).
+    A solve that hit its iteration cap, or whose coefficients are not
+    lstsq's minimum-norm ones (wide or rank-deficient X whose null space was
+    not removed), is never used silently: when the smaller side of X is at
+    most ``EXACT_FALLBACK_MAX_FEATURES`` the caller is sent to the exact
+    route by ``None`` (d × d statistics, or the n × n dual of wide X);
+    beyond, the iterate comes with a warning of category ``warning`` (the
+    caller's, so that this module imports no estimator library).
     """
     solution = solve_lsq(X, Y, sample_weight, x_mean, y_mean, sw_sum, l2_reg_strength)
-    if solution.converged:
+    if solution.converged and solution.minimum_norm:
         return solution.coef, solution.residual_sq
-    if X.shape[1] <= EXACT_FALLBACK_MAX_FEATURES:
+    # The exact route: d × d statistics for tall X, the n × n dual for wide X.
+    if min(X.shape) <= EXACT_FALLBACK_MAX_FEATURES:
         return None
-    warnings.warn(
-        f"LSQR stopped after {int(solution.iterations.max())} iterations with "
-        f"a bound {float(solution.bound.max()):.2g} on the relative error of "
-        f"the fitted values (target {PREDICTION_RTOL:g}): X is too "
-        "ill-conditioned for the iterative solve and too wide for the exact "
-        "one.",
-        warning,
-        stacklevel=3,
-    )
+    if solution.converged:
+        message = (
+            f"The fitted values are within {PREDICTION_RTOL:g} of lstsq's, but "
+            "coef_ is not lstsq's minimum-norm solution: X is rank-deficient "
+            "with a null space too large to remove and too wide for the exact "
+            "route (the solution of smallest norm for standardised columns)."
+        )
+    else:
+        message = (
+            f"LSQR stopped after {int(solution.iterations.max())} iterations "
+            f"with a bound {float(solution.bound.max()):.2g} on the relative error "
+            f"of the fitted values (target {PREDICTION_RTOL:g}): X is too "
+            "ill-conditioned for the iterative solve and too wide for the exact "
+            "one."
+        )
+    warnings.warn(message, warning, stacklevel=3)
     return solution.coef, solution.residual_sq

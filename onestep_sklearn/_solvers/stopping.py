@@ -38,11 +38,20 @@ BLOW_UP_FACTOR = 100.0
 RECORD_BOUND = 1e12
 
 
+#: ℓ of a run whose gradient cannot certify anything: a real curvature the
+#: formed Hessian does not resolve (``plan.measure_flat_directions``).
+UNCERTIFIABLE = np.nan
+
+
 def certified_distance(grad_norms, coef_norms, smallest, reference=0.0):
     """The bound on ``‖w − w*‖/‖w*‖`` above, per iteration; ``reference`` is
-    ``‖∇f(0)‖/L``. Inf when it cannot be certified (ℓ unknown, or w* = 0)."""
+    ``‖∇f(0)‖/L``. Inf when it cannot be certified (ℓ unknown, or w* = 0);
+    ``smallest`` :data:`UNCERTIFIABLE` (NaN): never, not even at a zero
+    gradient (the gradient does not see a direction that matters)."""
     grad_norms = np.asarray(grad_norms, dtype=np.float64)
     coef_norms = np.asarray(coef_norms, dtype=np.float64)
+    if np.isnan(smallest):
+        return np.full(np.broadcast(grad_norms, coef_norms).shape, np.inf)
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         if smallest > 0:
             radius = grad_norms / smallest

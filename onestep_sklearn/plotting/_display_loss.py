@@ -3,39 +3,35 @@ theoretical rate beside it, per iteration of a gradient-descent fit."""
 
 import numpy as np
 
-from ._compat import check_matplotlib_support
+from .._compat import check_matplotlib_support
+from .._kernel.rates import stability_limit
+from ._animation import AnimateMixin, line_track
 from ._display_common import (
     RUN_GID,
+    continue_palette,
     new_axes,
     next_colour,
+    place_legend,
     rate_text,
     unique_legend,
     unwrap,
 )
-from ._kernel.rates import contraction, stability_limit
-from ._learning_rate import suggest_learning_rate
-from ._one_step import OneStepRegressor
+from ._display_other import is_sgd
+from ._loss_sources import (
+    early_action,
+    log_safe,
+    optimum_and_rate,
+    sgd_display,
+    theory_line,
+    twin_of,
+)
 
 KINDS = ("objective", "suboptimality")
+# Curves this short are drawn with a marker on every point.
+SHORT_CURVE = 30
 
 
-def _log_safe(values):
-    """``values`` with entries <= 0 raised to the smallest positive one."""
-    values = np.asarray(values, dtype=np.float64)
-    positive = values[values > 0]
-    floor = positive.min() if positive.size else np.finfo(np.float64).tiny
-    return np.maximum(values, floor)
-
-
-def _twin_of(ax):
-    """The twin axes a previous plot made on ``ax`` for validation scores."""
-    for other in ax.figure.axes:
-        if other is not ax and getattr(other, "_onestep_twin_of", None) is ax:
-            return other
-    return None
-
-
-class LossCurveDisplay:
+class LossCurveDisplay(AnimateMixin):
     """Objective per iteration of a gradient-descent fit, on a log scale.
 
     It is recommended to use :meth:`from_estimator` to create a
@@ -80,6 +76,11 @@ class LossCurveDisplay:
         descent) rather than an asymptotic rate (momentum); for the legend.
     x_label : str, default="iteration"
         Label of the x axis ("epoch" for mini-batches).
+    diverged : bool, default=False
+        Whether the run stopped because its objective rose (a rate past the
+        limit, ``stop_reason_ == "diverged"``): its last point is marked with
+        a cross and the legend says so, so that a run stopped after one or
+        two iterations is not an invisible stub beside the others.
 
     Attributes
     ----------
@@ -112,8 +113,8 @@ class LossCurveDisplay:
     >>> X, y = load_diabetes(return_X_y=True)
     >>> model = make_pipeline(StandardScaler(), IterativeGDRegressor()).fit(X, y)
     >>> display = LossCurveDisplay.from_estimator(model)
-    >>> display.ax_.get_yscale(), display.ax_.get_xlabel()
-    ('log', 'iteration')
+    >>> display.ax_.get_yscale(), display.ax_.get_xlabel()  # the action is early
+    ('log', 'iteration (log scale)')
     >>> len(display.line_.get_ydata()) == model[-1].n_iter_
     True
     >>> display = LossCurveDisplay.from_estimator(model, X, y, kind="suboptimality")
@@ -135,6 +136,7 @@ class LossCurveDisplay:
         contraction=None,
         bound=True,
         x_label="iteration",
+        diverged=False,
     ):
         self.loss_curve = loss_curve
         self.validation_scores = validation_scores
@@ -146,6 +148,7 @@ class LossCurveDisplay:
         self.contraction = contraction
         self.bound = bound
         self.x_label = x_label
+        self.diverged = diverged
 
     def _label(self, name):
         if self.learning_rate is None:
@@ -153,7 +156,7 @@ class LossCurveDisplay:
         rate = rate_text(self.learning_rate, self.max_stable, self.limit_name)
         return f"{name}, {rate}" if name else rate
 
-    def plot(self, ax=None, *, kind="objective", name=None, **kwargs):
+    def plot(self, ax=None, *, kind="objective", name=None, xscale="auto", **kwargs):
         """Plot the loss curve (and the validation scores, if any).
 
         Parameters
@@ -164,6 +167,12 @@ class LossCurveDisplay:
             The objective itself, or ``f − f*`` with the theoretical rate.
         name : str, default=None
             Name for the legend; ``None`` uses ``estimator_name``.
+        xscale : {"auto", "linear", "log"}, default="auto"
+            Scale of the iteration axis. "auto" uses a log axis when a long
+            curve (over 100 iterations) does nine tenths of its fall in its
+            first tenth, where a linear axis would show a drop at the left
+            edge and a flat line; a log axis chosen by an earlier run on the
+            same axes is kept.
         **kwargs : dict
             Keyword arguments passed to matplotlib's ``plot`` for the loss
             curve (e.g. ``color``, ``linestyle``, ``label``).
@@ -186,23 +195,48 @@ class LossCurveDisplay:
         values = np.asarray(self.loss_curve, dtype=np.float64)
         if kind == "suboptimality":
             values = values - self.optimum
-        values = _log_safe(values)
+        values = log_safe(values)
         iterations = np.arange(1, values.size + 1)
-        line_kwargs = {"label": self._label(name), "color": next_colour(ax), **kwargs}
+        label = self._label(name)
+        if self.diverged:
+            label = f"{label}: diverged, stopped at {self.x_label} {values.size}"
+        line_kwargs = {"label": label, "color": next_colour(ax), **kwargs}
+        if values.size <= SHORT_CURVE:  # a few points: each one visible
+            line_kwargs.setdefault("marker", "o")
+            line_kwargs.setdefault("markersize", 4)
         (self.line_,) = ax.plot(iterations, values, **line_kwargs)
         self.line_.set_gid(RUN_GID)
+        self.divergence_marker_ = None
+        if self.diverged and values.size:
+            (self.divergence_marker_,) = ax.plot(
+                iterations[-1:],
+                values[-1:],
+                marker="X",
+                markersize=11,
+                markeredgecolor="black",
+                color=self.line_.get_color(),
+                linestyle="none",
+                label="objective rose: the run stopped (divergence='record' "
+                "follows the blow-up)",
+            )
         self.theory_line_ = None
         if kind == "suboptimality" and self.contraction is not None and values.size:
-            self.theory_line_ = self._theory(ax, iterations, values, name)
+            self.theory_line_ = theory_line(ax, self, iterations, values, name)
         ax.set_yscale("log")
-        ax.set_xlabel(self.x_label)
+        if xscale == "auto":
+            xscale = "log" if early_action(values) else None
+        if xscale is not None:
+            ax.set_xscale(xscale)
+        ax.set_xlabel(
+            f"{self.x_label} (log scale)" if ax.get_xscale() == "log" else self.x_label
+        )
         ax.set_ylabel(
             "objective (log scale)"
             if kind == "objective"
             else "suboptimality f − f* (log scale)"
         )
         self.validation_line_ = None
-        twin = _twin_of(ax)
+        twin = twin_of(ax)
         if self.validation_scores is not None and len(self.validation_scores):
             if twin is None:
                 twin = ax.twinx()
@@ -221,29 +255,23 @@ class LossCurveDisplay:
         if twin is not None:
             if ax.get_legend() is not None:
                 ax.get_legend().remove()
-            unique_legend(twin, sources=(ax, twin))
+            place_legend(unique_legend(twin, sources=(ax, twin)), ax, twin)
         else:
-            unique_legend(ax)
+            place_legend(unique_legend(ax), ax)
+        continue_palette(ax)
         self.ax_ = ax
         self.figure_ = ax.figure
         return self
 
-    def _theory(self, ax, iterations, values, name):
-        rho = float(self.contraction)
-        with np.errstate(over="ignore", under="ignore"):
-            theory = values[0] * rho ** (2.0 * (iterations - 1))
-        # Below the rounding floor of the curve the line says nothing more.
-        theory = np.where(theory >= values.min() / 10, theory, np.nan)
-        what = "bound" if self.bound else "asymptotic rate"
-        owner = f"{name}: " if name else ""
-        return ax.plot(
-            iterations,
-            theory,
-            linestyle=":",
-            linewidth=2,
-            color=self.line_.get_color(),
-            label=f"{owner}{what} ρ²ᵗ, ρ = {rho:.6g}",
-        )[0]
+    def _tracks(self):
+        """The artists that grow in :meth:`animate`: curve, validation
+        scores and the divergence cross, by iteration."""
+        tracks = [line_track(self.line_, 1)]
+        if self.validation_line_ is not None:
+            tracks.append(line_track(self.validation_line_, 1))
+        if self.divergence_marker_ is not None:
+            tracks.append(line_track(self.divergence_marker_, len(self.loss_curve)))
+        return tracks
 
     @classmethod
     def from_estimator(
@@ -284,15 +312,25 @@ class LossCurveDisplay:
         ax : matplotlib Axes, default=None
             Axes to plot on; ``None`` creates a new figure and axes.
         name : str, default=None
-            Name for the legend; ``None`` uses the estimator's class name.
+            Name for the legend; ``None`` uses the estimator's class name
+            (an ``SGDRegressor`` is named by its call, ``SGDRegressor(...)``).
         **kwargs : dict
-            Keyword arguments passed to matplotlib's ``plot`` for the loss
-            curve.
+            Keyword arguments of :meth:`plot` (``xscale``) and of
+            matplotlib's ``plot`` for the loss curve.
 
         Returns
         -------
         display : LossCurveDisplay
             Object that stores the computed values and artists.
+
+        Notes
+        -----
+        A fitted ``SGDRegressor`` has no loss curve; it is drawn epoch by
+        epoch from a replay through ``partial_fit`` (``X`` and ``y`` are then
+        needed), its curve the objective of this package after each epoch
+        (``alpha`` = SGD's ``alpha`` with ``penalty="l2"``, else 0; see
+        ``plotting._display_other``): the same quantity as the curves of
+        gradient descent beside it, not SGD's own loss.
 
         Raises
         ------
@@ -308,7 +346,13 @@ class LossCurveDisplay:
         check_matplotlib_support(f"{cls.__name__}.from_estimator")
         if kind not in KINDS:
             raise ValueError(f"kind must be one of {KINDS}; got kind={kind!r}.")
-        final, X, y = unwrap(estimator, X, y, stop=lambda e: hasattr(e, "loss_curve_"))
+        final, X, y = unwrap(
+            estimator, X, y, stop=lambda e: hasattr(e, "loss_curve_") or is_sgd(e)
+        )
+        if is_sgd(final):
+            return sgd_display(cls, final, X, y, sample_weight, kind).plot(
+                ax=ax, kind=kind, name=name, **kwargs
+            )
         if not hasattr(final, "loss_curve_"):
             hint = ""
             if hasattr(final, "loss_"):
@@ -321,7 +365,8 @@ class LossCurveDisplay:
                 f"loss_curve_ attribute, such as a fitted IterativeGDRegressor; "
                 f"{type(final).__name__} has none.{hint}"
             )
-        momentum = getattr(final, "momentum", 0.0)
+        # The momentum the fit used (``momentum="auto"`` decided).
+        momentum = getattr(final, "momentum_", getattr(final, "momentum", 0.0))
         nesterov = getattr(final, "nesterov", False)
         lipschitz = getattr(final, "lipschitz_", None)
         max_stable, limit_name = None, "2/L"
@@ -337,46 +382,12 @@ class LossCurveDisplay:
             limit_name=limit_name,
             bound=momentum == 0,
             x_label="iteration" if batch_size is None else "epoch",
+            # A run recorded past its blow-up (divergence="record") shows it.
+            diverged=getattr(final, "stop_reason_", None) == "diverged"
+            and getattr(final, "divergence", None) != "record",
         )
         if kind == "suboptimality":
-            display.optimum, display.contraction = _optimum_and_rate(
+            display.optimum, display.contraction = optimum_and_rate(
                 final, X, y, sample_weight
             )
         return display.plot(ax=ax, kind=kind, name=name, **kwargs)
-
-
-def _optimum_and_rate(final, X, y, sample_weight):
-    """``f*`` of the fit's objective on ``(X, y)`` (one Newton solve) and the
-    per-iteration factor of its error (None when theory gives none)."""
-    if X is None or y is None:
-        raise ValueError(
-            "kind='suboptimality' needs the training data: pass X and y "
-            "(f* is the least objective on them)."
-        )
-    if not hasattr(final, "lipschitz_") or not hasattr(final, "alpha"):
-        raise ValueError(
-            f"kind='suboptimality' needs a gradient-descent fit of the objective "
-            f"of onestep_sklearn (IterativeGDRegressor); {type(final).__name__} "
-            "optimises another one."
-        )
-    if getattr(final, "early_stopping", False):
-        raise ValueError(
-            "kind='suboptimality' is undefined with early_stopping=True: the "
-            "loss curve is on a random training split, not on X."
-        )
-    newton = OneStepRegressor(alpha=final.alpha, fit_intercept=final.fit_intercept)
-    optimum = newton.fit(X, y, sample_weight=sample_weight).loss_
-    if final.batch_size is not None or final.schedule != "constant":
-        return optimum, None
-    facts = suggest_learning_rate(
-        X,
-        sample_weight=sample_weight,
-        alpha=final.alpha,
-        fit_intercept=final.fit_intercept,
-    )
-    evals = facts.eigenvalues
-    if evals is None:
-        return optimum, None
-    active = evals[evals > np.finfo(np.float64).eps * evals.size * facts.lipschitz]
-    rate = contraction(final.learning_rate_, active, final.momentum, final.nesterov)
-    return optimum, rate

@@ -7,10 +7,9 @@ only when something is drawn.
 """
 
 import numpy as np
-from sklearn.pipeline import Pipeline
-from sklearn.utils.validation import check_is_fitted
 
-from ._compat import check_matplotlib_support
+from .._compat import check_matplotlib_support
+from ._display_common import unwrap
 
 
 def _log_edges(centres):
@@ -193,18 +192,27 @@ class LearningRatePathDisplay:
                 label=f"stability limit {limit:.3g}",
             )
         unstable = self._unstable(rates)
-        # From the first unstable cell (or the limit) to the right edge.
-        start = min(limit, edges[np.argmax(unstable)]) if unstable.any() else limit
-        if start < edges[-1]:
+        # Hatched: the cells of unstable rates, and everything past the limit.
+        # A cell left of the line is a rate below the full data's limit that
+        # diverged on a training fold (whose limit is lower): said in the label.
+        spans = [(edges[i], edges[i + 1]) for i in np.flatnonzero(unstable)]
+        if limit < edges[-1]:
+            spans.append((limit, edges[-1]))
+        fold_only = bool(np.any(unstable & (rates < limit)))
+        label = "unstable (never chosen)"
+        if fold_only:
+            label = "unstable on the data or a training fold (never chosen)"
+        for left, right in spans:
             ax.axvspan(
-                start,
-                edges[-1],
+                left,
+                right,
                 facecolor="none",
                 edgecolor="white",
                 hatch="//",
                 linewidth=0,
-                label="unstable (never chosen)",
+                label=label,
             )
+            label = None
         self.chosen_ = None
         if self.learning_rate is not None and self.n_iter is not None:
             (self.chosen_,) = ax.plot(
@@ -215,6 +223,9 @@ class LearningRatePathDisplay:
                 color="white",
                 markeredgecolor="black",
                 linestyle="none",
+                # Chosen at max_iter it sits on the top edge: drawn whole.
+                clip_on=False,
+                zorder=5,
                 label=f"chosen: η = {self.learning_rate:.3g}, t = {self.n_iter}",
             )
         ax.legend(loc="lower left", fontsize="small", framealpha=0.85)
@@ -286,7 +297,8 @@ class LearningRatePathDisplay:
         ----------
         estimator : estimator instance
             A fitted :class:`~onestep_sklearn.IterativeGDRegressorCV`, or a
-            fitted Pipeline whose last step is one.
+            fitted ``Pipeline``, ``GridSearchCV``/``RandomizedSearchCV`` (its
+            ``best_estimator_``) or ``TransformedTargetRegressor`` around one.
         ax : matplotlib Axes or array of two Axes, default=None
             See :meth:`plot`.
         validation_curve : bool, default=True
@@ -308,8 +320,7 @@ class LearningRatePathDisplay:
             ``IterativeGDRegressorCV``).
         """
         check_matplotlib_support(f"{cls.__name__}.from_estimator")
-        final = estimator[-1] if isinstance(estimator, Pipeline) else estimator
-        check_is_fitted(final)
+        final = unwrap(estimator, stop=lambda e: hasattr(e, "cv_scores_"))[0]
         if not hasattr(final, "cv_scores_"):
             raise TypeError(
                 f"{cls.__name__}.from_estimator needs a fitted "

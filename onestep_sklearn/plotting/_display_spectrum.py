@@ -3,10 +3,10 @@ and the speed of gradient descent."""
 
 import numpy as np
 
-from ._compat import check_matplotlib_support
+from .. import suggest_learning_rate
+from .._compat import check_matplotlib_support
+from .._kernel.spectrum import active_mask
 from ._display_common import RUN_GID, new_axes, next_colour, unique_legend, unwrap
-from ._kernel.spectrum import active_mask
-from ._learning_rate import suggest_learning_rate
 
 
 class SpectrumDisplay:
@@ -170,10 +170,23 @@ class SpectrumDisplay:
         facts = suggest_learning_rate(
             X, sample_weight=sample_weight, alpha=alpha, fit_intercept=fit_intercept
         )
+        if facts.eigenvalues is None and not facts.lipschitz > 0:
+            raise ValueError(
+                f"{cls.__name__}: the Hessian of the objective on X is zero (every "
+                "column of X is constant"
+                + (
+                    ", and centred away with fit_intercept=True"
+                    if fit_intercept
+                    else ""
+                )
+                + "): the objective is flat in the coefficients, every step size "
+                "is stable and there is no spectrum to draw."
+            )
         if facts.eigenvalues is None:
             raise ValueError(
                 f"{cls.__name__} needs the exact Hessian: X has "
-                f"{X.shape[1]} features, more than suggest_learning_rate forms."
+                f"{np.shape(X)[1]} features, more than suggest_learning_rate forms "
+                "exactly (2000 dense, 500 sparse)."
             )
         return cls(eigenvalues=facts.eigenvalues, estimator_name=name).plot(
             ax=ax, **kwargs

@@ -1,75 +1,39 @@
 """TrajectoryDisplay: the iterates of a fit on the contours of the objective
 over two coefficients."""
 
-import warnings
-
 import numpy as np
-from sklearn.base import clone
-from sklearn.exceptions import ConvergenceWarning
 
-from ._compat import check_matplotlib_support
+from .. import OneStepRegressor
+from .._compat import check_matplotlib_support
+from ._animation import AnimateMixin, line_track
 from ._display_common import (
     RUN_GID,
+    call_label,
+    continue_palette,
     new_axes,
     next_colour,
+    place_legend,
     statistics,
     unique_legend,
     unwrap,
 )
-from ._iterative import IterativeGDRegressor
-from ._one_step import OneStepRegressor
-from ._solvers.descent import recording_path
+from ._display_other import is_sgd
+from ._lesson import feature_pair
+from ._paths import fitted_path, is_model, is_shown, objective_alpha
 
 GRID_SIZE = 120
 MARGIN = 0.15  # of the span of the points shown, on each side
 
 
-def _is_model(estimator):
-    return isinstance(estimator, (IterativeGDRegressor, OneStepRegressor))
-
-
-def fitted_path(estimator, X, y, *, sample_weight=None, coef_init=None):
-    """The iterates of ``estimator``'s fit on ``(X, y)``, ``coef_init`` (or
-    zeros) first: (n_points, n_features).
-
-    ``OneStepRegressor`` takes one step: start and ``coef_``. An
-    ``IterativeGDRegressor`` fit is run again on a clone with its iterates
-    recorded (``recording_path``: the same plan, engine and stopping rule),
-    and must end at the estimator's ``coef_``.
-    """
-    n_features = estimator.n_features_in_
-    if np.ndim(estimator.coef_) != 1:
-        raise ValueError(
-            "TrajectoryDisplay draws a single-target fit; "
-            f"{type(estimator).__name__}.coef_ has shape {np.shape(estimator.coef_)}."
-        )
-    start = np.zeros(n_features) if coef_init is None else np.asarray(coef_init)
-    if isinstance(estimator, OneStepRegressor):
-        return np.vstack([start, estimator.coef_])
-    replay = clone(estimator).set_params(warm_start=False)
-    with recording_path() as recorder, warnings.catch_warnings():
-        # The fit being replayed has already warned about its end, if at all.
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        replay.fit(X, y, sample_weight=sample_weight, coef_init=coef_init)
-    path = np.asarray(recorder.path, dtype=np.float64)
-    scale = max(np.linalg.norm(estimator.coef_), np.finfo(np.float64).tiny)
-    if np.linalg.norm(replay.coef_ - estimator.coef_) > 1e-6 * scale:
-        raise ValueError(
-            f"Fitting {type(estimator).__name__} again on the X and y given did "
-            "not reproduce its coef_: pass the training data of the fit (and "
-            "its sample_weight and coef_init), and a fixed random_state when it "
-            "shuffles mini-batches."
-        )
-    return path
-
-
-def _path_label(name, steps):
+def _path_label(name, steps, unit="step"):
     if not name:
         return None
-    return f"{name} ({steps} step{'' if steps == 1 else 's'})"
+    if steps == 0:
+        return name
+    return f"{name} ({steps} {unit}{'' if steps == 1 else 's'})"
 
 
-class TrajectoryDisplay:
+class TrajectoryDisplay(AnimateMixin):
     """The path of a fit on the contours of its objective over two coefficients.
 
     It is recommended to use :meth:`from_estimator` to create a
@@ -101,6 +65,10 @@ class TrajectoryDisplay:
         Name of the estimator, used in the legend.
     feature_names : tuple of str, default=None
         Names of the two features, for the axis labels.
+    step_name : str, default="step"
+        What one point of the path is, for the legend ("epoch" for SGD). A
+        path of one point (a model with no path, such as ``Ridge``) is
+        drawn as a marker.
 
     Attributes
     ----------
@@ -148,6 +116,7 @@ class TrajectoryDisplay:
         coef=None,
         estimator_name=None,
         feature_names=None,
+        step_name="step",
     ):
         self.path = path
         self.features = features
@@ -156,6 +125,7 @@ class TrajectoryDisplay:
         self.coef = coef
         self.estimator_name = estimator_name
         self.feature_names = feature_names
+        self.step_name = step_name
 
     def plot(
         self, ax=None, *, name=None, levels_per_decade=2, contour_kw=None, **kwargs
@@ -220,9 +190,11 @@ class TrajectoryDisplay:
             "marker": "o",
             "markersize": 3.5,
             "linewidth": 1.6,
-            "label": _path_label(name, len(path) - 1),
+            "label": _path_label(name, len(path) - 1, self.step_name),
             **kwargs,
         }
+        if len(path) == 1:  # a model without a path: its coef_ as a point
+            style.update(marker="P", markersize=12, markeredgecolor="black")
         (self.line_,) = ax.plot(path[:, 0], path[:, 1], **style)
         self.line_.set_gid(RUN_GID)
         if self.coef is not None and not np.allclose(self.coef, path[-1]):
@@ -232,14 +204,21 @@ class TrajectoryDisplay:
                 color=self.line_.get_color(),
                 markeredgecolor="black",
                 linestyle="none",
-                label=f"{name}: coef_ (best iterate)",
+                label=f"{name}: coef_ (best iterate)"
+                if self.step_name == "step"
+                else f"{name}: coef_ of its fit (shuffled epochs: not this replay)",
             )
         first, second = self.feature_names or [f"feature {i}" for i in self.features]
         ax.set_xlabel(f"coefficient of {first}")
         ax.set_ylabel(f"coefficient of {second}")
-        unique_legend(ax, fontsize="small", framealpha=0.9)
+        place_legend(unique_legend(ax, fontsize="small", framealpha=0.9), ax)
+        continue_palette(ax)
         self.ax_, self.figure_ = ax, ax.figure
         return self
+
+    def _tracks(self):
+        """The path grows in :meth:`animate`: point ``n`` is iterate ``n``."""
+        return [line_track(self.line_, 0)]
 
     @classmethod
     def from_estimator(
@@ -261,15 +240,22 @@ class TrajectoryDisplay:
         Parameters
         ----------
         estimator : estimator instance
-            A fitted ``IterativeGDRegressor`` or ``OneStepRegressor``, or a
-            fitted ``Pipeline``, ``GridSearchCV``/``RandomizedSearchCV`` or
+            A fitted ``IterativeGDRegressor`` (by ``fit`` or ``partial_fit``),
+            ``IterativeGDRegressorCV`` (its refit), ``OneStepRegressor`` or
+            ``SGDRegressor`` (its epochs through ``partial_fit``, on the
+            objective of this package, see ``_display_other``), or any other
+            fitted linear model (``LinearRegression``, ``Ridge``: its
+            ``coef_`` as a point, named by its call), or a fitted
+            ``Pipeline``, ``GridSearchCV``/``RandomizedSearchCV`` or
             ``TransformedTargetRegressor`` around one.
         X : array-like of shape (n_samples, n_features)
             Its training data (transformed by a pipeline's earlier steps).
         y : array-like of shape (n_samples,)
             Its training targets.
-        features : tuple of two int, default=(0, 1)
-            The coefficients shown (indices of the final estimator's features).
+        features : tuple of two int or str, default=(0, 1)
+            The coefficients shown: indices of the final estimator's
+            features, or names of its ``feature_names_in_`` (a model fitted
+            on a DataFrame).
         sample_weight : array-like of shape (n_samples,), default=None
             The sample weights of the fit.
         coef_init : array-like of shape (n_features,), default=None
@@ -290,29 +276,24 @@ class TrajectoryDisplay:
         display : TrajectoryDisplay
         """
         check_matplotlib_support(f"{cls.__name__}.from_estimator")
-        final, X, y = unwrap(estimator, X, y, stop=_is_model)
-        if not _is_model(final):
+        final, X, y = unwrap(estimator, X, y, stop=is_shown)
+        if not is_shown(final):
             raise TypeError(
-                f"{cls.__name__}.from_estimator needs an IterativeGDRegressor or "
-                f"OneStepRegressor (or a wrapper around one); got "
-                f"{type(final).__name__}."
+                f"{cls.__name__}.from_estimator needs a fitted linear regressor "
+                "(a run of IterativeGDRegressor, IterativeGDRegressorCV, "
+                "OneStepRegressor or SGDRegressor, or any model with coef_ as a "
+                f"point), or a wrapper around one; got {type(final).__name__}."
             )
-        features = tuple(int(i) for i in features)
-        n_features = final.n_features_in_
-        if (
-            len(features) != 2
-            or features[0] == features[1]
-            or not all(0 <= i < n_features for i in features)
-        ):
-            raise ValueError(
-                f"features must be two different indices in [0, {n_features}); "
-                f"got features={features}."
-            )
+        names = getattr(final, "feature_names_in_", None)
+        features = feature_pair(features, names, final.n_features_in_)
         path = fitted_path(
             final, X, y, sample_weight=sample_weight, coef_init=coef_init
         )
-        stats = statistics(X, y, sample_weight, final.fit_intercept)
-        newton = OneStepRegressor(alpha=final.alpha, fit_intercept=final.fit_intercept)
+        fit_intercept = getattr(final, "fit_intercept", True)
+        n_samples = path.shape[0] if X is None else np.shape(X)[0]
+        alpha = objective_alpha(final, sample_weight, n_samples)
+        stats = statistics(X, y, sample_weight, fit_intercept)
+        newton = OneStepRegressor(alpha=alpha, fit_intercept=fit_intercept)
         newton.fit(X, y, sample_weight=sample_weight)
         optimum = np.asarray(newton.coef_, dtype=np.float64)
         pair = list(features)
@@ -329,15 +310,19 @@ class TrajectoryDisplay:
         # objective evaluates them all at once (the slice through w*).
         coefs = np.repeat(optimum[:, None], first.size, axis=1)
         coefs[pair[0]], coefs[pair[1]] = first.ravel(), second.ravel()
-        excess = stats.loss_per_output(coefs, final.alpha) - newton.loss_
-        names = getattr(final, "feature_names_in_", None)
+        excess = stats.loss_per_output(coefs, alpha) - newton.loss_
         display = cls(
             path=shown,
             features=features,
             optimum=optimum[pair],
             grid=(first, second, excess.reshape(first.shape)),
-            coef=np.asarray(final.coef_)[pair],
-            estimator_name=type(final).__name__,
+            coef=np.ravel(final.coef_)[pair],
+            estimator_name=(
+                type(final).__name__
+                if is_model(final) and not is_sgd(final)
+                else call_label(final)
+            ),
             feature_names=None if names is None else tuple(names[pair]),
+            step_name="epoch" if is_sgd(final) else "step",
         )
         return display.plot(ax=ax, name=name, **kwargs)

@@ -1,0 +1,110 @@
+"""Animations of the displays: their runs drawn iteration by iteration.
+
+``display.animate(*others)`` returns a :class:`RunAnimation` (a matplotlib
+``FuncAnimation``) in which the runs of ``display`` and of the ``others``
+drawn on the same figure (a loss curve beside its path, say) grow together,
+one shared iteration count per frame. ``anim.to_jshtml()`` plays it in a
+notebook; ``anim.save("run.gif")`` writes a GIF with Pillow (no ffmpeg
+needed). Long runs are sampled on a geometric grid of iterations, so the
+first iterations, where most happens, get most of the frames.
+"""
+
+import numpy as np
+
+
+def _animation_class():
+    """Defined on first use: matplotlib is imported only to animate."""
+    from matplotlib.animation import FuncAnimation
+
+    class RunAnimation(FuncAnimation):
+        """``FuncAnimation`` of growing runs; ``iterations`` holds the
+        iteration count of every frame, ``show_iteration(k)`` draws one."""
+
+        def save(self, filename, writer=None, *args, **kwargs):
+            if writer is None and str(filename).lower().endswith(".gif"):
+                writer = "pillow"  # ffmpeg is not needed for a GIF
+            return super().save(filename, writer, *args, **kwargs)
+
+    return RunAnimation
+
+
+def frame_iterations(last, frames):
+    """The iteration count of each frame: every one up to ``frames``, else a
+    geometric grid from 1 to ``last`` (the start of a run gets most frames)."""
+    last = max(int(last), 1)
+    if last <= frames:
+        return np.arange(1, last + 1)
+    return np.unique(np.round(np.geomspace(1, last, frames)).astype(int))
+
+
+def animate_tracks(figure, tracks, *, frames=60, interval=80, repeat=True):
+    """Animate ``tracks``: ``(artist, x, y, iterations)``, each point shown
+    once the frame's iteration count reaches its own."""
+    last = max(int(np.max(it)) for *_, it in tracks if len(it))
+    iterations = frame_iterations(last, frames)
+
+    def show_iteration(count):
+        for artist, x, y, its in tracks:
+            shown = its <= count
+            artist.set_data(x[shown], y[shown])
+        return [track[0] for track in tracks]
+
+    animation = _animation_class()(
+        figure,
+        lambda frame: show_iteration(iterations[frame]),
+        frames=len(iterations),
+        interval=interval,
+        repeat=repeat,
+        blit=False,
+    )
+    animation.iterations = iterations
+    animation.show_iteration = show_iteration
+    return animation
+
+
+class AnimateMixin:
+    """``animate()`` for a display that lists its growing artists in
+    ``_tracks()``."""
+
+    def animate(self, *others, frames=60, interval=80, repeat=True):
+        """Animate the run drawn by this display (and by ``others``, displays
+        on the same figure), growing iteration by iteration.
+
+        Parameters
+        ----------
+        *others : displays
+            Displays drawn on the same figure whose runs grow in step with
+            this one (for example the ``TrajectoryDisplay`` of the run whose
+            ``LossCurveDisplay`` this is).
+        frames : int, default=60
+            Most frames; longer runs are sampled geometrically.
+        interval : int, default=80
+            Milliseconds between frames.
+        repeat : bool, default=True
+            Whether the animation loops.
+
+        Returns
+        -------
+        animation : matplotlib.animation.FuncAnimation
+            Ready for ``to_jshtml()`` and ``save("path.gif")`` (Pillow).
+            ``animation.iterations`` is the iteration count of every frame.
+        """
+        from .._compat import check_matplotlib_support
+
+        check_matplotlib_support(f"{type(self).__name__}.animate")
+        for other in others:
+            if other.figure_ is not self.figure_:
+                raise ValueError(
+                    "animate(*others) animates one figure: draw the other "
+                    "displays on the axes of this one's figure (ax=...)."
+                )
+        tracks = [track for display in (self, *others) for track in display._tracks()]
+        return animate_tracks(
+            self.figure_, tracks, frames=frames, interval=interval, repeat=repeat
+        )
+
+
+def line_track(line, first_iteration):
+    """A line whose n-th point belongs to iteration ``first_iteration + n``."""
+    x, y = np.asarray(line.get_xdata()), np.asarray(line.get_ydata())
+    return line, x, y, first_iteration + np.arange(x.size)
