@@ -20,4 +20,5 @@ __all__ = [
     "OneStepRegressor",
     "suggest_learning_rate",
 ]
+# The one place the version is written: pyproject.toml reads it (dynamic).
 __version__ = "0.1.0"

@@ -17,7 +17,9 @@ limit 2/L marked (needs matplotlib, the ``plot`` extra).
 """
 
 import argparse
+import os
 import sys
+import textwrap
 import warnings
 
 from sklearn.base import clone
@@ -25,7 +27,8 @@ from sklearn.compose import ColumnTransformer
 from sklearn.datasets import load_diabetes
 from sklearn.pipeline import Pipeline
 
-from onestep_sklearn import suggest_learning_rate
+from onestep_sklearn import __version__, suggest_learning_rate
+from onestep_sklearn._cli_collinear import near_singular_note
 from onestep_sklearn._cli_columns import (
     MAX_CATEGORIES,
     classify_columns,
@@ -41,9 +44,11 @@ from onestep_sklearn._cli_read import (
     read_table,
 )
 from onestep_sklearn._cli_table import (
+    MAX_WIDTH,
     N_FOLDS,
     Progress,
     compare,
+    demo_cv,
     demo_models,
     format_table,
 )
@@ -76,7 +81,7 @@ def load_data(args):
         X, y = diabetes.data, diabetes.target.to_numpy()
         return X, y, "diabetes (scikit-learn, bundled)", len(y), []
     separator = None if args.sep is None else parse_separator(args.sep)
-    table = read_table(args.csv, args.target, separator)
+    table = read_table(args.csv, args.target, separator, args.decimal)
     separator_name = SEPARATOR_NAMES.get(table.separator, repr(table.separator))
     source = f"{args.csv} ({separator_name}-separated, {table.encoding})"
     return table.X, table.y, source, table.n_rows_read, table.notes
@@ -92,16 +97,16 @@ def _steps(transformer):
 def describe_preprocessing(preprocessor):
     """``make_pipeline(<preprocessing>, model)``, in code as far as it is short.
 
-    A ColumnTransformer is described by its column groups' steps; its column
-    lists would not fit on a line.
+    A ColumnTransformer is described by its column groups' steps, a line
+    each; its column lists would not fit on a line.
     """
     if not isinstance(preprocessor, ColumnTransformer):
         return f"make_pipeline({_steps(preprocessor)}, model)"
-    groups = "; ".join(
-        f"{name} columns: {_steps(transformer)}"
+    groups = ";\n".join(
+        f"  {name} columns: {_steps(transformer)}"
         for name, transformer, _ in preprocessor.transformers
     )
-    return f"make_pipeline(ColumnTransformer(...), model) with {groups}"
+    return f"make_pipeline(ColumnTransformer(...), model) with\n{groups}"
 
 
 def prepare(X, y, data_name, max_categories):
@@ -193,6 +198,13 @@ def build_parser():
         help="field separator of --csv, instead of sniffing it ('\\t' or tab: a tab)",
     )
     parser.add_argument(
+        "--decimal",
+        metavar="CHAR",
+        choices=[".", ","],
+        help="decimal mark of --csv's numbers, '.' or ',' (default: ',' in a "
+        "';'-separated file whose numbers all use it, else '.')",
+    )
+    parser.add_argument(
         "--max-categories",
         metavar="N",
         type=int,
@@ -205,6 +217,9 @@ def build_parser():
         metavar="FILE",
         help="also write a figure (e.g. FILE.png): loss curves and a "
         "learning-rate sweep with 2/L marked; needs matplotlib",
+    )
+    parser.add_argument(
+        "--version", action="version", version=f"onestep_sklearn {__version__}"
     )
     return parser
 
@@ -230,6 +245,11 @@ def main(argv=None):
         parser.error("--csv and --target go together")
     if args.sep is not None and args.csv is None:
         parser.error("--sep needs --csv")
+    if args.decimal is not None and args.csv is None:
+        parser.error("--decimal needs --csv")
+    if args.decimal is not None and args.sep is not None:
+        if parse_separator(args.sep) == args.decimal:
+            parser.error(f"--decimal {args.decimal} is also the separator (--sep)")
     if args.sep is not None and len(parse_separator(args.sep)) != 1:
         # pandas would fall back to its slow Python engine and read a regex.
         parser.error(f"--sep must be one character, not {args.sep!r}")
@@ -261,22 +281,29 @@ def main(argv=None):
         )
     print()
     max_stable = None if facts is None else facts.max_stable
-    results = compare(X, y, preprocessor, demo_models(), max_stable, progress)
-    print(format_table(results))
+    progress.report("checking the training folds for near-collinear columns")
+    columns = [
+        str(name) for name in (kinds.kept if hasattr(X, "iloc") else kinds.numeric)
+    ]
+    note = near_singular_note(X, y, preprocessor, demo_cv(), columns)
+    results = compare(
+        X, y, preprocessor, demo_models(), max_stable, progress, note is not None
+    )
+    print(format_table(results, note))
     print()
     print(
         f"{N_FOLDS}-fold KFold(shuffle=True, random_state=0); every model is "
         f"{describe_preprocessing(preprocessor)}."
     )
-    print(
+    for paragraph in [
         "learning rate: the mean learning_rate_ of the fold estimators "
-        "(cross_validate(return_estimator=True)); IterativeGDRegressorCV's "
-        "also the mean n_iter_ it chose by its own 5-fold CV in each fold."
-    )
-    if any(label.endswith("*") for label, _ in results.index):
-        print("* did not converge (a ConvergenceWarning was raised)")
+        "(cross_validate(return_estimator=True)); for IterativeGDRegressorCV, "
+        "the rate and iteration count it chose by its own 5-fold CV, averaged "
+        "over the folds.",
+    ]:
+        print(textwrap.fill(paragraph, MAX_WIDTH, break_on_hyphens=False))
     if results["failed"].all():
-        print("every model failed: see the note column", file=sys.stderr)
+        print("every model failed: see the notes under the table", file=sys.stderr)
         return 1
     if args.plot is not None:
         progress.report(f"drawing {args.plot}")
@@ -289,5 +316,22 @@ def main(argv=None):
     return 0
 
 
+def run():
+    """``main`` as a program: output piped into ``head`` ends quietly.
+
+    When the reader of stdout closes it early, the rest of the output is sent
+    to /dev/null (so that the interpreter's final flush does not fail too) and
+    the exit code is 1, Python's own for a broken pipe.
+    """
+    try:
+        code = main()
+        sys.stdout.flush()
+    except BrokenPipeError:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 1
+    return code
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(run())

@@ -13,9 +13,10 @@ from sklearn.base import BaseEstimator, RegressorMixin
 from sklearn.utils.extmath import safe_sparse_dot
 from sklearn.utils.validation import check_is_fitted
 
-from ._compat import Interval, StrOptions
+from ._compat import Interval, StrOptions, _fit_context
 from ._data.dask_checks import is_dask_collection
 from ._fitted import public_coef
+from ._kernel.threads import fit_blas_context
 from ._stream import lock_for
 from ._validation import check_X_values, validate_predict_X
 
@@ -30,6 +31,31 @@ class _FullText(str):
 
     def __repr__(self):
         return str.__repr__(self)
+
+
+def blas_threads_for_fit(fit):
+    """Run ``fit`` (or ``partial_fit``, ``predict``) under the BLAS threading
+    policy of ``_kernel.threads``: one thread unless the data pass is large.
+
+    The one place the policy is applied: every solver's small dense calls
+    (QR, SVD, Cholesky, d × d products) run inside it, in ``GridSearchCV``
+    workers and threads too. ``predict`` too: in joblib's threading backend
+    the scoring between fits would otherwise call a threaded BLAS from two
+    threads at once, whose thread server the callers then wait on.
+    """
+
+    @functools.wraps(fit)
+    def wrapper(self, X, *args, **kwargs):
+        with fit_blas_context(getattr(X, "shape", None)):
+            return fit(self, X, *args, **kwargs)
+
+    return wrapper
+
+
+def fit_method(fit):
+    """A ``fit``/``partial_fit``: scikit-learn's parameter validation
+    (``_fit_context``) run under the BLAS threading policy."""
+    return blas_threads_for_fit(_fit_context(prefer_skip_nested_validation=True)(fit))
 
 
 class BaseMSERegressor(RegressorMixin, BaseEstimator):
@@ -105,6 +131,7 @@ class BaseMSERegressor(RegressorMixin, BaseEstimator):
             for name, value in attributes.items():
                 setattr(self, name, value)
 
+    @blas_threads_for_fit
     def predict(self, X):
         """Predict using the linear model.
 

@@ -197,7 +197,9 @@ def design_input(X, kinds):
     small data set), else the DataFrame's kept columns.
     """
     if kinds.categorical or kinds.boolean:
-        return X[kinds.kept]
+        # As objects, booleans are categories to SimpleImputer (which refuses
+        # a bool dtype) and to OneHotEncoder, with or without gaps.
+        return X[kinds.kept].astype(dict.fromkeys(kinds.boolean, object))
     return X[kinds.numeric].to_numpy(dtype=np.float64)
 
 

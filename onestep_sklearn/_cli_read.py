@@ -4,9 +4,12 @@ pandas does the parsing (quoting, missing values, booleans, the C engine's
 speed); this module adds what a newcomer's file needs on top of it: the
 separator sniffed from a sample, duplicated header names caught before pandas
 renames them, quoted thousands (``"288,216.23"``) recognised only when every
-value of the column has that form, and a numeric target with the rows that
-lack one dropped. Every problem is a :class:`DataError`: one line for the
-user, no traceback.
+value of the column has that form, decimal commas (``3,14``) in
+``;``-separated files whose numbers all use them (``--decimal`` decides
+otherwise), a written index (an unnamed first column counting the rows, as
+``DataFrame.to_csv()`` and R's ``write.csv`` write it) dropped, and a numeric
+target with the rows that lack one dropped. Every problem is a
+:class:`DataError`: one line for the user, no traceback.
 """
 
 import csv
@@ -23,6 +26,9 @@ SEPARATORS = ",;\t|"
 SEPARATOR_NAMES = {",": "','", ";": "';'", "\t": "tab", "|": "'|'"}
 # Strict digit grouping: "1,5" in a ';' file is a decimal comma, not 15.
 THOUSANDS = re.compile(r"[+-]?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d*)?")
+# A number written with a decimal comma, and one with a decimal point.
+COMMA_DECIMAL = re.compile(r"[+-]?\d*,\d+(?:[eE][+-]?\d+)?")
+POINT_DECIMAL = re.compile(r"[+-]?\d*\.\d+(?:[eE][+-]?\d+)?")
 # Values checked before a whole column is: most text columns fail at once.
 THOUSANDS_PROBE = 1000
 MAX_LISTED_COLUMNS = 12
@@ -104,6 +110,38 @@ def _sniff_separator(sample, encoding):
         return csv.Sniffer().sniff(text, delimiters=SEPARATORS).delimiter
     except csv.Error:
         return ","
+
+
+def _sniff_decimal(sample, encoding, separator):
+    """``","`` if the sample's fields write decimals with a comma, else ``"."``.
+
+    Only a ``;``-separated file can (a comma separator leaves commas to
+    quoted thousands); it must hold a number like ``3,14`` and none like
+    ``3.14``, so that a ``;`` file with decimal points keeps them.
+    """
+    if separator != ";":
+        return "."
+    text = sample.decode(encoding, errors="ignore")
+    if len(sample) == SNIFF_BYTES:
+        text = text[: text.rfind("\n") + 1] or text
+    rows = list(csv.reader(text.splitlines()[1:], delimiter=separator))
+    fields = [field.strip() for row in rows for field in row]
+    commas = any(COMMA_DECIMAL.fullmatch(field) for field in fields)
+    points = any(POINT_DECIMAL.fullmatch(field) for field in fields)
+    return "," if commas and not points else "."
+
+
+def _is_written_index(column, name, position):
+    """Whether ``column`` is a written row index: the unnamed first column,
+    counting 0..n−1 (pandas' ``to_csv()``) or 1..n (R's ``write.csv``)."""
+    if position != 0 or not name.startswith("Unnamed: "):
+        return False
+    if not pd.api.types.is_integer_dtype(column) or column.empty:
+        return False
+    values = column.to_numpy()
+    first = values[0]
+    counting = np.arange(first, first + len(values))
+    return first in (0, 1) and np.array_equal(values, counting)
 
 
 def _read_csv(path, **kwargs):
@@ -229,7 +267,7 @@ def _first_non_numeric(column):
     return str(bad.iloc[0] if len(bad) else values.iloc[0])
 
 
-def read_table(path, target, separator=None):
+def read_table(path, target, separator=None, decimal=None):
     """Read a delimited text file with a header row; ``target`` becomes y.
 
     Parameters
@@ -240,6 +278,9 @@ def read_table(path, target, separator=None):
         Name of the column to predict; it must hold numbers.
     separator : str, default=None
         Field separator; ``None`` sniffs it from the first 64 KiB.
+    decimal : str, default=None
+        Decimal mark of the numbers; ``None`` sniffs it (``","`` only in a
+        ``;``-separated file whose numbers all use it).
 
     Returns
     -------
@@ -258,21 +299,37 @@ def read_table(path, target, separator=None):
         separator = _sniff_separator(sample, encoding)
     names = _header(path, separator, encoding)
     _check_target_present(path, names, target, separator)
+    notes = []
+    if decimal is None:
+        decimal = _sniff_decimal(sample, encoding, separator)
+        if decimal == ",":
+            notes.append(
+                "numbers with decimal commas (3,14 is 3.14); --decimal . reads "
+                "them otherwise"
+            )
+    options = dict(sep=separator, header=0, names=names, decimal=decimal)
     try:
-        frame = _read_csv(path, sep=separator, encoding=encoding, header=0, names=names)
+        frame = _read_csv(path, encoding=encoding, **options)
     except UnicodeDecodeError:
         # Past the sniffed sample: the rest of the file is not UTF-8.
         encoding = "latin-1"
-        frame = _read_csv(path, sep=separator, encoding=encoding, header=0, names=names)
-    notes = []
+        frame = _read_csv(path, encoding=encoding, **options)
     if encoding == "latin-1":
         notes.append(f"{path} is not UTF-8: read as Latin-1")
+    first = frame.columns[0]
+    if first != target and _is_written_index(frame[first], first, 0):
+        frame = frame.drop(columns=first)
+        notes.append(
+            f"first column ({first!r}, unnamed, counting the rows) dropped: a "
+            "written row index, not a feature"
+        )
     for name in frame.columns:
         text = _as_text(frame[name])
         if text is not None:
             frame[name] = text
             notes.append(f"column {name!r}: numbers and text mixed, read as text")
-        numbers = _numeric_from_thousands(frame[name])
+        # Thousands are grouped by commas only where the decimal mark is a point.
+        numbers = _numeric_from_thousands(frame[name]) if decimal == "." else None
         if numbers is not None:
             frame[name] = numbers
             notes.append(f"column {name!r}: numbers with thousands separators")

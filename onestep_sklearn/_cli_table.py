@@ -9,6 +9,7 @@ fits fail shows the reason instead of stopping the run.
 """
 
 import sys
+import textwrap
 import time
 import warnings
 
@@ -31,15 +32,20 @@ N_FOLDS = 5
 PROGRESS_AFTER_SECONDS = 2.0
 COLUMNS = [
     "CV R² (mean ± std)",
-    "fit time (ms)",
+    "fit (ms)",
     "learning rate",
     "2/L",
-    "iterations (stop)",
+    "iterations",
 ]
+# The table's width at most (the estimator calls and notes go below it).
+MAX_WIDTH = 120
 MAX_REASON_CHARS = 200
 # The learning-rate cell of a row whose rate and iteration count the
 # estimator chooses by its own cross-validation (inside each outer fold).
 CHOSEN_BY_CV = "chosen by CV"
+# Marks after a row's label, explained under the table.
+NOT_CONVERGED = "*"
+NEAR_SINGULAR = "†"
 
 
 def demo_models():
@@ -65,11 +71,7 @@ def demo_models():
         ),
         ("one Newton step", OneStepRegressor(), "1 (Newton)"),
         ("gradient descent (auto = 1/L)", IterativeGDRegressor(), None),
-        (
-            "gradient descent, rate and iterations by CV",
-            IterativeGDRegressorCV(),
-            CHOSEN_BY_CV,
-        ),
+        ("gradient descent, tuned by CV", IterativeGDRegressorCV(), CHOSEN_BY_CV),
         ("LinearRegression (sklearn)", LinearRegression(), "-"),
         ("SGDRegressor (sklearn)", sgd, f"{sgd.eta0:g} ({sgd.learning_rate})"),
     ]
@@ -137,23 +139,22 @@ def _scored_cells(pipeline, X, y, rate, max_stable):
         return_estimator=True,
     )
     score = result["test_score"]
+    finals = [fitted[-1] for fitted in result["estimator"]]
     full_batch_gradient = rate is None or rate == CHOSEN_BY_CV
+    iterations = _iterations_cell(finals)
     if full_batch_gradient:
-        fold_rates = [fitted[-1].learning_rate_ for fitted in result["estimator"]]
-        chosen = rate == CHOSEN_BY_CV
-        rate = f"{np.mean(fold_rates):.4g}"
-        if chosen:
-            fold_iters = [fitted[-1].n_iter_ for fitted in result["estimator"]]
-            rate += f", {np.mean(fold_iters):.0f} iterations"
+        if rate == CHOSEN_BY_CV:
+            chosen = np.mean([model.n_iter_ for model in finals])
+            iterations = f"chosen: {chosen:.0f} iterations"
+        rate = f"{np.mean([model.learning_rate_ for model in finals]):.4g}"
     show_limit = full_batch_gradient and max_stable is not None
     n_undefined = int(np.count_nonzero(~np.isfinite(score)))
-    finals = [fitted[-1] for fitted in result["estimator"]]
     return {
-        "CV R² (mean ± std)": f"{score.mean():.4f} ± {score.std():.4f}",
-        "fit time (ms)": f"{1000 * result['fit_time'].mean():.2f}",
+        "CV R² (mean ± std)": f"{_short(score.mean())} ± {_short(score.std())}",
+        "fit (ms)": f"{1000 * result['fit_time'].mean():.2f}",
         "learning rate": rate,
         "2/L": f"{max_stable:.4g}" if show_limit else "-",
-        "iterations (stop)": _iterations_cell(finals),
+        "iterations": iterations,
         "note": (
             f"R² not finite in {n_undefined} of {len(score)} test folds"
             if n_undefined
@@ -161,6 +162,13 @@ def _scored_cells(pipeline, X, y, rate, max_stable):
         ),
         "failed": False,
     }
+
+
+def _short(value):
+    """A score in at most about 9 characters: 4 decimals while it is small."""
+    if not np.isfinite(value) or abs(value) < 10:
+        return f"{value:.4f}"
+    return f"{value:.1f}" if abs(value) < 1e5 else f"{value:.2e}"
 
 
 def _iterations_cell(finals):
@@ -182,7 +190,19 @@ def _failed_cells(exc):
     return cells
 
 
-def compare(X, y, preprocessor, models, max_stable, progress=None):
+def exact_fit(model):
+    """Whether ``model`` fits the exact least-squares solution (no penalty)."""
+    if isinstance(model, LinearRegression):
+        return True
+    return (
+        isinstance(model, OneStepRegressor)
+        and model.solver == "newton"
+        and model.alpha == 0
+        and model.learning_rate in ("auto", 1, 1.0)
+    )
+
+
+def compare(X, y, preprocessor, models, max_stable, progress=None, near_singular=False):
     """Cross-validate ``make_pipeline(preprocessor, model)`` for every model.
 
     Parameters
@@ -199,6 +219,9 @@ def compare(X, y, preprocessor, models, max_stable, progress=None):
         The 2/L to show on the full-batch gradient rows; ``None`` if unknown.
     progress : Progress, default=None
         Where to report each row as it starts.
+    near_singular : bool, default=False
+        Whether a training fold's design is near-singular: the rows of exact
+        fits (:func:`exact_fit`) are then marked ``†``.
 
     Returns
     -------
@@ -206,7 +229,8 @@ def compare(X, y, preprocessor, models, max_stable, progress=None):
         One row per model, indexed by (label, estimator call), with the
         columns of ``COLUMNS`` as strings, a ``note`` column (why a row failed
         or scored a non-finite R²) and a boolean ``failed`` column. The label
-        ends in ``*`` when a ``ConvergenceWarning`` was raised.
+        ends in ``*`` when a ``ConvergenceWarning`` was raised, in ``†`` for
+        an exact fit on near-singular folds.
     """
     progress = Progress() if progress is None else progress
     records = []
@@ -223,24 +247,65 @@ def compare(X, y, preprocessor, models, max_stable, progress=None):
                 record.update(_scored_cells(pipeline, X, y, rate, max_stable))
             except Exception as exc:  # any fit failure: reported in its row
                 record.update(_failed_cells(exc))
+        marks = ""
         for w in caught:
             if issubclass(w.category, ConvergenceWarning):
-                record["model"] = label + "*"
+                marks = NOT_CONVERGED
             else:
                 calls = warned.setdefault((w.category, str(w.message)), [])
                 if call not in calls:
                     calls.append(call)
+        if near_singular and exact_fit(model) and not record["failed"]:
+            marks += NEAR_SINGULAR
+        record["model"] = label + marks
         records.append(record)
     _show_warnings(warned)
     return pd.DataFrame.from_records(records).set_index(["model", "estimator"])
 
 
-def format_table(results):
-    """The table as text: ``results`` of :func:`compare`, columns padded apart."""
-    shown = results[COLUMNS + (["note"] if results["note"].any() else [])]
-    # to_string separates columns (and index levels) by one space; two keep
-    # the cells apart for the eye and for a split on runs of spaces.
-    shown = shown.rename(index=lambda label: label + " ", level="model")
-    widths = {name: 2 + max(len(name), shown[name].str.len().max()) for name in shown}
-    text = shown.to_string(col_space=widths)
-    return "\n".join(line.rstrip() for line in text.splitlines())
+def format_table(results, near_singular=None):
+    """The table as text, at most ``MAX_WIDTH`` wide, then what it needs said.
+
+    Below the table: each row's estimator call (scikit-learn's ``repr``, code
+    that builds it), the notes of rows that failed or scored a non-finite R²,
+    and what the marks after a label mean. ``near_singular`` is the footnote
+    of :func:`_cli_collinear.near_singular_note` (rows of exact fits marked
+    ``†``), or None.
+    """
+    labels = [label for label, _ in results.index]
+    header = ["model", *COLUMNS]
+    body = [
+        [label, *(results.loc[(label, call), column] for column in COLUMNS)]
+        for label, call in results.index
+    ]
+    widths = [max(len(str(row[i])) for row in [header, *body]) for i in range(6)]
+    lines = []
+    for row in [header, *body]:
+        cells = [str(cell).ljust(width) for cell, width in zip(row, widths)]
+        lines.append("  ".join(cells).rstrip())
+    label_width = max(map(len, labels))
+    lines += ["", "estimators:"]
+    for label, call in results.index:
+        lines.append(f"  {label.ljust(label_width)}  {call}")
+    notes = [(label, note) for (label, _), note in zip(results.index, results["note"])]
+    notes = [(label, note) for label, note in notes if note]
+    if notes:
+        lines += ["", "notes:"]
+        for label, note in notes:
+            lines += _wrapped(f"  {label}: {note}")
+    marked = "".join(label[-2:] for label in labels)
+    near_singular = near_singular if NEAR_SINGULAR in marked else None
+    if NOT_CONVERGED in marked or near_singular:
+        lines.append("")
+    if NOT_CONVERGED in marked:
+        lines.append(f"{NOT_CONVERGED} did not converge (a ConvergenceWarning)")
+    if near_singular:
+        lines += _wrapped(f"{NEAR_SINGULAR} {near_singular}")
+    return "\n".join(lines)
+
+
+def _wrapped(text):
+    """``text`` in lines of at most ``MAX_WIDTH``, continued with an indent."""
+    return textwrap.wrap(
+        text, MAX_WIDTH, subsequent_indent="    ", break_on_hyphens=False
+    )

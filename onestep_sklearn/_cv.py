@@ -6,8 +6,8 @@ from numbers import Integral, Real
 import numpy as np
 from sklearn.metrics import check_scoring, get_scorer_names
 
-from ._base import BaseMSERegressor
-from ._compat import Interval, StrOptions, _fit_context
+from ._base import BaseMSERegressor, fit_method
+from ._compat import Interval, StrOptions
 from ._cv_scores import (
     choose,
     in_data_units,
@@ -185,7 +185,7 @@ class IterativeGDRegressorCV(BaseMSERegressor):
         self.momentum = momentum
         self.nesterov = nesterov
 
-    @_fit_context(prefer_skip_nested_validation=True)
+    @fit_method
     def fit(self, X, y, sample_weight=None, groups=None):
         """Score every learning rate and iteration count, then refit.
 

@@ -5,9 +5,9 @@ from numbers import Integral, Real
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_random_state
 
-from ._base import BaseMSERegressor
+from ._base import BaseMSERegressor, fit_method
 from ._callbacks import CallbackSupportMixin, FitHooks
-from ._compat import Interval, StrOptions, _fit_context
+from ._compat import Interval, StrOptions
 from ._fitted import chunk_attributes, descent_attributes, descent_message
 from ._solvers.descent import DescentSettings, chunk_step, run_descent
 from ._solvers.plan import plan_descent, resolve_precompute
@@ -221,7 +221,7 @@ class IterativeGDRegressor(CallbackSupportMixin, BaseMSERegressor):
         self.divergence = divergence
         self.verbose = verbose
 
-    @_fit_context(prefer_skip_nested_validation=True)
+    @fit_method
     def fit(self, X, y, sample_weight=None, coef_init=None):
         """Fit the model by gradient descent.
 
@@ -330,7 +330,7 @@ class IterativeGDRegressor(CallbackSupportMixin, BaseMSERegressor):
             self, source, batch_size=self.batch_size, early_stopping=self.early_stopping
         )
 
-    @_fit_context(prefer_skip_nested_validation=True)
+    @fit_method
     def partial_fit(self, X, y, sample_weight=None):
         """Run one iteration (one pass) over a chunk of data.
 

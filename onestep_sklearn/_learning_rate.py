@@ -25,6 +25,7 @@ from ._kernel.rates import (
 )
 from ._kernel.sparse_ops import extreme_eigenvalue
 from ._kernel.spectrum import active_extremes, active_mask, hessian_as_operator
+from ._kernel.threads import fit_blas_context
 from ._solvers.newton import target_from_stats
 from ._solvers.objective import Objective
 
@@ -217,9 +218,10 @@ def suggest_learning_rate(
     # Extreme magnitudes are measured in exactly rescaled units (powers of
     # two, ``_kernel.units``) and the facts converted back.
     units = source.extreme_units().keeping_finite(alpha)
-    facts = _facts_in_units(
-        source.rescaled(units), units.alpha(alpha), fit_intercept, y is not None
-    )
+    with fit_blas_context(X.shape):
+        facts = _facts_in_units(
+            source.rescaled(units), units.alpha(alpha), fit_intercept, y is not None
+        )
     facts = replace(facts, momentum=momentum, nesterov=nesterov)
     facts = replace(
         facts, max_stable=stability_limit(facts.lipschitz, momentum, nesterov)[0]

@@ -6,8 +6,8 @@ from dataclasses import replace
 import numpy as np
 from sklearn.exceptions import ConvergenceWarning
 
-from ._base import BaseMSERegressor
-from ._compat import StrOptions, _fit_context
+from ._base import BaseMSERegressor, fit_method
+from ._compat import StrOptions
 from ._kernel.units import column_rescaled, powers_of_two
 from ._solvers.messages import START_OVERFLOW
 from ._solvers.newton import wants_exact_moments
@@ -123,7 +123,7 @@ class OneStepRegressor(BaseMSERegressor):
         self.fit_intercept = fit_intercept
         self.warm_start = warm_start
 
-    @_fit_context(prefer_skip_nested_validation=True)
+    @fit_method
     def fit(self, X, y, sample_weight=None, coef_init=None):
         """Fit the model with one update from ``θ₀``.
 
@@ -195,7 +195,7 @@ class OneStepRegressor(BaseMSERegressor):
             "the start (or fit on all rows at once) to fit them all."
         )
 
-    @_fit_context(prefer_skip_nested_validation=True)
+    @fit_method
     def partial_fit(self, X, y, sample_weight=None):
         """Add a chunk of data; the model equals ``fit`` on all rows so far.
 

@@ -33,7 +33,7 @@ ROW_CALLS = {
     "one gradient step, exact line search": "OneStepRegressor(solver='gradient')",
     "one Newton step": "OneStepRegressor()",
     "gradient descent (auto = 1/L)": "IterativeGDRegressor()",
-    "gradient descent, rate and iterations by CV": "IterativeGDRegressorCV()",
+    "gradient descent, tuned by CV": "IterativeGDRegressorCV()",
     "LinearRegression (sklearn)": "LinearRegression()",
     "SGDRegressor (sklearn)": "SGDRegressor(random_state=0)",
 }
@@ -42,17 +42,35 @@ CV = KFold(n_splits=5, shuffle=True, random_state=0)
 
 
 def parse_table(out):
-    """Map each model row's label (``*`` stripped) to its cells.
+    """Map each model row's label (marks ``*``, ``†`` stripped) to its cells.
 
-    Cells: label, estimator call, CV R², fit time, learning rate, 2/L and,
-    when a row failed, the note.
+    Cells: label, estimator call (from the ``estimators:`` list under the
+    table), CV R², fit time, learning rate, 2/L, iterations and, when a row
+    has one, its note (from ``notes:``, wrapped lines joined).
     """
-    rows = {}
+    rows, calls, notes = {}, {}, {}
+    section, last = "table", None
     for line in out.splitlines():
+        if line in ("estimators:", "notes:"):
+            section = line[:-1]
+            continue
         cells = re.split(r"\s{2,}", line.strip())
-        if cells[0].rstrip("*") in ROW_NAMES:
-            rows[cells[0].rstrip("*")] = cells
-    return rows
+        label = cells[0].rstrip("*†")
+        if section == "table" and label in ROW_NAMES:
+            rows[label] = cells
+        elif section == "estimators" and label in ROW_NAMES:
+            calls[label] = cells[1]
+        elif section == "notes" and line.startswith("    ") and last:
+            notes[last] += " " + line.strip()
+        elif section == "notes" and line.startswith("  "):
+            marked, _, note = line.strip().partition(": ")
+            last = marked.rstrip("*†")
+            notes[last] = note
+    return {
+        label: [cells[0], calls[label], *cells[1:]]
+        + ([notes[label]] if label in notes else [])
+        for label, cells in rows.items()
+    }
 
 
 def r2(cells):
@@ -194,7 +212,7 @@ def test_default_run_learning_rates(default_output):
     assert float(gd[4]) == pytest.approx(facts.auto, rel=2e-2)
     gradient_rows = ROW_NAMES[:2] + [
         "gradient descent (auto = 1/L)",
-        "gradient descent, rate and iterations by CV",
+        "gradient descent, tuned by CV",
     ]
     for name in ROW_NAMES:
         limit = rows[name][5]
@@ -214,8 +232,10 @@ def test_default_run_learning_rates(default_output):
     chosen = [fitted[-1] for fitted in result["estimator"]]
     rate = np.mean([fitted.learning_rate_ for fitted in chosen])
     n_iter = np.mean([fitted.n_iter_ for fitted in chosen])
-    cv_row = rows["gradient descent, rate and iterations by CV"]
-    assert cv_row[4] == f"{rate:.4g}, {n_iter:.0f} iterations"
+    cv_row = rows["gradient descent, tuned by CV"]
+    # The chosen count reads as a choice, not as a stop reason (max_iter).
+    assert cv_row[4] == f"{rate:.4g}"
+    assert cv_row[6] == f"chosen: {n_iter:.0f} iterations"
     assert all(fitted.learning_rate_ < fitted.stability_limit_ for fitted in chosen)
     assert f"condition number = {facts.condition_number:.4g}" in default_output
 
@@ -397,7 +417,8 @@ def test_mixed_table_any_separator(tmp_path, capsys, sep, sep_name):
     assert rows["LinearRegression (sklearn)"][2] == houses_reference()
     assert r2(rows["one Newton step"]) > 0.9
     assert rows["one Newton step"][2] == rows["LinearRegression (sklearn)"][2]
-    assert "make_pipeline(ColumnTransformer(...), model) with numeric columns: " in out
+    described = "make_pipeline(ColumnTransformer(...), model) with\n  numeric columns: "
+    assert described in out
 
 
 def test_sep_overrides_sniffing(tmp_path, capsys):
@@ -431,14 +452,16 @@ def test_sep_must_be_one_character(regression_csv, capsys):
 
 
 def test_decimal_commas_are_not_thousands(tmp_path, capsys):
-    # "1,5" in a ';' file is one and a half, not 15: a number only when the
-    # digits are grouped in threes.
+    # "1,5" in a ';' file is one and a half, not 15. (Issue 22 changed this
+    # expectation: the column was read as text categories before; it is a
+    # number with a decimal comma now.)
     path = tmp_path / "decimal.csv"
     rows = [f"{i};{i % 7},5" for i in range(30)]
     path.write_text("y;x\n" + "\n".join(rows) + "\n")
     code, out, _ = run_csv(capsys, path, "y")
     assert code == 0
-    assert "columns: 1 categorical -> 7 model features" in out
+    assert "columns: 1 numeric -> 1 model feature" in out
+    assert "note: numbers with decimal commas" in out
     assert "thousands" not in out
 
 
@@ -646,7 +669,7 @@ def test_every_row_failed_exits_1(monkeypatch, capsys):
     assert cli.main([]) == 1
     captured = capsys.readouterr()
     assert parse_table(captured.out)["one Newton step"][2] == "failed"
-    assert "every model failed: see the note column" in captured.err
+    assert "every model failed: see the notes under the table" in captured.err
 
 
 def test_progress_lines_on_slow_runs(monkeypatch, capsys):

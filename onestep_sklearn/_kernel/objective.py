@@ -39,6 +39,8 @@ import scipy.sparse as sp
 # Row blocks of about this many bytes of X stay in the L2 cache between the
 # residual and the Xᵀr product of the same block.
 BLOCK_BYTES = 1 << 20
+# Stored bytes of a sparse row block (a copy) below which X is not split further.
+SPARSE_MIN_BLOCK_BYTES = BLOCK_BYTES // 4
 
 
 def row_blocks(X, block_bytes=None, *, stored=False):
@@ -57,9 +59,12 @@ def row_blocks(X, block_bytes=None, *, stored=False):
         return
     row_bytes = n_features * X.dtype.itemsize
     if stored and sp.issparse(X):
-        # A block is a copy of its rows: at most 1/16 of X's stored bytes.
+        # A block is a copy of its rows: at most 1/16 of X's stored bytes,
+        # but never under SPARSE_MIN_BLOCK_BYTES (each block costs scipy
+        # about 50 µs of bookkeeping: 16 blocks of a small X cost more than
+        # its arithmetic).
         stored_bytes = X.nnz * (X.dtype.itemsize + X.indices.itemsize)
-        block_bytes = min(block_bytes, stored_bytes // 16)
+        block_bytes = min(block_bytes, max(stored_bytes // 16, SPARSE_MIN_BLOCK_BYTES))
         row_bytes = stored_bytes // max(1, n_samples) + 8  # + the residual
     rows = max(16, block_bytes // max(1, row_bytes))
     for start in range(0, n_samples, rows):
@@ -90,7 +95,8 @@ def data_pass(X, Y, coef, intercept, sample_weight, *, gradient=True):
     xtr = np.zeros(coef.shape, dtype=np.float64) if gradient else None
     rsum = np.zeros(coef.shape[1], dtype=np.float64)
     for rows in row_blocks(X, stored=True):
-        X_block = X[rows]
+        # One block of all rows is X itself (slicing a sparse X copies it).
+        X_block = X if rows == slice(0, X.shape[0]) else X[rows]
         resid = X_block @ coef_x
         resid += intercept_x
         if Y is not None:

@@ -9,14 +9,12 @@ Also the exact centred column norms (the Jacobi preconditioner of
 of arrays: numpy and scipy only.
 """
 
-from contextlib import nullcontext
-from functools import cache
-
 import numpy as np
 import scipy.sparse as sp
-from scipy.sparse.linalg import LinearOperator, eigsh
+from scipy.sparse.linalg import ArpackNoConvergence, LinearOperator, eigsh
 
 from .objective import row_blocks
+from .threads import single_threaded_blas
 
 # Sparse designs with at least this many columns are solved by LSQR: below,
 # the d × d statistics cost little and the exact route keeps its guarantees
@@ -26,31 +24,15 @@ KRYLOV_MIN_FEATURES = 256
 # the temporaries stay near 1 MiB, however large X is.
 CHUNK_ENTRIES = 1 << 16
 EPS = np.finfo(np.float64).eps
-
-
-@cache
-def _blas_controller():
-    try:
-        from threadpoolctl import ThreadpoolController
-    except ImportError:  # optional: without it BLAS keeps its threads
-        return None
-    return ThreadpoolController()
-
-
-def single_threaded_blas():
-    """A context in which BLAS runs on one thread (via threadpoolctl if present).
-
-    Krylov loops alternate one-threaded sparse products with BLAS-1 calls
-    (norms, scalings) on vectors of 10⁴–10⁵ entries, for which a threaded
-    BLAS must wake its threads at every call: a norm of 50,000 entries took
-    8 µs on one thread, 14 µs on two on an idle machine and 640 µs on a
-    loaded one (2 cores, OpenBLAS). The controller is made once (about 15 µs
-    per use after that).
-    """
-    controller = _blas_controller()
-    if controller is None:
-        return nullcontext()
-    return controller.limit(limits=1, user_api="blas")
+# Lanczos restarts before extreme_eigenvalue stops waiting: a singular
+# one-hot Hessian (1,500 x 772) ran ARPACK to its default of 10·d = 7,720
+# iterations for the smallest eigenvalue and failed (4 s), where forming the
+# Hessian from d products and eigvalsh takes 0.3 s.
+LANCZOS_MAX_ITER = 1000
+# Up to this many columns, an eigenvalue Lanczos cannot resolve comes from
+# the Hessian formed column by column (d products; 128 MiB at most).
+DENSE_FALLBACK_FEATURES = 4096
+LOOSE_TOL = 1e-4
 
 
 def use_krylov(X):
@@ -229,13 +211,46 @@ def extreme_eigenvalue(operator, which, tol=1e-10):
         return 0.0
     if n_features == 1:
         return max(float(image[0] / start[0]), 0.0)
-    with single_threaded_blas():
-        (theta,), vectors = eigsh(operator, k=1, which=which, tol=tol, v0=start)
+    try:
+        with single_threaded_blas():
+            (theta,), vectors = eigsh(
+                operator,
+                k=1,
+                which=which,
+                tol=tol,
+                v0=start,
+                maxiter=min(10 * n_features, LANCZOS_MAX_ITER),
+            )
+    except ArpackNoConvergence:
+        if tol >= LOOSE_TOL and n_features > DENSE_FALLBACK_FEATURES:
+            raise
+        return _eigenvalue_without_lanczos(operator, which)
     vector = vectors[:, 0]
     residual = float(np.linalg.norm(operator.matvec(vector) - theta * vector))
     if which == "LA":
         return float(theta) + residual
     return max(float(theta) - residual, 0.0)
+
+
+def _eigenvalue_without_lanczos(operator, which):
+    """The extreme eigenvalue when Lanczos did not converge: exact from the
+    formed Hessian for moderate d, else the always-safe bound (0 for the
+    smallest; for the largest, Lanczos again at a loose tolerance, whose
+    ``θ + ‖r‖`` is still an upper bound)."""
+    n_features = operator.shape[0]
+    if n_features <= DENSE_FALLBACK_FEATURES:
+        hessian = np.column_stack(
+            [operator.matvec(column) for column in np.eye(n_features)]
+        )
+        evals = np.linalg.eigvalsh((hessian + hessian.T) / 2)
+        # Rounding of the formed matrix, as the residual bound of Lanczos.
+        slack = EPS * n_features * max(abs(evals[-1]), abs(evals[0]))
+        if which == "LA":
+            return float(evals[-1] + slack)
+        return max(float(evals[0] - slack), 0.0)
+    if which == "SA":
+        return 0.0
+    return extreme_eigenvalue(operator, "LA", tol=LOOSE_TOL)
 
 
 def sparse_moments(X, Y, sw, y_mean, unit):
