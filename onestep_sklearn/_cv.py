@@ -338,7 +338,7 @@ class IterativeGDRegressorCV(BaseMSERegressor):
         if kind == "mse":
             return in_data_units(scores, units.y_scale, -2)
         # The caller of fit is 3 frames up (this method, fit, _fit_context).
-        single = warn_undefined_r2(splits, stacklevel=4)
+        single = warn_undefined_r2(splits)
         scores[single] = np.nan
         return scores
 

@@ -12,7 +12,6 @@ the same splits and scores; a NaN or infinite mean score is never chosen.
 
 import inspect
 import numbers
-import warnings
 from contextlib import suppress
 
 import numpy as np
@@ -22,6 +21,7 @@ from sklearn.model_selection import check_cv
 from ._compat import _safe_indexing
 from ._data.dask_checks import is_dask_collection
 from ._fitted import in_range, public_coef
+from ._kernel.user_warnings import warn_user
 from ._solvers.folds import as_indices
 
 R2_UNDEFINED = "R^2 score is not well-defined with less than two samples"
@@ -69,18 +69,17 @@ def in_data_units(values, y_scale, power):
     return values
 
 
-def warn_undefined_r2(splits, stacklevel):
+def warn_undefined_r2(splits):
     """scikit-learn's warning for splits of one validation sample, whose R²
     is NaN (as ``r2_score`` gives it)."""
     single = [number for number, (_, test) in enumerate(splits) if test.size < 2]
     if single:
         shown = ", ".join(map(str, single[:5])) + (", ..." if len(single) > 5 else "")
-        warnings.warn(
+        warn_user(
             f"{R2_UNDEFINED}: cv split(s) {shown} have one validation sample, so "
             "their R² scores are NaN, as cross_val_score gives them. Use a cv "
             "whose validation parts hold at least two samples.",
             UndefinedMetricWarning,
-            stacklevel=stacklevel + 1,
         )
     return single
 

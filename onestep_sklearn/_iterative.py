@@ -9,13 +9,13 @@ from ._base import BaseMSERegressor, fit_method
 from ._callbacks import CallbackSupportMixin, FitHooks
 from ._compat import Interval, StrOptions
 from ._fitted import chunk_attributes, descent_attributes, descent_message
+from ._kernel.user_warnings import warn_user
 from ._solvers.descent import DescentSettings, chunk_step, run_descent
 from ._solvers.plan import plan_descent, resolve_precompute
 from ._solvers.schedule import Momentum
 from ._solvers.validation import validation_split
 from ._stream import StreamState, lock_for
 from ._validation import require_row_access, validate_fit_data
-from ._warnings import warn_user
 
 
 class IterativeGDRegressor(CallbackSupportMixin, BaseMSERegressor):

@@ -1,6 +1,5 @@
 """OneStepRegressor: a linear model fitted by exactly one parameter update."""
 
-import warnings
 from dataclasses import replace
 
 import numpy as np
@@ -9,6 +8,7 @@ from sklearn.exceptions import ConvergenceWarning
 from ._base import BaseMSERegressor, fit_method
 from ._compat import StrOptions
 from ._kernel.units import column_rescaled, powers_of_two
+from ._kernel.user_warnings import warn_user
 from ._solvers.messages import START_OVERFLOW
 from ._solvers.newton import wants_exact_moments
 from ._solvers.steps import gradient_step, newton_step, step_from_stats
@@ -224,7 +224,7 @@ class OneStepRegressor(BaseMSERegressor):
                 self, X, y, sample_weight, reset=stream is None, whole=False
             )
             if stream is not None and stream.not_resumable:
-                warnings.warn(stream.not_resumable, UserWarning)
+                warn_user(stream.not_resumable, UserWarning)
                 stream = None
             if stream is not None and stream.fit_intercept != self.fit_intercept:
                 raise ValueError(
@@ -346,7 +346,7 @@ class OneStepRegressor(BaseMSERegressor):
         if self.solver != "gradient" or not after > before * (1 + 1e-12):
             return
         helps = units.rate_to_data(2.0 * result.grad_sq / result.curvature)
-        warnings.warn(
+        warn_user(
             f"OneStepRegressor(solver='gradient', learning_rate={eta:.4g}) "
             f"increased the objective from {units.loss_to_data(before):.4g} to "
             f"{units.loss_to_data(after):.4g}: from this start a gradient step "

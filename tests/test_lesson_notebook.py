@@ -63,13 +63,26 @@ def executed(tmp_path_factory):
     saved = {key: os.environ.get(key) for key in environment}
     os.environ.update(environment)  # the kernel inherits them
     try:
-        client = nbclient.NotebookClient(
-            notebook,
-            timeout=600,
-            kernel_name="python3",
-            resources={"metadata": {"path": str(tmp_path_factory.mktemp("lesson"))}},
-        )
-        client.execute()
+        # No cell takes more than a few seconds. Once, under load, a kernel sat
+        # idle while the client waited for a reply that never came (kernel and
+        # client both idle): a stuck run is cut after two minutes and run once
+        # more on a fresh kernel, from a fresh copy of the notebook.
+        for attempt in range(2):
+            run = nbformat.from_dict(json.loads(json.dumps(notebook)))
+            where = str(tmp_path_factory.mktemp("lesson"))
+            client = nbclient.NotebookClient(
+                run,
+                timeout=120,
+                kernel_name="python3",
+                resources={"metadata": {"path": where}},
+            )
+            try:
+                client.execute()
+                break
+            except (TimeoutError, RuntimeError):  # a cell, or the kernel's start
+                if attempt == 1:
+                    raise
+        notebook = run
     finally:
         for key, value in saved.items():
             if value is None:

@@ -42,7 +42,6 @@ costs a third more iterations on one-hot and random sparse designs.
 Everything here is a pure function of arrays (numpy and scipy only).
 """
 
-import warnings
 from dataclasses import dataclass
 
 import numpy as np
@@ -56,6 +55,7 @@ from .._kernel.sparse_ops import (
     single_threaded_blas,
     varying,
 )
+from .._kernel.user_warnings import warn_user
 
 # The solve stops once its bound on the error of the fitted values is below
 # this fraction of their size (see ``_prediction_error_bound``).
@@ -336,5 +336,5 @@ def newton_target(
             "ill-conditioned for the iterative solve and too wide for the exact "
             "one."
         )
-    warnings.warn(message, warning, stacklevel=3)
+    warn_user(message, warning)
     return solution.coef, solution.residual_sq
