@@ -27,10 +27,10 @@ extensions = [
     "sphinx.ext.autosummary",
     "sphinx.ext.mathjax",
     "numpydoc",
-    "myst_parser",
+    "myst_nb",
     "sphinx_gallery.gen_gallery",
 ]
-source_suffix = {".rst": "restructuredtext", ".md": "markdown"}
+source_suffix = {".rst": "restructuredtext", ".md": "myst-nb", ".ipynb": "myst-nb"}
 exclude_patterns = ["_build", "auto_examples/*.ipynb", "auto_examples/*.py",
                     "auto_examples/*.zip", "auto_examples/*.json",
                     "auto_examples/*.md5", "auto_examples/*.codeobj.json"]
@@ -55,6 +55,12 @@ numpydoc_show_class_members = False
 numpydoc_class_members_toctree = False
 numpydoc_xref_param_type = False
 myst_enable_extensions = ["dollarmath"]
+# The lesson notebook is executed at build time, on a real kernel, like the gallery.
+nb_execution_mode = "force"
+nb_execution_timeout = 300
+nb_execution_raise_on_error = True
+# Only .ipynb files are notebooks; the guide's Markdown pages are not executed.
+nb_custom_formats = {}
 myst_heading_anchors = 3
 
 html_theme = "pydata_sphinx_theme"
