@@ -1,4 +1,5 @@
-"""A run animated: the loss curve and the path grow together.
+"""A run animated: the loss curve and the path grow together
+=========================================================
 
 ``LossCurveDisplay.animate(path_display)`` returns a matplotlib animation
 (``to_jshtml()`` in a notebook, ``save("run.gif")`` with Pillow). The figure

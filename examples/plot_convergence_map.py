@@ -1,4 +1,5 @@
-"""Where (learning rate, momentum) converge: heavy ball and Nesterov.
+"""Where (learning rate, momentum) converge: heavy ball and Nesterov
+=================================================================
 
 From the Hessian's eigenvalues of the standardised diabetes data: the colour
 is the number of iterations per digit of accuracy (−1/log₁₀ρ, ρ the

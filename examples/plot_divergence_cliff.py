@@ -1,4 +1,7 @@
-"""The 2/L cliff: just below the stability limit gradient descent converges,
+"""The 2/L cliff
+=============
+
+Just below the stability limit gradient descent converges,
 just past it it diverges; divergence="record" lets you watch it. Left: f − f*
 on the diabetes data around 2/L (dotted: ρ²ᵗ, ρ = maxᵢ|1 − ηλᵢ|). Right: the
 iterates on two features. Run ``python plot_divergence_cliff.py [figure.png]``.

@@ -1,4 +1,5 @@
-"""Early stopping as regularisation: the CV score over learning rate × iterations.
+"""Early stopping as regularisation: the CV score over learning rate × iterations
+==============================================================================
 
 ``IterativeGDRegressorCV`` scores every learning rate and every iteration
 count of full-batch gradient descent by 5-fold cross-validation, exactly and

@@ -1,4 +1,5 @@
-"""The learning-rate explorer's static fallback: the same story as its sliders.
+"""The learning-rate explorer's static fallback: the same story as its sliders
+===========================================================================
 
 In a notebook, ``explore(X, y)`` shows sliders over the learning rate (in
 units of 1/L), the momentum and the iterations, redrawn from the closed form

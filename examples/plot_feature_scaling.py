@@ -1,4 +1,5 @@
-"""Why scaling the features helps gradient descent.
+"""Why scaling the features helps gradient descent
+===============================================
 
 The same regression with the features in their raw units and standardised.
 Left: the Hessian's eigenvalues. Raw units spread them over decades (a large

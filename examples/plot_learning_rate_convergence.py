@@ -1,4 +1,5 @@
-"""The learning rate and the speed of convergence, against the theory.
+"""The learning rate and the speed of convergence, against the theory
+==================================================================
 
 Gradient descent on least squares converges linearly: at a constant rate η
 the excess objective shrinks at least like ρ^{2t}, ρ = maxᵢ|1 − ηλᵢ| over

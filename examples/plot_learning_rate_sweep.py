@@ -1,4 +1,5 @@
-"""Learning-rate sweep for gradient descent, with the stability limit 2/L.
+"""Learning-rate sweep for gradient descent, with the stability limit 2/L
+======================================================================
 
 Pipeline + GridSearchCV over ``learning_rate``, scikit-learn's
 ValidationCurveDisplay for the curve, and the loss curve of the winner.

@@ -1,6 +1,7 @@
-"""The lesson on the learning rate in one call: 0.5/L, 1/L, 1.9/L and 2.05/L.
+"""The lesson on the learning rate in one call: 0.5/L, 1/L, 1.9/L and 2.05/L
+=========================================================================
 
-Top: each eigen-direction of the Hessian shrinks its error by |1 − ηλ| per
+Top: each eigen-direction of the Hessian shrinks its error by ``|1 − ηλ|`` per
 step; the steepest one (λ = L) sets the limit 2/L, the flattest the speed.
 Below, for each rate, the loss curve and the path on the contours of two
 coefficients, with one line saying what happens. Every run is the closed

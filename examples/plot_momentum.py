@@ -1,11 +1,11 @@
-"""Momentum and Nesterov against plain gradient descent.
+"""Momentum and Nesterov against plain gradient descent
+====================================================
 
 On an ill-conditioned problem (κ = L/ℓ large) plain gradient descent needs
 about κ iterations per digit; heavy-ball momentum with Polyak's optimal pair
 (η, μ) = (4/(√L+√ℓ)², ((√κ−1)/(√κ+1))²) needs about √κ. Left: f − f* with
-each run's theoretical rate (dotted; for momentum the asymptotic rate).
-Right: the first 40 iterates of each on the contours of two coefficients.
-Run ``python plot_momentum.py [figure.png]``.
+each run's theoretical rate (dotted; for momentum the asymptotic rate). Right:
+the first 40 iterates of each on the contours of two coefficients.
 """
 
 import sys

@@ -1,4 +1,7 @@
-"""One step vs many: the textbook gradient step, the Cauchy step (the best
+"""One step vs many
+================
+
+The textbook gradient step, the Cauchy step (the best
 step along the gradient, by exact line search), gradient descent, and
 Newton's single jump to the optimum, on the contours of the objective. Left:
 each path over two coefficients. Right: f − f* of gradient descent per

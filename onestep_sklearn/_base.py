@@ -29,6 +29,19 @@ if TYPE_CHECKING:
     from ._data.protocol import DataSource
     from ._kernel.units import Units
 
+# Where the documentation site is published (pyproject's [project.urls] names the same
+# place): the HTML repr's "?" link points at each estimator's API page there.
+DOCS_URL = "https://onestep-sklearn.readthedocs.io/en/stable/"
+
+
+class _FullText(str):
+    """A fitted string shown whole in the HTML repr, whose reprlib cuts ``str``
+    values to 9 characters ('ma...er' for "max_iter")."""
+
+    def __repr__(self) -> str:
+        return str.__repr__(self)
+
+
 # A decorated method keeps its signature (for type checkers and users).
 Method = TypeVar("Method", bound=Callable[..., Any])
 
@@ -61,6 +74,11 @@ def fit_method(fit: Method) -> Method:
 class BaseMSERegressor(RegressorMixin, BaseEstimator):
     """Base class of the regressors minimising the objective of
     ``_kernel.objective``."""
+
+    _doc_link_module = "onestep_sklearn"
+    _doc_link_template = (
+        DOCS_URL + "generated/{estimator_module}.{estimator_name}.html"
+    )
 
     _parameter_constraints: dict[str, list[Any]] = {
         "learning_rate": [
@@ -162,6 +180,15 @@ class BaseMSERegressor(RegressorMixin, BaseEstimator):
                 "fitted coefficients. Rescale X as it was during fit."
             )
         return y_pred
+
+    def _get_fitted_attr_html(self, doc_link: str = "") -> Any:
+        # scikit-learn >= 1.8 lists fitted attributes in the HTML repr; strings
+        # (stop_reason_) are shown whole there, not cut to 9 characters.
+        attributes = super()._get_fitted_attr_html(doc_link)
+        for info in attributes.values():
+            if isinstance(info.get("value"), str):
+                info["value"] = _FullText(info["value"])
+        return attributes
 
     @classmethod
     def _get_param_names(cls) -> list[str]:

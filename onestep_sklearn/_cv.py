@@ -131,7 +131,7 @@ class IterativeGDRegressorCV(BaseMSERegressor):
         The objective after each iteration of the refit.
     n_features_in_ : int
         Number of features seen during ``fit``.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Names of features seen during ``fit``, for string column names only.
 
     See Also

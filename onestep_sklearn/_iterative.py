@@ -145,7 +145,7 @@ class IterativeGDRegressor(CallbackSupportMixin, BaseMSERegressor):
         Best validation R² (only with early stopping).
     n_features_in_ : int
         Number of features seen during ``fit``.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Names of features seen during ``fit``, for string column names only.
 
     See Also

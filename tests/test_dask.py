@@ -435,8 +435,7 @@ def test_is_dask_collection_never_imports_dask():
 
 
 def scaling_out_section():
-    readme = (ROOT / "README.md").read_text()
-    return readme.split("## Scaling out", 1)[1].split("\n## ", 1)[0]
+    return (ROOT / "doc" / "guide" / "scaling.md").read_text()
 
 
 def run_scaling_out_example(index, tmp_path, monkeypatch):
