@@ -41,6 +41,9 @@ nitpick_ignore_regex = [
     (r"py:.*", r"(numpy|np|scipy|sklearn|matplotlib|pandas|dask|torch)\..*"),
 ]
 autosummary_generate = True
+# The signatures' annotations name typing aliases (MatrixLike, Self) defined for type
+# checkers only; the numpydoc sections give every parameter's type in words.
+autodoc_typehints = "none"
 templates_path = ["_templates"]
 # The package's own methods (``predict`` lives on the shared base class), not
 # scikit-learn's (``get_params``, ``score``, the ``set_*_request`` descriptors): those
