@@ -171,5 +171,12 @@ def _max_iter_message(rule, facts, limit, limit_text):
     note = ""
     spread = facts.column_spread
     if spread is not None and spread > SPREAD_WORTH_SCALING:
-        note = f" Column scales differ {spread:.0f}x: standardise X."
+        factor = (
+            f"{spread:,.0f}x"
+            if spread < 1e6
+            else f"{spread:.2g}x"
+            if np.isfinite(spread)
+            else "beyond float64's range"
+        )
+        note = f" Column scales differ {factor}: standardise X."
     return f"{head}: {text}. Fix: {', or '.join(advice)}.{note}"

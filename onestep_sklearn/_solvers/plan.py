@@ -75,7 +75,12 @@ class Curvatures:
 
 def _spread(variances):
     positive = variances[variances > 0]
-    return float(np.sqrt(positive.max() / positive.min())) if positive.size else 1.0
+    if not positive.size:
+        return 1.0
+    # Square roots first: the ratio of scales overflows only past float64 itself
+    # (then it is inf, which reads as "scales differ beyond any factor").
+    with np.errstate(over="ignore"):
+        return float(np.sqrt(positive.max()) / np.sqrt(positive.min()))
 
 
 def curvatures(objective, spectrum=None):
