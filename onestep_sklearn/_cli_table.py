@@ -70,7 +70,7 @@ def demo_models():
             None,
         ),
         ("one Newton step", OneStepRegressor(), "1 (Newton)"),
-        ("gradient descent (auto = 1/L)", IterativeGDRegressor(), None),
+        ("gradient descent (1/L, auto momentum)", IterativeGDRegressor(), None),
         ("gradient descent, tuned by CV", IterativeGDRegressorCV(), CHOSEN_BY_CV),
         ("LinearRegression (sklearn)", LinearRegression(), "-"),
         ("SGDRegressor (sklearn)", sgd, f"{sgd.eta0:g} ({sgd.learning_rate})"),

@@ -32,7 +32,7 @@ ROW_CALLS = {
     "solver='gradient')",
     "one gradient step, exact line search": "OneStepRegressor(solver='gradient')",
     "one Newton step": "OneStepRegressor()",
-    "gradient descent (auto = 1/L)": "IterativeGDRegressor()",
+    "gradient descent (1/L, auto momentum)": "IterativeGDRegressor()",
     "gradient descent, tuned by CV": "IterativeGDRegressorCV()",
     "LinearRegression (sklearn)": "LinearRegression()",
     "SGDRegressor (sklearn)": "SGDRegressor(random_state=0)",
@@ -199,7 +199,7 @@ def test_default_run_learning_rates(default_output):
     X, y = load_diabetes(return_X_y=True)
     # The cell is the mean learning_rate_ of the five fold estimators.
     for label, model in [
-        ("gradient descent (auto = 1/L)", IterativeGDRegressor()),
+        ("gradient descent (1/L, auto momentum)", IterativeGDRegressor()),
         ("one gradient step, exact line search", OneStepRegressor(solver="gradient")),
     ]:
         result = cross_validate(
@@ -208,10 +208,10 @@ def test_default_run_learning_rates(default_output):
         fold_rates = [fitted[-1].learning_rate_ for fitted in result["estimator"]]
         assert rows[label][4] == f"{np.mean(fold_rates):.4g}"
     facts = suggest_learning_rate(StandardScaler().fit_transform(X))
-    gd = rows["gradient descent (auto = 1/L)"]
+    gd = rows["gradient descent (1/L, auto momentum)"]
     assert float(gd[4]) == pytest.approx(facts.auto, rel=2e-2)
     gradient_rows = ROW_NAMES[:2] + [
-        "gradient descent (auto = 1/L)",
+        "gradient descent (1/L, auto momentum)",
         "gradient descent, tuned by CV",
     ]
     for name in ROW_NAMES:
