@@ -125,12 +125,6 @@ def _max_iter_message(rule, facts, limit, limit_text):
             f"{limit_text}, where gradient descent cannot converge. Use "
             f"learning_rate='auto' or below {_rate(facts, limit):.4g}."
         )
-    if facts.batch_size is not None and facts.schedule == "constant":
-        return (
-            f"{head}: with batch_size={facts.batch_size} a constant "
-            f"learning_rate={shown:.4g} leaves the iterates fluctuating. Use "
-            "schedule='invscaling', a smaller rate, or full batches."
-        )
     if facts.unresolved > 0:
         return (
             f"{head}: X has a direction of curvature about "
