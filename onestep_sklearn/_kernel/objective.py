@@ -148,29 +148,6 @@ def drop_rounding(xtr, x_mean, sq, sw_sum, n_samples, dtype):
     return xtr
 
 
-def centred_gradient(X, Y, sample_weight, x_mean, y_mean, coef):
-    """``XcᵀS(Xc·w − (y − ȳ))`` with ``Xc = X − x̄``, in centred arithmetic.
-
-    Dense blocks are centred in a small buffer so that no digits are lost to
-    the offset of un-centred data (for iterative refinement of the Newton
-    step); sparse blocks are centred algebraically.
-    """
-    grad = np.zeros(coef.shape)
-    offset = x_mean @ coef
-    for rows in row_blocks(X):
-        block = X[rows]
-        weights = sample_weight[rows, None]
-        if sp.issparse(block):
-            resid = block @ coef - offset - (Y[rows] - y_mean)
-            weighted = resid * weights
-            grad += block.T @ weighted - np.outer(x_mean, weighted.sum(axis=0))
-            continue
-        centred = block - x_mean
-        resid = centred @ coef - (Y[rows] - y_mean)
-        grad += centred.T @ (resid * weights)
-    return grad
-
-
 def weighted_sq_norms(X, vec, offset, sample_weight):
     """``Σ sᵢ (xᵢᵀv − c)²`` per column of ``vec``: one pass, no ``Xᵀ`` product.
 
