@@ -44,6 +44,14 @@ def as_float64(sample_weight):
     return np.asarray(sample_weight, dtype=np.float64)
 
 
+def weighted_sq_sums(values, weights):
+    """``Σᵢ sᵢ·valuesᵢⱼ²`` per column, in float64 (unit views: no product
+    with the weights, which einsum would run outside its fast loop)."""
+    if is_unit_view(weights):
+        return np.einsum("ij,ij->j", values, values, dtype=np.float64)
+    return np.einsum("ij,ij,i->j", values, values, weights, dtype=np.float64)
+
+
 def weighted_sum(sample_weight, values):
     """``sᵀ·values`` (float64) for ``values`` of shape (n, k)."""
     if is_unit_view(sample_weight):
