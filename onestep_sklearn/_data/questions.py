@@ -16,6 +16,10 @@ magnitudes in other units (``rescales`` False) also scan the magnitudes in
 their first reduction and refuse those.
 """
 
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
 import numpy as np
 import scipy.sparse as sp
 
@@ -27,13 +31,16 @@ from .._kernel.row_groups import centre_row_gram, group_moments
 from .._kernel.sparse_ops import hessian_operator as _hessian_operator
 from .._kernel.stats import SufficientStats
 from .._kernel.units import (
-        Units,
+    Units,
     pilot_magnitude,
     powers_of_two,
     target_magnitude,
 )
 from .._kernel.weights import as_float64, column_sums, weighted_sum
 from .checks import InputCheck, extremes, raise_overflow
+
+if TYPE_CHECKING:
+    from .protocol import DataSource
 
 
 def _add(left, right):
@@ -85,7 +92,7 @@ def _means_block(X, Y, sample_weight, scan_extremes):
     return sums, _check(X, Y, sample_weight, suspect, magnitudes)
 
 
-def means(source, fit_intercept):
+def means(source: DataSource, fit_intercept: bool) -> tuple[float, Any, Any]:
     """``(Σs, x̄, ȳ)``; zero means without an intercept (the pass runs
     anyway: ``Xᵀs`` is the cheapest result on X to validate it by)."""
     (sw_sum, x_sum, y_sum), check = source.reduce(
