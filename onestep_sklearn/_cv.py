@@ -282,7 +282,8 @@ class IterativeGDRegressorCV(BaseMSERegressor):
                 "best_score_": float(mean[best_rate, best_t]),
                 "diverged_": diverged,
                 "stability_limit_": units.rate_to_data(limit),
-            }
+            },
+            data.space,
         )
         return self
 
