@@ -19,7 +19,7 @@ import sklearn
 from sklearn.linear_model import LinearRegression
 
 from onestep_sklearn import OneStepRegressor
-from onestep_sklearn._data.memory import ArraySource
+from onestep_sklearn._data import questions
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 from test_accuracy import (  # noqa: E402
@@ -61,21 +61,21 @@ def lstsq_digits(X, y, reference):
 def newton_route(X, y):
     """The solve ('gram' or 'qr') and the exact-gradient passes of refinement."""
     calls = {"qr": 0, "passes": 0}
-    real_qr, real_gradient = ArraySource.qr_factor, ArraySource.exact_gradient
+    real_qr, real_gradient = questions.qr_factor, questions.exact_gradient
 
-    def counting_qr(self, *args, **kwargs):
+    def counting_qr(*args, **kwargs):
         calls["qr"] += 1
-        return real_qr(self, *args, **kwargs)
+        return real_qr(*args, **kwargs)
 
-    def counting_gradient(self, *args):
+    def counting_gradient(*args):
         calls["passes"] += 1
-        return real_gradient(self, *args)
+        return real_gradient(*args)
 
-    ArraySource.qr_factor, ArraySource.exact_gradient = counting_qr, counting_gradient
+    questions.qr_factor, questions.exact_gradient = counting_qr, counting_gradient
     try:
         OneStepRegressor().fit(X, y)
     finally:
-        ArraySource.qr_factor, ArraySource.exact_gradient = real_qr, real_gradient
+        questions.qr_factor, questions.exact_gradient = real_qr, real_gradient
     route = "qr" if calls["qr"] else "gram"
     if calls["passes"]:
         route += f" + {calls['passes']} exact passes"

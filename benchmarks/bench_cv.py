@@ -35,6 +35,7 @@ from onestep_sklearn import (
     IterativeGDRegressorCV,
     OneStepRegressor,
 )
+from onestep_sklearn._data import questions
 from onestep_sklearn._data.memory import ArraySource
 from onestep_sklearn._solvers.folds import FoldGroups, split_statistics
 from onestep_sklearn._solvers.path import FoldPath
@@ -136,7 +137,9 @@ def large(n, d, repeats):
     parts = {}
 
     def stats_pass():
-        parts["stats"] = source.group_statistics(groups.labels, groups.n_groups)
+        parts["stats"] = questions.group_statistics(
+            source, groups.labels, groups.n_groups
+        )
 
     def paths():
         pairs = split_statistics(groups, parts["stats"], True)

@@ -18,6 +18,7 @@ from ._cv_scores import (
     read_splits,
     scores_of_runs,
 )
+from ._data import questions
 from ._fitted import descent_attributes
 from ._kernel.rates import stability_limit
 from ._solvers.folds import FoldGroups, merge_all, split_statistics, without_intercept
@@ -218,13 +219,15 @@ class IterativeGDRegressorCV(BaseMSERegressor):
             Fitted estimator.
         """
         data = validate_fit_data(self, X, y, sample_weight, reset=True)
-        units = data.source.extreme_units()
+        units = questions.extreme_units(data.source)
         source = data.source.rescaled(units)
         splits = read_splits(
             self.cv, X, data.y, groups, source.n_samples, source.n_features
         )
         fold_groups = FoldGroups.from_splits(splits, source.n_samples)
-        group_stats = source.group_statistics(fold_groups.labels, fold_groups.n_groups)
+        group_stats = questions.group_statistics(
+            source, fold_groups.labels, fold_groups.n_groups
+        )
         pairs = split_statistics(fold_groups, group_stats, self.fit_intercept)
         for number, (train, test) in enumerate(pairs):
             if not (train.sw_sum > 0 and test.sw_sum > 0):
@@ -302,7 +305,7 @@ class IterativeGDRegressorCV(BaseMSERegressor):
             if not self.fit_intercept:
                 stats = without_intercept(stats)
         else:
-            stats = source.statistics(self.fit_intercept)
+            stats = questions.statistics(source, self.fit_intercept)
         return _FullData(*statistics_objective(stats, l2))
 
     def _refit(

@@ -11,6 +11,7 @@ from sklearn.utils import check_random_state
 from ._base import BaseMSERegressor, fit_method
 from ._callbacks import CallbackSupportMixin, FitHooks
 from ._compat import Interval, StrOptions
+from ._data import questions
 from ._fitted import chunk_attributes, descent_attributes, descent_message
 from ._kernel.user_warnings import warn_user
 from ._solvers.descent import DescentSettings, chunk_step, run_descent
@@ -260,7 +261,7 @@ class IterativeGDRegressor(CallbackSupportMixin, BaseMSERegressor):
         rng = check_random_state(self.random_state)
         coef0 = self._initial_coef(coef_init, data.source, data.y_ndim)
         # Extreme magnitudes are fitted in other units (``_kernel.units``).
-        units = data.source.extreme_units().keeping_finite(self.alpha)
+        units = questions.extreme_units(data.source).keeping_finite(self.alpha)
         source = data.source.rescaled(units)
         coef0 = units.coef_from_data(coef0)
         train, val = source, None
@@ -364,7 +365,7 @@ class IterativeGDRegressor(CallbackSupportMixin, BaseMSERegressor):
             self._check_backend(source)
             if stream is None:
                 # Units chosen on the first chunk, kept for every later one.
-                units = source.extreme_units().keeping_finite(self.alpha)
+                units = questions.extreme_units(source).keeping_finite(self.alpha)
                 stream = StreamState.for_descent(
                     source.n_features, source.n_outputs, self.fit_intercept, units
                 )

@@ -18,6 +18,7 @@ import scipy.linalg as la
 from sklearn.utils import check_array, check_consistent_length
 
 from ._compat import Interval, _check_sample_weight, validate_params
+from ._data import questions
 from ._data.dask_checks import raise_for_weights
 from ._data.memory import ArraySource
 from ._kernel.rates import (
@@ -237,7 +238,7 @@ def suggest_learning_rate(
     source = ArraySource(X, Y, weights, sw_sum)
     # Extreme magnitudes are measured in exactly rescaled units (powers of
     # two, ``_kernel.units``) and the facts converted back.
-    units = source.extreme_units().keeping_finite(alpha)
+    units = questions.extreme_units(source).keeping_finite(alpha)
     with fit_blas_context(X.shape):
         facts = _facts_in_units(
             source.rescaled(units), units.alpha(alpha), fit_intercept, y is not None
@@ -254,7 +255,7 @@ def _facts_in_units(
 ) -> LearningRateSuggestion:
     n_features = source.n_features
     if n_features <= EXACT_MAX_FEATURES[source.sparse]:
-        stats = source.statistics(fit_intercept)
+        stats = questions.statistics(source, fit_intercept)
         evals = la.eigvalsh(stats.hessian(alpha), check_finite=False)
         top, smallest = active_extremes(evals)
         # An eigenvalue that is rounding of zero (a duplicated column, a
@@ -268,7 +269,9 @@ def _facts_in_units(
         return facts
     # Large or sparse d: Lanczos on Hessian-vector products (data passes),
     # the d × d Gram never formed.
-    objective = Objective.on_data(source, *source.means(fit_intercept), alpha)
+    objective = Objective.on_data(
+        source, *questions.means(source, fit_intercept), alpha
+    )
     operator = objective.sparse_hessian()
     if operator is None:
         operator = hessian_as_operator(objective.hessp, n_features)

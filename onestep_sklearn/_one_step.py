@@ -10,6 +10,7 @@ from sklearn.exceptions import ConvergenceWarning
 
 from ._base import BaseMSERegressor, fit_method
 from ._compat import StrOptions
+from ._data import questions
 from ._kernel.units import column_rescaled, powers_of_two
 from ._kernel.user_warnings import warn_user
 from ._solvers.messages import START_OVERFLOW
@@ -167,7 +168,9 @@ class OneStepRegressor(BaseMSERegressor):
         # except in the wide dual, whose minimum norm only a common scale keeps.
         by_column = self.solver == "newton" and self.alpha == 0
         by_column = by_column and source.n_samples >= source.n_features
-        units = source.extreme_units(scale_x=not by_column).keeping_finite(self.alpha)
+        units = questions.extreme_units(source, scale_x=not by_column).keeping_finite(
+            self.alpha
+        )
         source = source.rescaled(units)
         step = gradient_step if self.solver == "gradient" else newton_step
         result = step(
@@ -184,7 +187,9 @@ class OneStepRegressor(BaseMSERegressor):
             replace(units, columns=result.columns),
             self.fit_intercept,
             stats=result.stats,
-            magnitudes=None if result.columns is None else source.column_magnitudes(),
+            magnitudes=None
+            if result.columns is None
+            else questions.column_magnitudes(source),
             not_resumable=None if result.stats is not None else self._why_not(source),
         )
         self._assign(attributes, data.space)
@@ -249,22 +254,20 @@ class OneStepRegressor(BaseMSERegressor):
                     "to start again."
                 )
             units, seen, magnitudes = self._chunk_units(stream, data.source)
-            source = data.source.rescaled(units)
-            if units.columns is not None:
-                source = source.column_scaled(units.columns)
+            source = data.source.rescaled(units)  # columns included
             newton = self.solver == "newton"
             # About the shifts of the first chunk: the merge then combines
             # offsets, not means (no digits lost to an offset of the data).
             shifts = None if seen is None else seen.pass_shifts
-            chunk = source.statistics(
-                self.fit_intercept, with_factor=newton, shifts=shifts
+            chunk = questions.statistics(
+                source, self.fit_intercept, with_factor=newton, shifts=shifts
             )
             # Ill-conditioned chunks also carry their exact moments, so that
             # the streamed fit can be refined as fit is (``_kernel.refine``).
             carry = seen is None or seen.exact is not None
             alpha = units.alpha(self.alpha)
             if newton and wants_exact_moments(chunk, alpha, source.dtype, carry):
-                chunk = replace(chunk, exact=source.exact_moments())
+                chunk = replace(chunk, exact=questions.exact_moments(source))
             stats = chunk if seen is None else seen.merge(chunk)
             result = step_from_stats(
                 stats,
@@ -292,13 +295,13 @@ class OneStepRegressor(BaseMSERegressor):
         seen = None if stream is None else stream.stats
         by_column = self.solver == "newton" and self.alpha == 0
         if stream is None:
-            units = source.extreme_units(scale_x=not by_column)
+            units = questions.extreme_units(source, scale_x=not by_column)
             units = units.keeping_finite(self.alpha)
         else:
             units = stream.units
         if not by_column:
             return units, seen, None
-        magnitudes = source.column_magnitudes()
+        magnitudes = questions.column_magnitudes(source)
         if magnitudes is None:  # a backend that does not rescale
             return units, seen, None
         if stream is not None and stream.magnitudes is not None:

@@ -41,7 +41,7 @@ from sklearn.linear_model import LinearRegression, Ridge
 import onestep_sklearn._solvers.newton as newton_module
 import onestep_sklearn._solvers.steps as steps_module
 from onestep_sklearn import OneStepRegressor
-from onestep_sklearn._data.memory import ArraySource
+from onestep_sklearn._data import questions
 
 # A float64 holds 15.95 significant digits at most; an exact match scores this.
 DIGITS_CAP = 16.0
@@ -327,13 +327,13 @@ def qr_calls(monkeypatch):
     """Record the shape of X at every call of the careful (QR/SVD) Newton
     route: the data source's streaming QR factor."""
     calls = []
-    real = ArraySource.qr_factor
+    real = questions.qr_factor
 
-    def counting(self, *args, **kwargs):
-        calls.append(self.X.shape)
-        return real(self, *args, **kwargs)
+    def counting(source, *args, **kwargs):
+        calls.append(source.X.shape)
+        return real(source, *args, **kwargs)
 
-    monkeypatch.setattr(ArraySource, "qr_factor", counting)
+    monkeypatch.setattr(questions, "qr_factor", counting)
     return calls
 
 
@@ -513,13 +513,13 @@ def exact_calls(monkeypatch):
     """Count the double-double passes: data gradients and chunk moments."""
     calls = {"gradient": 0, "moments": 0}
     for name, key in (("exact_gradient", "gradient"), ("exact_moments", "moments")):
-        real = getattr(ArraySource, name)
+        real = getattr(questions, name)
 
         def counting(*args, real=real, key=key):
             calls[key] += 1
             return real(*args)
 
-        monkeypatch.setattr(ArraySource, name, counting)
+        monkeypatch.setattr(questions, name, counting)
     return calls
 
 

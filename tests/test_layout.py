@@ -16,7 +16,7 @@ PACKAGE = Path(__file__).resolve().parents[1] / "onestep_sklearn"
 LAYERS = {
     "_kernel": set(),
     "_data": {"_kernel", "_compat"},
-    "_solvers": {"_kernel"},
+    "_solvers": {"_kernel", "_data"},
 }
 ESTIMATOR_MODULES = {"_base", "_one_step", "_iterative", "_cv", "__init__"}
 

@@ -1,21 +1,23 @@
-"""The data seam: the training data as the kernel needs it.
+"""The data seam: the training data ``(X, Y, s)`` as the kernel needs it.
 
-A data source answers the kernel's questions about ``(X, Y, s)`` for the
-objective of ``_kernel.objective``; solvers ask them and never see arrays of
-``n_samples`` rows. Two implementations: :class:`~.memory.ArraySource`
-(numpy, CSR/CSC, memory maps) and :class:`~.dask.DaskSource`, where every
-method is one reduction of the SAME block kernel over the row blocks.
+A data source is a shape, one reduction primitive and a few declared
+capabilities. Every question the solvers ask of the data (means, sufficient
+statistics, a data pass, the exact gradient, a QR factor, ...) is written
+once, in ``_data.questions``, as a block kernel and an exact combine, and
+runs on every source through :meth:`DataSource.reduce`. A new backend is
+``reduce`` plus a shape: :class:`~.memory.ArraySource` (numpy, CSR/CSC,
+memory maps) and :class:`~.dask.DaskSource` are the two here.
 
-Values are validated by the first method that reads them (``means`` or
+Values are validated by the first question that reads them (``means`` or
 ``statistics``): non-finite or negative inputs raise scikit-learn's usual
-messages there; later methods assume validated data.
+messages there; later questions assume validated data.
 """
 
-from typing import Protocol
+from collections.abc import Callable, Iterator
+from typing import Any, Protocol
 
 import numpy as np
 
-from .._kernel.stats import SufficientStats
 from .._kernel.units import Units
 
 
@@ -26,83 +28,50 @@ class DataSource(Protocol):
     n_features: int
     n_outputs: int
     dtype: np.dtype
-    #: Whether X is a sparse matrix.
+
+    #: Capabilities. ``sparse``: X is a sparse matrix; ``krylov``: X is
+    #: sparse and wide enough for the Krylov routes (LSQR, sparse Hessian
+    #: products on :meth:`arrays`) rather than a formed d × d matrix;
+    #: ``row_access``: row subsets (mini-batches, validation splits) through
+    #: :class:`RowAccess`; ``rescales``: extreme magnitudes are fitted in
+    #: other units (in memory) rather than refused by the first reduction.
     sparse: bool
-    #: Whether row subsets (mini-batches, validation splits) are supported.
+    krylov: bool
     row_access: bool
+    rescales: bool
 
-    def means(self, fit_intercept: bool) -> tuple[float, np.ndarray, np.ndarray]:
-        """``(Σs, x̄, ȳ)``; zero means without an intercept."""
-
-    def statistics(
-        self, fit_intercept: bool, *, with_factor: bool = False, shifts=None
-    ) -> SufficientStats:
-        """The sufficient statistics of all rows (and their QR factor), about
-        the given ``shifts`` ``(c, c_y)`` when set (``partial_fit``)."""
-
-    def group_statistics(self, labels, n_groups: int) -> list[SufficientStats]:
-        """Centred statistics of each row group (``labels[i]`` in
-        ``range(n_groups)``, or -1: in none), in one pass over X."""
-
-    def data_pass(
-        self, coef, intercept, *, with_y: bool = True, gradient: bool = True
-    ) -> tuple[np.ndarray, np.ndarray | None, np.ndarray]:
-        """``(Σ s r², XᵀS r, Σ s r)`` with ``r = X·coef + intercept − y``
-        (``y`` taken as 0 when ``with_y`` is False: a Hessian product)."""
-
-    def batch_products(self, coef, intercept) -> tuple:
-        """:meth:`data_pass` in one block, for a mini-batch's few rows
-        (sources with ``row_access`` only)."""
-
-    def sq_norms(self, vec, offset) -> np.ndarray:
-        """``Σ s (xᵀv − c)²`` per column of ``vec``: no ``Xᵀ`` product."""
-
-    def moments_at_zero(self, fit_intercept: bool) -> tuple:
-        """``(Σs, ȳ, moments, Σs(y − ȳ), Σs(y − ȳ)²)``: the sums of
-        ``_kernel.objective.moments_at_zero`` over all rows (validated)."""
-
-    def centred_gradient(self, x_mean, y_mean, coef) -> np.ndarray:
-        """``XcᵀS(Xc·w − (y − ȳ))`` in centred arithmetic (refinement)."""
-
-    def exact_gradient(self, coef, intercept, low=None) -> tuple:
-        """``(XᵀS(y − Xw − b), Σ s(y − Xw − b))`` in double-double, rounded
-        once (``_kernel.refine``): the refinement's accurate gradient."""
-
-    def exact_moments(self) -> tuple:
-        """The raw moments of all rows in double-double (``_kernel.refine``)."""
-
-    def qr_factor(self, x_mean, y_mean) -> np.ndarray:
-        """R of ``[Xc·√s | yc·√s]`` (``_kernel.factor``)."""
-
-    def max_row_sq_norm(self, x_mean) -> float:
-        """``maxᵢ ‖xᵢ − x̄‖²`` over the rows of positive weight."""
-
-    def extreme_units(self, *, scale_x: bool = True) -> Units:
-        """Units bringing extreme magnitudes near 1 (``_kernel.units``)."""
-
-    def column_magnitudes(self) -> np.ndarray | None:
-        """Largest |x| per column, or None when the backend does not rescale."""
+    def reduce(
+        self, block_kernel: Callable, combine: Callable, *args, rows: tuple = ()
+    ) -> Any:
+        """``block_kernel(X_b, Y_b, s_b, *rows_b, *args)`` on every block of
+        rows, the results combined pairwise by ``combine(left, right)`` in
+        row order (exactly: sums, Chan merges, stacked QR factors). ``rows``
+        are host arrays aligned with the rows (labels), split like ``X``.
+        Blocks are of any size: the kernels stream them in cache-sized row
+        blocks themselves, so an in-memory source passes its arrays whole."""
 
     def rescaled(self, units: Units) -> "DataSource":
-        """The same data in other units (a copy only when they change)."""
+        """The same data in other units (``_kernel.units``: ``x_scale``,
+        ``y_scale`` and per-column ``columns``); a copy only when they
+        change."""
 
-    def column_scaled(self, columns) -> "DataSource":
-        """The data with column j multiplied by ``columns[j]``."""
+    def arrays(self) -> tuple:
+        """``(X, Y, s)`` as in-memory numpy/scipy arrays: for small data (the
+        wide dual, n < d) and the Krylov routes; a remote source fetches them."""
 
-    def row_gram(self, x_mean) -> np.ndarray:
-        """``√S·Xc·Xcᵀ·√S`` (n × n), for wide data."""
 
-    def matvec(self, coef) -> np.ndarray:
-        """``X @ coef`` as float64 (n, k)."""
+class RowAccess(DataSource, Protocol):
+    """A source with ``row_access``: rows addressed by index, for
+    mini-batches and validation splits (never a copy of the whole X)."""
 
-    def rmatvec(self, columns) -> np.ndarray:
-        """``Xᵀ @ columns`` as float64 (d, k)."""
+    sample_weight: np.ndarray
 
-    def weights(self) -> np.ndarray:
-        """The sample weights as a float64 array (wide data only)."""
+    def with_weights(self, sample_weight: np.ndarray) -> "RowAccess":
+        """The same rows with other weights (a validation split)."""
 
-    def targets(self) -> np.ndarray:
-        """``Y`` as a float64 array (wide data only)."""
+    def batches(self, batch_size: int, rng) -> Iterator["RowAccess"]:
+        """Mini-batch sources over the rows of positive weight (shuffled
+        when ``rng`` is given), skipping batches of zero weight."""
 
 
 class RowArrays:

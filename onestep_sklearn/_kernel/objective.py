@@ -280,9 +280,10 @@ def max_row_sq_norm(X, sample_weight, x_mean):
     return largest
 
 
-def column_ranges(X, sample_weight):
-    """``max − min`` per column over the rows of positive weight, blockwise
-    (0 exactly for a constant column, whatever its magnitude)."""
+def column_bounds(X, sample_weight):
+    """``(min, max)`` per column over the rows of positive weight, blockwise
+    (``max − min`` is 0 exactly for a constant column, whatever its
+    magnitude); ``(inf, -inf)`` where no row has positive weight."""
     low = np.full(X.shape[1], np.inf)
     high = np.full(X.shape[1], -np.inf)
     for rows in row_blocks(X):
@@ -292,7 +293,7 @@ def column_ranges(X, sample_weight):
         block = block.toarray() if sp.issparse(block) else block
         low = np.minimum(low, block.min(axis=0))
         high = np.maximum(high, block.max(axis=0))
-    return np.where(high >= low, high - low, 0.0)
+    return low, high
 
 
 def max_abs_columns(X, sample_weight):

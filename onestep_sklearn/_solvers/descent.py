@@ -16,6 +16,7 @@ from typing import Any
 
 import numpy as np
 
+from .._data import questions
 from .._kernel.spectrum import largest_eigenvalue
 from .gd import GDState, descend, minibatch_objectives, norm, run_epoch
 from .messages import START_OVERFLOW
@@ -270,7 +271,7 @@ def chunk_step(
     (``means`` merged with the chunk's); "auto" (``learning_rate`` None) is
     the chunk's own 1/L (or 1/L_B for mini-batches, ``minibatch``).
     """
-    sw_sum, x_mean, y_mean = source.means(fit_intercept)
+    sw_sum, x_mean, y_mean = questions.means(source, fit_intercept)
     means = means.merge(sw_sum, x_mean, y_mean)
     objective = Objective.on_data(
         source, sw_sum, means.x_mean, means.y_mean, l2_reg_strength

@@ -36,6 +36,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from .._data import questions
 from .messages import _distance, _limit_text, _rate, stop_message
 from .stopping import StopRule
 
@@ -57,9 +58,9 @@ def minibatch_rates(source, objective, lipschitz, batch_size):
     "auto", and the rate at which every single step is stable."""
     # 2·maxᵢ‖xᵢ − x̄‖² + 2·alpha bounds every batch's curvature: a batch
     # Hessian averages the per-sample ones 2(xᵢ − x̄)(xᵢ − x̄)ᵀ.
-    largest = 2.0 * source.max_row_sq_norm(objective.x_mean)
+    largest = 2.0 * questions.max_row_sq_norm(source, objective.x_mean)
     largest += 2.0 * objective.l2_reg_strength
-    n_rows = int(np.count_nonzero(source.weights() > 0))
+    n_rows = int(np.count_nonzero(questions.weights(source) > 0))
     smoothness = batch_smoothness(lipschitz, largest, n_rows, batch_size)
     # A flat objective (no variance in X, alpha = 0): any step is stable.
     return tuple(1.0 / c if c > 0 else 1.0 for c in (smoothness, largest))

@@ -20,6 +20,7 @@ least-squares solution of the float64 data.
 import numpy as np
 import scipy.linalg as la
 
+from .._data import questions
 from .._kernel.factor import qr_r
 from .._kernel.refine import centred_correction, moments_gradient, refine_solution
 
@@ -107,7 +108,7 @@ def newton_target(source, stats, l2_reg_strength):
     """
     target, rcond, inverse = solve_from_stats(stats, l2_reg_strength)
     if target is None:
-        factor = source.qr_factor(stats.x_mean, stats.y_mean)
+        factor = questions.qr_factor(source, stats.x_mean, stats.y_mean)
         n_features, n_samples = stats.xy.shape[0], stats.n_samples
         args = (factor, n_features, n_samples, stats.sw_sum, l2_reg_strength)
         target, inverse = solve_from_factor(*args), factor_inverse(*args)
@@ -208,7 +209,7 @@ def refine_exactly(source, stats, l2_reg_strength, coef, inverse):
     sw_sum = stats.sw_sum
 
     def gradient(w, b, low):
-        grad, total = source.exact_gradient(w, b, low)
+        grad, total = questions.exact_gradient(source, w, b, low)
         return grad - (l2_reg_strength * sw_sum) * (w + low[0]), total
 
     return _refine_with(gradient, stats, coef, inverse)
@@ -333,8 +334,8 @@ def solve_dual(source, x_mean, y_mean, sw_sum, l2_reg_strength):
     the digits lost in forming K.
     """
     n_samples = source.n_samples
-    root = np.sqrt(source.weights())
-    gram = source.row_gram(x_mean)
+    root = np.sqrt(questions.weights(source))
+    gram = questions.row_gram(source, x_mean)
     gram[np.diag_indices_from(gram)] += l2_reg_strength * sw_sum
     evals, evecs = la.eigh(gram, check_finite=False)
     keep = evals > np.finfo(np.float64).eps * n_samples * max(evals[-1], 0.0)
@@ -345,9 +346,11 @@ def solve_dual(source, x_mean, y_mean, sw_sum, l2_reg_strength):
 
     def primal(dual):
         weighted = root[:, None] * dual
-        return source.rmatvec(weighted) - np.outer(x_mean, weighted.sum(axis=0))
+        return questions.rmatvec(source, weighted) - np.outer(
+            x_mean, weighted.sum(axis=0)
+        )
 
-    rhs = root[:, None] * (source.targets() - y_mean)
+    rhs = root[:, None] * (questions.targets(source) - y_mean)
     dual = pinv(rhs)
     coef = primal(dual)
     # Iterative refinement, the residual recomputed on the raw data: each step
@@ -359,7 +362,7 @@ def solve_dual(source, x_mean, y_mean, sw_sum, l2_reg_strength):
     # relative correction of a coefficient no longer shrinks.
     previous = np.inf
     for _ in range(DUAL_REFINEMENT_STEPS):
-        fitted = source.matvec(coef) - x_mean @ coef
+        fitted = questions.matvec(source, coef) - x_mean @ coef
         residual = rhs - root[:, None] * fitted - l2_reg_strength * sw_sum * dual
         correction = pinv(residual)
         step = primal(correction)

@@ -14,6 +14,7 @@ from dataclasses import replace
 import numpy as np
 import scipy.linalg as la
 
+from .._data import questions
 from .._kernel.spectrum import active_mask
 
 # Eigenvalues of the formed Hessian below FLAT_BAND·eps·d·L are checked on
@@ -118,7 +119,7 @@ def _ritz_on_data(source, objective, basis):
     pairs = np.triu_indices(m, 1) if 1 < m <= RITZ_MAX_DIRECTIONS else ((), ())
     first, second = np.asarray(pairs[0], int), np.asarray(pairs[1], int)
     vectors = np.hstack([basis, basis[:, first] + basis[:, second]])
-    squares = source.sq_norms(vectors, objective.x_mean @ vectors)
+    squares = questions.sq_norms(source, vectors, objective.x_mean @ vectors)
     scale = 2.0 / objective.sw_sum
     gram = np.diag(squares[:m])
     cross = (squares[m:] - squares[first] - squares[second]) / 2
@@ -132,13 +133,13 @@ def row_space_part(source, objective, coef0):
     passes, where no d × d spectrum is formed): ``Xcᵀ√S·K⁺·√S·Xc·coef0``
     with ``K`` the n × n row Gram."""
     x_mean = objective.x_mean
-    root = np.sqrt(source.weights())[:, None]
-    residual = root * (source.matvec(coef0) - x_mean @ coef0)
-    evals, basis = la.eigh(source.row_gram(x_mean))
+    root = np.sqrt(questions.weights(source))[:, None]
+    residual = root * (questions.matvec(source, coef0) - x_mean @ coef0)
+    evals, basis = la.eigh(questions.row_gram(source, x_mean))
     keep = active_mask(evals)
     inverse = basis[:, keep] @ ((basis[:, keep].T @ residual) / evals[keep, None])
     weighted = root * inverse
-    return source.rmatvec(weighted) - np.outer(x_mean, weighted.sum(axis=0))
+    return questions.rmatvec(source, weighted) - np.outer(x_mean, weighted.sum(axis=0))
 
 
 def remove_null_component(coef0, curvature):

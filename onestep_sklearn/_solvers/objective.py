@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .._data import questions
 from .._kernel.objective import drop_rounding
 from .._kernel.stats import SufficientStats
 
@@ -54,7 +55,9 @@ class Objective:
     def loss_per_output(self, coef):
         if self.stats is not None:
             return self.stats.loss_per_output(coef, self.l2_reg_strength)
-        sq, _, _ = self.source.data_pass(coef, self.intercept(coef), gradient=False)
+        sq, _, _ = questions.data_pass(
+            self.source, coef, self.intercept(coef), gradient=False
+        )
         return sq / self.sw_sum + self._penalty(coef, axis=0)
 
     def loss(self, coef):
@@ -74,14 +77,16 @@ class Objective:
         """Objective (summed over outputs) and its gradient at ``coef``."""
         if self.stats is not None:
             return self.stats.loss_gradient(coef, self.l2_reg_strength)
-        sq, xtr, rsum = self.source.data_pass(coef, self.intercept(coef))
+        sq, xtr, rsum = questions.data_pass(self.source, coef, self.intercept(coef))
         xtr = self._centred(sq, xtr, rsum)
         loss = float(sq.sum() / self.sw_sum + self._penalty(coef))
         return loss, (2.0 / self.sw_sum) * xtr + (2.0 * self.l2_reg_strength) * coef
 
     def batch_gradient(self, coef):
         """The gradient alone, on a mini-batch's source (one block)."""
-        sq, xtr, rsum = self.source.batch_products(coef, self.intercept(coef))
+        sq, xtr, rsum = questions.batch_products(
+            self.source, coef, self.intercept(coef)
+        )
         xtr = self._centred(sq, xtr, rsum)
         return (2.0 / self.sw_sum) * xtr + (2.0 * self.l2_reg_strength) * coef
 
@@ -89,7 +94,9 @@ class Objective:
         """Hessian-vector product ``H v`` (a data pass with ``y = 0``)."""
         if self.stats is not None:
             return self.stats.hessp(vec, self.l2_reg_strength)
-        sq, xtr, rsum = self.source.data_pass(vec, -(self.x_mean @ vec), with_y=False)
+        sq, xtr, rsum = questions.data_pass(
+            self.source, vec, -(self.x_mean @ vec), with_y=False
+        )
         xtr = self._centred(sq, xtr, rsum)
         return (2.0 / self.sw_sum) * xtr + (2.0 * self.l2_reg_strength) * vec
 
@@ -97,7 +104,7 @@ class Objective:
         """``vᵀHv`` (summed over outputs): one pass without an ``Xᵀ`` product."""
         if self.stats is not None:
             return float(np.sum(vec * self.hessp(vec)))
-        sq = self.source.sq_norms(vec, self.x_mean @ vec)
+        sq = questions.sq_norms(self.source, vec, self.x_mean @ vec)
         return 2.0 * float(sq.sum()) / self.sw_sum + 2.0 * float(self._penalty(vec))
 
     def sparse_hessian(self):
@@ -107,7 +114,9 @@ class Objective:
         source = self.source
         if source is None or not getattr(source, "krylov", False):
             return None
-        return source.hessian_operator(self.x_mean, self.sw_sum, self.l2_reg_strength)
+        return questions.hessian_operator(
+            source, self.x_mean, self.sw_sum, self.l2_reg_strength
+        )
 
     def hessian(self):
         """``H`` formed (statistics only)."""

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 import scipy.linalg as la
 
+from .._data import questions
 from .._kernel.rates import damped_momentum
 from .._kernel.sparse_ops import extreme_eigenvalue
 from .._kernel.spectrum import (
@@ -103,7 +104,7 @@ def curvatures(objective, spectrum=None):
         return Curvatures(top, smallest, spread, flat, *flat_directions(spectrum))
     if source.n_samples < n_features:
         # The nonzero eigenvalues of XcᵀSXc are those of √S·Xc·Xcᵀ·√S.
-        kernel = la.eigvalsh(source.row_gram(objective.x_mean))
+        kernel = la.eigvalsh(questions.row_gram(source, objective.x_mean))
         top, smallest = active_extremes(kernel)
         scale = 2.0 / objective.sw_sum
         smallest = 2 * l2 if l2 > 0 else scale * smallest
@@ -221,11 +222,11 @@ def plan_descent(
     frozen = spectrum = val_stats = None
     underflowed = False
     if precompute:
-        stats = train.statistics(fit_intercept)
+        stats = questions.statistics(train, fit_intercept)
         underflowed = missed_magnitudes(stats)
         objective, frozen, spectrum = statistics_objective(stats, l2_reg_strength)
     else:
-        sw_sum, x_mean, y_mean = train.means(fit_intercept)
+        sw_sum, x_mean, y_mean = questions.means(train, fit_intercept)
         objective = Objective.on_data(train, sw_sum, x_mean, y_mean, l2_reg_strength)
     curvature = curvatures(objective, spectrum)
     curvature = measure_flat_directions(train, objective, curvature)
@@ -238,7 +239,7 @@ def plan_descent(
     if l2_reg_strength == 0 and (underflowed or curvature.underflowed):
         # Tiny and constant is harmless; tiny and varying is not (one pass
         # to tell them apart, on such data only).
-        ranges = train.column_ranges()
+        ranges = questions.column_ranges(train)
         underflowed = ranges is None or _varying_but_flat(objective, ranges)
     if l2_reg_strength == 0 and underflowed:
         # A common scale cannot serve such columns (their squares underflow
@@ -258,7 +259,7 @@ def plan_descent(
     steps = StepSchedule(rate, schedule, power_t)
     scorer = None
     if val is not None and precompute:
-        val_stats = val.statistics(True)
+        val_stats = questions.statistics(val, True)
         scorer = validation_r2_stats(val_stats)
     elif val is not None:
         scorer = validation_r2_data(val)

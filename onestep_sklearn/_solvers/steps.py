@@ -11,6 +11,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 from sklearn.exceptions import ConvergenceWarning
 
+from .._data import questions
 from .._kernel.objective import gradient_terms_at_zero
 from .._kernel.stats import SufficientStats
 from .._kernel.units import MomentsOverflow, powers_of_two, underflowed
@@ -86,12 +87,12 @@ def gradient_step(source, coef0, *, fit_intercept, l2_reg_strength, learning_rat
     means together; the curvature gᵀHg is one more pass with no Xᵀ product.
     """
     if np.any(coef0):
-        sw_sum, x_mean, y_mean = source.means(fit_intercept)
+        sw_sum, x_mean, y_mean = questions.means(source, fit_intercept)
         objective = Objective.on_data(source, sw_sum, x_mean, y_mean, l2_reg_strength)
         loss0, grad = objective.loss_gradient(coef0)
     else:
-        sw_sum, y_mean, moments, weighted_sum, sq = source.moments_at_zero(
-            fit_intercept
+        sw_sum, y_mean, moments, weighted_sum, sq = questions.moments_at_zero(
+            source, fit_intercept
         )
         x_mean, xty = gradient_terms_at_zero(
             moments,
@@ -137,14 +138,14 @@ def newton_step(
     # ``scaled``: how the columns were already brought near 1 ("pilot" rows
     # or "every_row"); only every row's magnitudes are final.
     by_column = l2_reg_strength == 0 and scaled is None
-    magnitudes = source.column_magnitudes() if by_column else None
+    magnitudes = questions.column_magnitudes(source) if by_column else None
     columns = None if magnitudes is None else powers_of_two(magnitudes)
     if columns is not None and np.any(columns != 1.0):
         return _by_columns(
             source, coef0, columns, fit_intercept, learning_rate, "pilot"
         )
     if krylov:
-        sw_sum, x_mean, y_mean = source.means(fit_intercept)
+        sw_sum, x_mean, y_mean = questions.means(source, fit_intercept)
         solved = krylov_target(
             *source.arrays(),
             x_mean,
@@ -171,13 +172,13 @@ def newton_step(
                 source, coef0, fit_intercept, l2_reg_strength, learning_rate
             )
     try:
-        stats = source.statistics(fit_intercept)
+        stats = questions.statistics(source, fit_intercept)
     except MomentsOverflow:
         # Values the pilot did not see overflowed the moments: measure every
         # row and scale by columns (any other error is the user's to see).
         if magnitudes is None and scaled != "pilot":
             raise
-        columns = powers_of_two(source.column_magnitudes(every_row=True))
+        columns = powers_of_two(questions.column_magnitudes(source, every_row=True))
         if not np.any(columns != 1.0):
             raise
         return _by_columns(
@@ -186,7 +187,7 @@ def newton_step(
     if (magnitudes is not None or scaled == "pilot") and missed_magnitudes(stats):
         # The pilot (the first rows) missed a column of extreme magnitude:
         # its variance underflowed. Measure every row and scale by columns.
-        columns = powers_of_two(source.column_magnitudes(every_row=True))
+        columns = powers_of_two(questions.column_magnitudes(source, every_row=True))
         if np.any(columns != 1.0):
             return _by_columns(
                 source, coef0, columns, fit_intercept, learning_rate, "every_row"
@@ -203,7 +204,7 @@ def _by_columns(source, coef0, columns, fit_intercept, learning_rate, scaled):
     """The unpenalised Newton step on ``X·diag(columns)``, in the data's
     units; its statistics stay in the per-column units (``columns``)."""
     inner = newton_step(
-        source.column_scaled(columns),
+        questions.column_scaled(source, columns),
         coef0 / columns[:, None],
         fit_intercept=fit_intercept,
         l2_reg_strength=0.0,
@@ -220,7 +221,7 @@ def missed_magnitudes(stats):
 
 
 def _dual_step(source, coef0, fit_intercept, l2_reg_strength, learning_rate):
-    sw_sum, x_mean, y_mean = source.means(fit_intercept)
+    sw_sum, x_mean, y_mean = questions.means(source, fit_intercept)
     target = solve_dual(source, x_mean, y_mean, sw_sum, l2_reg_strength)
     coef, eta = newton_update(coef0, target, learning_rate)
     objective = Objective.on_data(source, sw_sum, x_mean, y_mean, l2_reg_strength)

@@ -9,6 +9,8 @@ import math
 import numpy as np
 from sklearn.model_selection import train_test_split
 
+from .._data import questions
+
 
 def r2_from_sse(sse, sst):
     """Uniformly averaged R² as ``sklearn.metrics.r2_score`` (force_finite)."""
@@ -20,13 +22,13 @@ def r2_from_sse(sse, sst):
 
 def validation_r2_data(val_source):
     """Validation R² scorer by a data pass over the validation rows."""
-    weights = val_source.weights()
-    targets = val_source.targets()
+    weights = questions.weights(val_source)
+    targets = questions.targets(val_source)
     y_mean = weights @ targets / weights.sum()
     y_sst = weights @ (targets - y_mean) ** 2
 
     def score(coef, intercept):
-        sse, _, _ = val_source.data_pass(coef, intercept, gradient=False)
+        sse, _, _ = questions.data_pass(val_source, coef, intercept, gradient=False)
         return r2_from_sse(sse, y_sst)
 
     return score
