@@ -239,3 +239,35 @@ def test_on_an_accelerator(where):
         prediction = model.predict(X_dev)
     assert prediction.device == X_dev.device and model.coef_.device == X_dev.device
     assert_allclose(host(model.coef_), OneStepRegressor().fit(X, y).coef_, rtol=1e-10)
+
+
+@pytest.mark.parametrize(
+    "estimator",
+    [
+        OneStepRegressor(),
+        OneStepRegressor(solver="gradient"),
+        IterativeGDRegressor(),
+        IterativeGDRegressor(precompute=False, max_iter=20, tol=None),
+        IterativeGDRegressorCV(learning_rates=4, max_iter=10),
+    ],
+    ids=repr,
+)
+def test_no_row_leaves_the_device(estimator, monkeypatch):
+    # Every transfer to the host is of a d × d or pilot-sized result: the
+    # questions of these fits are all answered by device kernels.
+    from onestep_sklearn._data import array_api
+
+    sizes = []
+    to_host = array_api.to_host
+
+    def spy(array, xp, dtype=np.float64):
+        sizes.append(tuple(array.shape))
+        return to_host(array, xp, dtype)
+
+    monkeypatch.setattr(array_api, "to_host", spy)
+    X, y = make_data(n_samples=5000)
+    with sklearn.config_context(array_api_dispatch=True):
+        model = sklearn.clone(estimator).fit(torch.asarray(X), torch.asarray(y))
+    assert sizes and max(shape[0] if shape else 1 for shape in sizes) <= 1024
+    reference = sklearn.clone(estimator).fit(X, y)
+    assert_allclose(host(model.coef_), reference.coef_, rtol=1e-10, atol=1e-12)
