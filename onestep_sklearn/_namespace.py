@@ -26,8 +26,8 @@ from ._compat import (
     move_to,
     validate_data,
 )
-from ._data.array_api import ArrayAPISource, to_host
-from ._data.dask_checks import raise_for_weights
+from ._data.array_api import ArrayAPISource, numpy_dtype, to_host
+from ._data.dask_checks import nonfinite_message, raise_for_weights
 
 
 class Space(NamedTuple):
@@ -73,7 +73,10 @@ def validate_fit_space(
         dtype=[xp.float64, xp.float32],
         multi_output=True,
         y_numeric=True,
+        ensure_all_finite=False,
     )
+    # In the in-memory order and words: y, the weights, then X.
+    _raise_for_nonfinite("y", y_checked, xp)
     n_samples = X_checked.shape[0]
     Y = xp.reshape(xp.astype(y_checked, X_checked.dtype), (n_samples, -1))
     if not bool(xp.all(xp.isfinite(Y))):
@@ -95,9 +98,22 @@ def validate_fit_space(
                 "(the fit only depends on their ratios)."
             )
     raise_for_weights(0.0, sw_sum)
+    _raise_for_nonfinite("X", X_checked, xp)
     wide64 = _max_precision_float_dtype(xp, device) == xp.float64
     source = ArrayAPISource(X_checked, Y, weights, sw_sum, xp, device, wide64)
     return source, tuple(y_checked.shape)
+
+
+def _raise_for_nonfinite(name: str, values: Any, xp: Any) -> None:
+    """scikit-learn's message for NaN or infinity in ``values``, as for the
+    numpy array of the same dtype (the device is asked two booleans)."""
+    if not xp.isdtype(values.dtype, "real floating") or bool(
+        xp.all(xp.isfinite(values))
+    ):
+        return
+    probe = np.nan if bool(xp.any(xp.isnan(values))) else np.inf
+    dtype = numpy_dtype(xp, values.dtype)
+    raise ValueError(nonfinite_message(name, np.full(1, probe, dtype=dtype)))
 
 
 def to_space(attributes: dict[str, Any], space: Space | None) -> dict[str, Any]:

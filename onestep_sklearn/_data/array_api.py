@@ -199,5 +199,16 @@ class ArrayAPISource(RowArrays):
         return total
 
     def colsum(self, A):
-        """Column sums of ``A`` (float64, host), per block as :meth:`cross`."""
-        return self.cross(A, self.ones(A.shape[0]))[:, 0]
+        """Column sums of ``A`` (float64, host), per block as :meth:`cross`
+        (by the namespace's ``sum``: pairwise in numpy and torch, more
+        accurate than a product with ones)."""
+        xp = self.xp
+        n_rows = A.shape[0]
+        if A.dtype == xp.float64 or n_rows <= BLOCK:
+            return self._sum64(xp.sum(A, axis=0, keepdims=True))
+        head = n_rows // BLOCK * BLOCK
+        blocks = xp.reshape(A[:head, ...], (-1, BLOCK, A.shape[1]))
+        total = self._sum64(xp.sum(blocks, axis=1))
+        if head < n_rows:
+            total = total + self.colsum(A[head:, ...])
+        return total

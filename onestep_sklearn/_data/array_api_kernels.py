@@ -33,9 +33,13 @@ def _check(source):
 def _means(source, scan_extremes):
     x_sum, y_sum = np.zeros(source.n_features), np.zeros(source.n_outputs)
     for rows in source.chunks():
-        weights = source.weights_of(rows, ones=True)
-        x_sum += source.cross(source.X[rows, ...], weights)[:, 0]
-        y_sum += source.cross(source.Y[rows, ...], weights)[:, 0]
+        X, Y, weights = (
+            source.X[rows, ...],
+            source.Y[rows, ...],
+            source.weights_of(rows),
+        )
+        x_sum += source.colsum(X if weights is None else X * weights)
+        y_sum += source.colsum(Y if weights is None else Y * weights)
     sums = (np.asarray(source.sw_sum), x_sum, y_sum)
     return sums, _check(source)
 
@@ -43,7 +47,8 @@ def _means(source, scan_extremes):
 def _target_sums(source):
     y_sum = np.zeros(source.n_outputs)
     for rows in source.chunks():
-        y_sum += source.cross(source.Y[rows, ...], source.weights_of(rows, True))[:, 0]
+        Y, weights = source.Y[rows, ...], source.weights_of(rows)
+        y_sum += source.colsum(Y if weights is None else Y * weights)
     return np.asarray(source.sw_sum), y_sum
 
 
