@@ -271,3 +271,24 @@ def test_no_row_leaves_the_device(estimator, monkeypatch):
     assert sizes and max(shape[0] if shape else 1 for shape in sizes) <= 1024
     reference = sklearn.clone(estimator).fit(X, y)
     assert_allclose(host(model.coef_), reference.coef_, rtol=1e-10, atol=1e-12)
+
+
+def test_the_device_benchmark_runs_on_cpu_torch():
+    # benchmarks/bench_gpu.py --smoke: the script of the device figures, at
+    # small sizes (torch on the CPU where no GPU is present).
+    import importlib.util
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[1] / "benchmarks" / "bench_gpu.py"
+    spec = importlib.util.spec_from_file_location("bench_gpu", path)
+    bench_gpu = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench_gpu)
+    report = bench_gpu.main(["--smoke", "--repeats", "1", "--backends", "torch"])
+    fits = {(row["case"], row["contender"]): row for row in report}
+    assert len(report) == 8
+    for (case, contender), row in fits.items():
+        assert row["seconds"] > 0
+        if contender == "OneStepRegressor().fit":
+            assert row["pred_err"] < (1e-5 if "float32" in case else 1e-12)
+        if contender == "IterativeGDRegressor().fit":
+            assert row["pred_err"] < 1e-3  # tol=1e-4 on the coefficients
