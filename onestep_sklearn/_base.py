@@ -77,9 +77,7 @@ class BaseMSERegressor(RegressorMixin, BaseEstimator):
     ``_kernel.objective``."""
 
     _doc_link_module = "onestep_sklearn"
-    _doc_link_template = (
-        DOCS_URL + "generated/{estimator_module}.{estimator_name}.html"
-    )
+    _doc_link_template = DOCS_URL + "generated/{estimator_module}.{estimator_name}.html"
 
     _parameter_constraints: dict[str, list[Any]] = {
         "learning_rate": [

@@ -75,7 +75,8 @@ def validate_fit_space(
         y_numeric=True,
         ensure_all_finite=False,
     )
-    # In the in-memory order and words: y, the weights, then X.
+    # X's values are validated by the first question (a pass of its own
+    # saved, as in memory); y's here, in the in-memory words.
     _raise_for_nonfinite("y", y_checked, xp)
     n_samples = X_checked.shape[0]
     Y = xp.reshape(xp.astype(y_checked, X_checked.dtype), (n_samples, -1))
@@ -98,7 +99,6 @@ def validate_fit_space(
                 "(the fit only depends on their ratios)."
             )
     raise_for_weights(0.0, sw_sum)
-    _raise_for_nonfinite("X", X_checked, xp)
     wide64 = _max_precision_float_dtype(xp, device) == xp.float64
     source = ArrayAPISource(X_checked, Y, weights, sw_sum, xp, device, wide64)
     return source, tuple(y_checked.shape)

@@ -7,8 +7,11 @@ A kernel returns NotImplemented where the numpy route must answer (non-finite
 statistics, whose error it words; a QR factor): the source then runs the
 numpy block kernel on host copies of the rows.
 
-Values need no scan here: the array API validation (``_namespace``) checked
-X, y and the weights for NaN, infinity and negative weights on the device.
+Values are not scanned here: the array API validation (``_namespace``)
+checked y and the weights; X is known finite when the results of the first
+questions (means, statistics, moments) are, as in memory. Where they are
+not, the kernel declines and the numpy route scans the values and raises
+the in-memory error, in its words.
 """
 
 from dataclasses import replace
@@ -40,8 +43,9 @@ def _means(source, scan_extremes):
         )
         x_sum += source.colsum(X if weights is None else X * weights)
         y_sum += source.colsum(Y if weights is None else Y * weights)
-    sums = (np.asarray(source.sw_sum), x_sum, y_sum)
-    return sums, _check(source)
+    if not (np.isfinite(x_sum).all() and np.isfinite(y_sum).all()):
+        return NotImplemented  # NaN or infinity in X: the numpy route words it
+    return (np.asarray(source.sw_sum), x_sum, y_sum), _check(source)
 
 
 def _target_sums(source):
@@ -64,7 +68,14 @@ def _pilot_shift(source, fit_intercept):
         return zeros
     X = source.to_host_rows(source.X, rows)
     Y = source.to_host_rows(source.Y, rows)
-    return weights @ X / weights.sum(), weights @ Y / weights.sum()
+    with np.errstate(all="ignore"):  # NaN or infinity: the results tell
+        x_mean = weights @ X / weights.sum()
+        spread = np.sqrt(np.maximum(weights @ X**2 / weights.sum() - x_mean**2, 0))
+    if np.all(np.abs(x_mean) <= spread):
+        # Data about centred already: the moments about 0 lose at most a bit
+        # to the final centring, and X's rows go to the products uncopied.
+        x_mean = np.zeros_like(x_mean)
+    return x_mean, weights @ Y / weights.sum()
 
 
 def _statistics(source, fit_intercept, with_factor, shifts, scan_extremes):
@@ -76,14 +87,20 @@ def _statistics(source, fit_intercept, with_factor, shifts, scan_extremes):
     shift, y_shift = (np.asarray(part, dtype=np.float64) for part in shifts[:2])
     c = source.on_device(np.reshape(shift, (1, -1)))
     c_y = source.on_device(np.reshape(y_shift, (1, -1)))
-    width = source.n_features + source.n_outputs + 1
+    d = source.n_features
+    width = d + source.n_outputs + 1
     augmented = np.zeros((width, width))
     for rows in source.chunks():
-        X, Y = source.X[rows, ...], source.Y[rows, ...]
-        # √s·[x − c, y − c_y, 1]: one product gives every sum (as numpy's).
-        Z = xp.concat([X - c, Y - c_y, source.ones(X.shape[0])], axis=1)
+        # The moments of [x − c, y − c_y, 1]: X shifted in one copy, its
+        # Gram and its products with the few columns [y − c_y, 1].
+        X = source.X[rows, ...] - c if np.any(shift) else source.X[rows, ...]
+        W = xp.concat([source.Y[rows, ...] - c_y, source.ones(X.shape[0])], axis=1)
         weights = source.weights_of(rows)
-        augmented += source.cross(Z, Z if weights is None else Z * weights)
+        XS, WS = (X, W) if weights is None else (X * weights, W * weights)
+        augmented[:d, :d] += source.cross(X, XS)
+        augmented[:d, d:] += source.cross(X, WS)
+        augmented[d:, d:] += source.cross(W, WS)
+    augmented[d:, :d] = augmented[:d, d:].T
     stats = _finish(augmented, shift, y_shift, source, fit_intercept)
     if not (stats.finite and np.isfinite(stats.yy).all()):
         return NotImplemented  # overflow: the numpy route words the error
