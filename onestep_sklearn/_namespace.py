@@ -17,9 +17,9 @@ from typing import Any, NamedTuple
 
 import numpy as np
 from sklearn import get_config
+from sklearn.utils.validation import check_non_negative
 
 from ._compat import (
-    _check_sample_weight,
     _is_numpy_namespace,
     _max_precision_float_dtype,
     get_namespace_and_device,
@@ -88,9 +88,7 @@ def validate_fit_space(
     weights = None
     sw_sum = float(n_samples)
     if sample_weight is not None:
-        weights = _check_sample_weight(
-            sample_weight, X_checked, dtype=X_checked.dtype, ensure_non_negative=True
-        )
+        weights = _weights_in_space(sample_weight, X_checked, xp, device)
         sw_sum = float(np.sum(to_host(weights, xp)))
         if not np.isfinite(sw_sum):
             raise ValueError(
@@ -102,6 +100,30 @@ def validate_fit_space(
     wide64 = _max_precision_float_dtype(xp, device) == xp.float64
     source = ArrayAPISource(X_checked, Y, weights, sw_sum, xp, device, wide64)
     return source, tuple(y_checked.shape)
+
+
+def _weights_in_space(sample_weight: Any, X: Any, xp: Any, device: Any) -> Any:
+    """scikit-learn's ``_check_sample_weight`` (its words) for weights
+    already in X's namespace, in X's dtype; one implementation for every
+    supported scikit-learn (1.6's takes numpy dtypes only)."""
+    n_samples = X.shape[0]
+    weights = xp.astype(sample_weight, X.dtype)
+    if weights.ndim == 0:
+        return xp.full(n_samples, weights, dtype=X.dtype, device=device)
+    if weights.ndim != 1:
+        raise ValueError(
+            f"Sample weights must be 1D array or scalar, got {weights.ndim}D "
+            "array. Expected either a scalar value or a 1D array of length "
+            f"{n_samples}."
+        )
+    if tuple(weights.shape) != (n_samples,):
+        raise ValueError(
+            f"sample_weight.shape == {tuple(weights.shape)}, expected {(n_samples,)}!"
+        )
+    _raise_for_nonfinite("sample_weight", weights, xp)
+    if bool(xp.any(weights < 0)):  # scikit-learn's words, of its version
+        check_non_negative(np.full(1, -1.0), "`sample_weight`")
+    return weights
 
 
 def _raise_for_nonfinite(name: str, values: Any, xp: Any) -> None:

@@ -12,13 +12,13 @@ import numpy as np
 import pytest
 import sklearn
 from numpy.testing import assert_allclose
-from sklearn.utils._array_api import _convert_to_numpy
 
 from onestep_sklearn import (
     IterativeGDRegressor,
     IterativeGDRegressorCV,
     OneStepRegressor,
 )
+from onestep_sklearn._data.array_api import to_host
 
 torch = pytest.importorskip("torch")
 xps = pytest.importorskip("array_api_strict")
@@ -55,7 +55,7 @@ def host(array):
     """A torch or array-api-strict array (or a number) as numpy."""
     if isinstance(array, (float, np.ndarray, np.generic)):
         return np.asarray(array)
-    return _convert_to_numpy(array, array_api_compat.array_namespace(array))
+    return to_host(array, array_api_compat.array_namespace(array), dtype=None)
 
 
 NAMESPACES = {

@@ -35,8 +35,13 @@ CHUNK_BYTES = 64 << 20
 
 
 def to_host(array, xp, dtype=np.float64):
-    """``array`` as a numpy array of ``dtype`` (a copy off the device)."""
-    return np.asarray(_convert_to_numpy(array, xp), dtype=dtype)
+    """``array`` as a numpy array of ``dtype`` (None: its own; a copy off
+    the device)."""
+    try:
+        host = _convert_to_numpy(array, xp)
+    except RuntimeError:  # array-api-strict's second device, scikit-learn < 1.8
+        host = np.asarray(array.to_device(xp.Device("CPU_DEVICE")))
+    return np.asarray(host, dtype=dtype)
 
 
 def numpy_dtype(xp, dtype):
