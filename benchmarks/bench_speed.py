@@ -47,6 +47,13 @@ def uncentred(X, seed=1):
     return X + rng.uniform(1e3, 1e4, X.shape[1])
 
 
+def scaled_columns(X, seed=2):
+    """``X``'s N(0, 1) columns times scales from U(0.5, 2) plus offsets from
+    U(-1, 1): the spread of ordinary, roughly standardised tables."""
+    rng = np.random.default_rng(seed)
+    return X * rng.uniform(0.5, 2.0, X.shape[1]) + rng.uniform(-1, 1, X.shape[1])
+
+
 def row(label, value, goal):
     print(f"| {label} | {value} | {goal} |")
 
@@ -116,6 +123,47 @@ def large(n, d, repeats):
     )
 
 
+def scaled(n, d, wide_n, wide_d, repeats):
+    """The issue-19 design: columns N(0, 1)·U(0.5, 2) + U(-1, 1)."""
+    X, y = problem(n, d)
+    X = scaled_columns(X)
+    v = np.ones(d)
+    gradient = OneStepRegressor(solver="gradient", learning_rate=0.01)
+    t = alternate(
+        {
+            "pass": lambda: X @ v,
+            "gram": lambda: X.T @ X,
+            "gradient": lambda: gradient.fit(X, y),
+            "newton": lambda: OneStepRegressor().fit(X, y),
+        },
+        repeats,
+    )
+    size = f"n = {n:.0e}, d = {d}, columns N(0,1)·U(0.5,2)+U(-1,1)"
+    row(
+        f"OneStep gradient fit / one `X @ v` pass ({size})",
+        f"{t['gradient'] / t['pass']:.2f}x",
+        "<= 2.5x",
+    )
+    row(
+        f"OneStep() / the bare `X.T @ X` ({size})",
+        f"{t['newton'] / t['gram']:.2f}x",
+        "<= 1.2x",
+    )
+    del X, y
+    X, y = problem(wide_n, wide_d)
+    X = scaled_columns(X)
+    t = alternate(
+        {"gram": lambda: X.T @ X, "newton": lambda: OneStepRegressor().fit(X, y)},
+        repeats,
+    )
+    row(
+        f"OneStep() / the bare `X.T @ X` (n = {wide_n:.0e}, d = {wide_d}, "
+        "same columns)",
+        f"{t['newton'] / t['gram']:.2f}x",
+        "<= 1.1x",
+    )
+
+
 def wide_gram(n, d, repeats):
     X, y = problem(n, d)
     t = alternate(
@@ -144,10 +192,13 @@ def wide_gram(n, d, repeats):
 
 def tiny(repeats):
     X, y = load_diabetes(return_X_y=True)
+    X_std = StandardScaler().fit_transform(X)
     t = alternate(
         {
             "onestep": lambda: OneStepRegressor().fit(X, y),
             "linreg": lambda: LinearRegression().fit(X, y),
+            "onestep std": lambda: OneStepRegressor().fit(X_std, y),
+            "linreg std": lambda: LinearRegression().fit(X_std, y),
         },
         repeats,
     )
@@ -155,6 +206,11 @@ def tiny(repeats):
         "diabetes 442 x 10: OneStep().fit / LinearRegression().fit",
         f"{t['onestep'] / t['linreg']:.2f}x",
         "<= 0.5x",
+    )
+    row(
+        "same, standardised (StandardScaler)",
+        f"{t['onestep std'] / t['linreg std']:.2f}x",
+        "<= 0.6x",
     )
     print(
         f"  (OneStep {t['onestep'] * 1e6:.0f} us, LinearRegression "
@@ -311,6 +367,7 @@ def main():
     print("| measure | measured | goal |\n|---|---|---|")
     large(1_000_000 // scale, 50, 3)
     wide_gram(200_000 // scale, 500, 3)
+    scaled(1_000_000 // scale, 50, 200_000 // scale, 500, 3)
     tiny(200)
     sweep(3)
     float32(1_000_000 // scale, 50, 5)

@@ -19,7 +19,7 @@ from sklearn.utils import check_array, check_consistent_length
 
 from ._compat import Interval, _check_sample_weight, validate_params
 from ._data import questions
-from ._data.dask_checks import raise_for_weights
+from ._data.checks import raise_for_weights
 from ._data.memory import ArraySource
 from ._kernel.rates import (
     iterations_to_shrink,

@@ -27,7 +27,7 @@ from ._compat import (
     validate_data,
 )
 from ._data.array_api import ArrayAPISource, numpy_dtype, to_host
-from ._data.dask_checks import nonfinite_message, raise_for_weights
+from ._data.checks import nonfinite_message, raise_for_weights
 
 
 class Space(NamedTuple):

@@ -21,14 +21,10 @@ from ._compat import (
     _check_sample_weight,
     validate_data,
 )
-from ._data.dask_checks import (
-    as_dask_array,
-    dask_weights,
-    is_dask_collection,
-    nonfinite_message,
-    raise_for_weights,
-)
+from ._data.checks import nonfinite_message, raise_for_weights
+from ._data.dask_checks import as_dask_array, dask_weights, is_dask_collection
 from ._data.memory import ACCEPT_SPARSE, ArraySource
+from ._kernel.weights import unit_weights
 from ._namespace import array_space, validate_fit_space
 
 if TYPE_CHECKING:
@@ -104,7 +100,8 @@ def validate_fit_data(estimator, X, y, sample_weight, *, reset, whole=True):
     if not reset:
         check_target_shape(estimator, y_checked.shape, Y.shape[1])
     if sample_weight is None:
-        sample_weight = np.ones(X_checked.shape[0], dtype=X_checked.dtype)
+        # A zero-stride view: the default fit holds no n-sized vector of ones.
+        sample_weight = unit_weights(X_checked.shape[0], X_checked.dtype)
     else:
         sample_weight = _check_sample_weight(
             sample_weight, X_checked, dtype=X_checked.dtype, ensure_non_negative=True

@@ -14,6 +14,7 @@ if "scipy" not in sys.modules:
 
 import contextlib  # noqa: E402
 
+import numpy as np  # noqa: E402
 from hypothesis import settings  # noqa: E402
 
 # Property tests draw the same examples on every run, so a CI result is
@@ -68,3 +69,38 @@ class StopAfterFive:
 
     def teardown(self, estimator, context):
         pass
+
+
+def make_data(
+    n_samples=50,
+    n_features=4,
+    n_outputs=None,
+    *,
+    seed=0,
+    offset=2.0,
+    scales=None,
+    intercept=1.5,
+    noise=0.3,
+    weighted=False,
+):
+    """Well-conditioned regression data with non-zero column means.
+
+    ``X = N(0, 1)·u + m`` column by column, with scales ``u ~ U(*scales)``
+    (1 when None: cond(H) is then about 1, else at most about the ratio of
+    the scales squared) and means ``m ~ N(0, offset²)``; ``y = X·coef +
+    intercept + noise·N(0, 1)`` with ``coef ~ N(0, 1)``, 1-D, or of shape
+    (n_samples, n_outputs) when ``n_outputs`` is given. ``weighted``: also
+    return sample weights drawn from U(0.5, 2). One generator, drawn in this
+    order, so each test's data are fixed by its ``seed``.
+    """
+    rng = np.random.default_rng(seed)
+    X = rng.normal(size=(n_samples, n_features))
+    if scales is not None:
+        X = X * rng.uniform(*scales, n_features)
+    X = X + rng.normal(size=n_features) * offset
+    shape = (n_features,) if n_outputs is None else (n_features, n_outputs)
+    y = X @ rng.normal(size=shape) + intercept
+    y = y + noise * rng.normal(size=(n_samples, *shape[1:]))
+    if weighted:
+        return X, y, rng.uniform(0.5, 2.0, size=n_samples)
+    return X, y

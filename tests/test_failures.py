@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import scipy.sparse as sp
+from conftest import make_data
 from numpy.testing import assert_allclose, assert_array_equal
 from sklearn.base import clone
 from sklearn.exceptions import ConvergenceWarning, NotFittedError
@@ -37,12 +38,8 @@ CONVERGED_GD = {
 }
 
 
-def make_data(n_samples=20, n_features=3, seed=0):
-    rng = np.random.default_rng(seed)
-    X = rng.normal(size=(n_samples, n_features)) + np.arange(n_features)
-    y = X @ rng.uniform(0.5, 2.0, size=n_features) + 3.0
-    y += 0.1 * rng.normal(size=n_samples)
-    return X, y
+def small_data(n_samples=20, n_features=3, seed=0):
+    return make_data(n_samples, n_features, seed=seed, intercept=3.0, noise=0.1)
 
 
 def fresh(name):
@@ -114,7 +111,7 @@ def _non_finite_cases():
 )
 @pytest.mark.parametrize("name", list(ESTIMATORS))
 def test_non_finite_X_is_refused(name, shape, fmt, value, word, method):
-    X, y = make_data(*((20, 3) if shape == "tall" else (4, 6)))
+    X, y = small_data(*((20, 3) if shape == "tall" else (4, 6)))
     X_bad = _with_value(X, value, fmt)
     estimator = fresh(name)
     assert_raises_cleanly(
@@ -128,7 +125,7 @@ def test_non_finite_X_is_refused(name, shape, fmt, value, word, method):
 def test_nan_in_zero_weight_row_is_still_refused(name, fit_intercept):
     # A zero weight drops a row from the objective, not from validation:
     # scikit-learn refuses NaN anywhere in X, so do we.
-    X, y = make_data()
+    X, y = small_data()
     X[4, 1] = np.nan
     sample_weight = np.ones(20)
     sample_weight[4] = 0.0
@@ -137,7 +134,7 @@ def test_nan_in_zero_weight_row_is_still_refused(name, fit_intercept):
 
 
 def _bad_fit_inputs():
-    X, y = make_data()
+    X, y = small_data()
     ones = np.ones(20)
     complex_X = X + 1j
     strings = np.array([["a", "b", "c"]] * 20)
@@ -201,7 +198,7 @@ def test_bad_input_is_refused_with_a_message(name, case, method):
 
 
 def _bad_chunks():
-    X, y = make_data(seed=1)
+    X, y = small_data(seed=1)
     return {
         "X-NaN": (_with_value(X, np.nan), y, None, r"\bX\b.*NaN"),
         "X-csr-inf": (_with_value(X, np.inf, "csr"), y, None, r"\bX\b.*infinity"),
@@ -220,7 +217,7 @@ def _bad_chunks():
 @pytest.mark.parametrize("case", list(_bad_chunks()))
 @pytest.mark.parametrize("name", list(ESTIMATORS))
 def test_bad_partial_fit_chunk_is_refused_and_nothing_is_lost(name, case):
-    X, y = make_data(n_samples=40, seed=2)
+    X, y = small_data(n_samples=40, seed=2)
     X_bad, y_bad, sw_bad, match = _bad_chunks()[case]
     estimator = fresh(name)
     quietly(estimator.partial_fit, X[:20], y[:20])
@@ -249,13 +246,13 @@ def test_bad_partial_fit_chunk_is_refused_and_nothing_is_lost(name, case):
 
 @pytest.mark.parametrize("name", list(ESTIMATORS))
 def test_predict_before_fit_is_not_fitted_error(name):
-    X, _ = make_data()
+    X, _ = small_data()
     info = assert_raises_cleanly(NotFittedError, r"not fitted", fresh(name).predict, X)
     assert isinstance(info.value, ValueError)  # scikit-learn's contract
 
 
 def _bad_predict_inputs():
-    X, _ = make_data(seed=3)
+    X, _ = small_data(seed=3)
     return {
         "narrower": (X[:, :2], r"2 features.*expecting 3"),
         "wider": (np.column_stack([X, X]), r"6 features.*expecting 3"),
@@ -274,7 +271,7 @@ def _bad_predict_inputs():
 @pytest.mark.parametrize("case", list(_bad_predict_inputs()))
 @pytest.mark.parametrize("name", list(ESTIMATORS))
 def test_bad_predict_input_is_refused_with_a_message(name, case):
-    X, y = make_data()
+    X, y = small_data()
     estimator = quietly(fresh(name).fit, X, y)
     X_bad, match = _bad_predict_inputs()[case]
     assert_raises_cleanly(ValueError, match, estimator.predict, X_bad)
@@ -343,7 +340,7 @@ BAD_PARAMS = (
     ids=[f"{E.__name__}-{p}={v!r}" for E, p, v in BAD_PARAMS],
 )
 def test_invalid_parameter_is_named(Estimator, param, value, method):
-    X, y = make_data()
+    X, y = small_data()
     estimator = Estimator(**{param: value})
     info = assert_raises_cleanly(
         InvalidParameterError, rf"'{param}' parameter", getattr(estimator, method), X, y
@@ -374,7 +371,7 @@ def assert_finite_model(estimator, X):
 @pytest.mark.parametrize("name", list(ESTIMATORS))
 def test_constant_y(name, fmt):
     # The minimiser is w = 0, b = y: reached exactly, with no warning.
-    X, _ = make_data()
+    X, _ = small_data()
     X = X if fmt == "dense" else sp.csr_matrix(X)
     y = np.full(20, -2.75)
     estimator = fit_without_warnings(fresh(name), X, y)
@@ -386,7 +383,7 @@ def test_constant_y(name, fmt):
 @pytest.mark.parametrize("fit_intercept", [True, False])
 @pytest.mark.parametrize("name", list(ESTIMATORS))
 def test_all_zero_X(name, fit_intercept):
-    _, y = make_data()
+    _, y = small_data()
     X = np.zeros((20, 3))
     estimator = fresh(name).set_params(fit_intercept=fit_intercept)
     fit_without_warnings(estimator, X, y)
@@ -420,7 +417,7 @@ def test_constant_non_zero_column(name, value, n_samples):
 @pytest.mark.parametrize("name", list(ESTIMATORS))
 def test_constant_column_beside_informative_ones(name, value):
     # The constant column changes nothing: same model as without it.
-    X, y = make_data(n_samples=30, seed=10)
+    X, y = small_data(n_samples=30, seed=10)
     X_const = np.column_stack([X[:, :1], np.full(30, value), X[:, 1:]])
     with_column = quietly(fresh(name).fit, X_const, y)
     without = quietly(fresh(name).fit, X, y)
@@ -433,7 +430,7 @@ def test_constant_column_beside_informative_ones(name, value):
 
 @pytest.mark.parametrize("name", list(ESTIMATORS))
 def test_duplicated_columns(name):
-    X, y = make_data(n_samples=50)
+    X, y = small_data(n_samples=50)
     X_dup = np.column_stack([X, X[:, 1], X[:, 1]])
     estimator = quietly(fresh(name).fit, X_dup, y)
     assert_finite_model(estimator, X_dup)
@@ -444,7 +441,7 @@ def test_duplicated_columns(name):
 
 @pytest.mark.parametrize("name", ["newton", *CONVERGED_GD])
 def test_duplicated_columns_fit_like_lstsq(name):
-    X, y = make_data(n_samples=50)
+    X, y = small_data(n_samples=50)
     X_dup = np.column_stack([X, X[:, 1], X[:, 1]])
     estimator = clone(CONVERGED_GD.get(name, ESTIMATORS[name]))
     fit_without_warnings(estimator, X_dup, y)
@@ -514,7 +511,7 @@ SCALE_INVARIANT = [name for name in ESTIMATORS if name != "newton-ridge"]
 
 
 def _scaled_problem():
-    X, y = make_data(n_samples=50, seed=6)
+    X, y = small_data(n_samples=50, seed=6)
     return X, y
 
 
@@ -603,7 +600,7 @@ def _memmap(path, array):
 @pytest.mark.parametrize("name", list(ESTIMATORS))
 def test_read_only_memmaps_of_other_dtypes(tmp_path, name, dtype):
     # Float64 memmaps are tested in test_objective.py; these need conversion.
-    X, y = make_data(n_samples=60)
+    X, y = small_data(n_samples=60)
     X = (X * 10).astype(dtype)
     sample_weight = np.linspace(0.5, 2.0, 60)
     X_map = _memmap(tmp_path / "X.dat", X)
@@ -624,7 +621,7 @@ def test_read_only_memmaps_of_other_dtypes(tmp_path, name, dtype):
 @pytest.mark.parametrize("fmt", ["csr", "csc"])
 @pytest.mark.parametrize("name", list(ESTIMATORS))
 def test_read_only_sparse_arrays(name, fmt):
-    X, y = make_data(n_samples=60)
+    X, y = small_data(n_samples=60)
     X = np.where(np.abs(X) > 0.8, X, 0.0)
     X_sparse = sp.csr_matrix(X).asformat(fmt)
     for array in (X_sparse.data, X_sparse.indices, X_sparse.indptr):
@@ -641,7 +638,7 @@ def test_read_only_sparse_arrays(name, fmt):
 
 
 def _input_kinds():
-    X, y = make_data(n_samples=40)
+    X, y = small_data(n_samples=40)
     return {
         "float64-C": (X, y),
         "float64-F": (np.asfortranarray(X), y),

@@ -2,7 +2,8 @@
 
 Goals: no copy of X. Extra memory during any fit on dense data with n ≫ d
 stays within 10% of X's bytes; on CSR data within 50% of the CSR arrays
-(sparse X is never densified).
+(sparse X is never densified). Unit sample weights are never materialised
+as an n-sized vector.
 """
 
 import tracemalloc
@@ -14,6 +15,7 @@ import scipy.sparse as sp
 from sklearn.exceptions import ConvergenceWarning
 
 from onestep_sklearn import IterativeGDRegressor, OneStepRegressor
+from onestep_sklearn._validation import validate_fit_data
 
 ESTIMATORS = {
     "newton": lambda: OneStepRegressor(),
@@ -82,15 +84,48 @@ def test_uncentred_dense_fit_extra_memory_below_ten_percent_of_X(uncentred, name
 
 
 def test_uncentred_gradient_step_buffers_do_not_grow_with_n(uncentred):
-    # Beyond the unit weights that validation creates (n float64), the
-    # gradient step's buffers are row blocks: doubling n adds only the
-    # weights' 8 bytes per row.
+    # The gradient step's buffers are row blocks and the unit weights a
+    # view of one value: doubling n adds (next to) nothing.
     X, y = uncentred
     half = X.shape[0] // 2
     model = ESTIMATORS["gradient-fixed"]
-    extra_full = peak_during_fit(model(), X, y) - 8 * X.shape[0]
-    extra_half = peak_during_fit(model(), X[:half], y[:half]) - 8 * half
+    extra_full = peak_during_fit(model(), X, y)
+    extra_half = peak_during_fit(model(), X[:half], y[:half])
     assert extra_full <= extra_half + 0.005 * X.nbytes
+
+
+def test_unit_weights_are_a_view_of_one_value(uncentred):
+    X, y = uncentred
+    source = validate_fit_data(OneStepRegressor(), X, y, None, reset=True).source
+    assert source.sample_weight.shape == (X.shape[0],)
+    assert source.sample_weight.strides == (0,)
+    assert source.sample_weight.base.size == 1
+
+
+@pytest.mark.parametrize("name", [n for n in ESTIMATORS if n != "gd-minibatch"])
+def test_full_batch_fits_hold_no_n_sized_vector(uncentred, name):
+    # At d = 20 one float64 per row is 5% of X: unit weights held as an
+    # array (or any other n-sized float64 column) would reach this bound.
+    X, y = uncentred
+    peak = peak_during_fit(ESTIMATORS[name](), X, y)
+    assert peak < 8 * X.shape[0], f"{name}: {peak / (8 * X.shape[0]):.2f} n floats"
+
+
+@pytest.fixture(scope="module")
+def sparse_wide():
+    # The issue's shape: 500,000 × 200 at 1%. Its CSR arrays are 16 MB, of
+    # which a vector of n unit weights would be a quarter.
+    X = sp.random(500_000, 200, density=0.01, format="csr", random_state=0)
+    y = np.asarray(X.sum(axis=1)).ravel()
+    return X, y
+
+
+@pytest.mark.parametrize("name", ESTIMATORS)
+def test_large_csr_fit_extra_memory_below_half_the_csr_bytes(sparse_wide, name):
+    X, y = sparse_wide
+    csr_bytes = X.data.nbytes + X.indices.nbytes + X.indptr.nbytes
+    peak = peak_during_fit(ESTIMATORS[name](), X, y)
+    assert peak <= 0.50 * csr_bytes, f"{name}: {peak / csr_bytes:.1%} of CSR"
 
 
 def test_weighted_dense_fit_extra_memory(dense):

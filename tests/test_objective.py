@@ -11,6 +11,7 @@ import tracemalloc
 import numpy as np
 import pytest
 import scipy.sparse as sp
+from conftest import make_data
 from numpy.testing import assert_allclose
 from scipy.optimize import minimize_scalar
 
@@ -47,13 +48,18 @@ def per_sample_lipschitz(X, sample_weight, x_mean, alpha):
 STATS_FIELDS = ("sw_sum", "x_mean", "y_mean", "xx", "xy", "yy")
 
 
-def make_data(n_samples=60, n_features=4, n_outputs=2, seed=0, dtype=np.float64):
+def weighted_data(n_samples=60, n_features=4, n_outputs=2, seed=0, dtype=np.float64):
     """Well-conditioned data with non-zero means and positive weights."""
-    rng = np.random.default_rng(seed)
-    X = rng.normal(size=(n_samples, n_features)) + rng.normal(size=n_features) * 3
-    coef = rng.normal(size=(n_features, n_outputs))
-    Y = X @ coef + 2.0 + rng.normal(size=(n_samples, n_outputs))
-    sample_weight = rng.uniform(0.5, 2.0, size=n_samples)
+    X, Y, sample_weight = make_data(
+        n_samples,
+        n_features,
+        n_outputs,
+        seed=seed,
+        offset=3.0,
+        intercept=2.0,
+        noise=1.0,
+        weighted=True,
+    )
     return X.astype(dtype), Y.astype(dtype), sample_weight.astype(dtype)
 
 
@@ -123,7 +129,7 @@ def stats_of_parts(X, Y, sample_weight, bounds, order, fit_intercept):
 @pytest.mark.parametrize("alpha", [0.0, 0.7])
 @pytest.mark.parametrize("kind", ["data", "stats"])
 def test_gradient_matches_central_differences(kind, alpha, fit_intercept):
-    X, Y, sample_weight = make_data(n_outputs=3)
+    X, Y, sample_weight = weighted_data(n_outputs=3)
     objectives = make_objectives(X, Y, sample_weight, alpha, fit_intercept)
     objective = objectives[0] if kind == "data" else objectives[1]
     coef = np.random.default_rng(1).normal(size=(X.shape[1], Y.shape[1]))
@@ -145,7 +151,7 @@ def test_gradient_matches_central_differences(kind, alpha, fit_intercept):
 def test_minibatch_gradient_with_full_data_means(alpha):
     # A mini-batch is profiled with the full data's means, so its Σsr is not
     # zero: the gradient must still be that of the batch's loss.
-    X, Y, sample_weight = make_data(seed=41)
+    X, Y, sample_weight = weighted_data(seed=41)
     full, _ = make_objectives(X, Y, sample_weight, alpha, True)
     rows = slice(10, 27)
     batch = DataObjective(
@@ -183,7 +189,7 @@ def test_minibatch_gradient_with_full_data_means(alpha):
 def test_hessp_matches_gradient_differences_and_explicit_hessian(
     kind, alpha, fit_intercept
 ):
-    X, Y, sample_weight = make_data()
+    X, Y, sample_weight = weighted_data()
     objectives = make_objectives(X, Y, sample_weight, alpha, fit_intercept)
     objective = objectives[0] if kind == "data" else objectives[1]
     rng = np.random.default_rng(2)
@@ -209,7 +215,7 @@ def test_hessp_matches_gradient_differences_and_explicit_hessian(
 @pytest.mark.parametrize("fit_intercept", [True, False])
 @pytest.mark.parametrize("alpha", [0.0, 0.3])
 def test_data_and_stats_objectives_agree(alpha, fit_intercept):
-    X, Y, sample_weight = make_data(n_outputs=2, seed=3)
+    X, Y, sample_weight = weighted_data(n_outputs=2, seed=3)
     data, stats = make_objectives(X, Y, sample_weight, alpha, fit_intercept)
     rng = np.random.default_rng(4)
     for _ in range(3):
@@ -227,7 +233,7 @@ def test_data_and_stats_objectives_agree(alpha, fit_intercept):
 @pytest.mark.parametrize("fit_intercept", [True, False])
 @pytest.mark.parametrize("alpha", [0.0, 0.5])
 def test_objective_matches_direct_formula(alpha, fit_intercept):
-    X, Y, sample_weight = make_data(seed=5)
+    X, Y, sample_weight = weighted_data(seed=5)
     data, stats = make_objectives(X, Y, sample_weight, alpha, fit_intercept)
     coef = np.random.default_rng(6).normal(size=(X.shape[1], Y.shape[1]))
 
@@ -250,7 +256,7 @@ def test_objective_matches_direct_formula(alpha, fit_intercept):
 @pytest.mark.parametrize("fit_intercept", [True, False])
 def test_stats_sse_for_any_intercept(fit_intercept):
     # SufficientStats.sse documents "for any (not only the best) b".
-    X, Y, sample_weight = make_data(seed=5)
+    X, Y, sample_weight = weighted_data(seed=5)
     stats = SufficientStats.from_data(X, Y, sample_weight, fit_intercept)
     coef = np.random.default_rng(6).normal(size=(X.shape[1], Y.shape[1]))
     intercept = stats.intercept(coef) + 0.25
@@ -265,7 +271,7 @@ def test_stats_sse_for_any_intercept(fit_intercept):
 
 
 def test_data_pass_returns_weighted_residual_sums():
-    X, Y, sample_weight = make_data(seed=7)
+    X, Y, sample_weight = weighted_data(seed=7)
     rng = np.random.default_rng(8)
     coef = rng.normal(size=(X.shape[1], Y.shape[1]))
     intercept = rng.normal(size=Y.shape[1])
@@ -287,7 +293,7 @@ def test_data_pass_returns_weighted_residual_sums():
 @pytest.mark.parametrize("fit_intercept", [True, False])
 @pytest.mark.parametrize("fmt", ["csr", "csc"])
 def test_sparse_equals_dense(fmt, fit_intercept):
-    X, Y, sample_weight = make_data(n_samples=80, n_features=6, seed=9)
+    X, Y, sample_weight = weighted_data(n_samples=80, n_features=6, seed=9)
     rng = np.random.default_rng(10)
     X[rng.uniform(size=X.shape) < 0.6] = 0.0
     X_sparse = sp.csr_matrix(X) if fmt == "csr" else sp.csc_matrix(X)
@@ -316,7 +322,7 @@ def test_sparse_equals_dense(fmt, fit_intercept):
 
 @pytest.mark.parametrize("fmt", ["dense", "csr"])
 def test_float32_is_close_to_float64(fmt):
-    X64, Y64, sw64 = make_data(seed=11)
+    X64, Y64, sw64 = weighted_data(seed=11)
     X32, Y32, sw32 = (a.astype(np.float32) for a in (X64, Y64, sw64))
     if fmt == "csr":
         X32, X64 = sp.csr_matrix(X32), sp.csr_matrix(X64)
@@ -337,7 +343,7 @@ def test_float32_is_close_to_float64(fmt):
 
 
 def test_float32_data_pass_runs_in_float32_without_copying_X():
-    X64, Y64, sw64 = make_data(n_samples=4000, n_features=50, n_outputs=1, seed=13)
+    X64, Y64, sw64 = weighted_data(n_samples=4000, n_features=50, n_outputs=1, seed=13)
     X32, Y32, sw32 = (a.astype(np.float32) for a in (X64, Y64, sw64))
     coef = np.random.default_rng(14).normal(size=(50, 1))
     intercept = np.array([0.5])
@@ -367,7 +373,7 @@ def test_float32_data_pass_runs_in_float32_without_copying_X():
 @pytest.mark.parametrize("fit_intercept", [True, False])
 @pytest.mark.parametrize("seed", range(4))
 def test_merge_of_parts_equals_stats_of_concatenation(seed, fit_intercept):
-    X, Y, sample_weight = make_data(n_samples=50, seed=seed)
+    X, Y, sample_weight = weighted_data(n_samples=50, seed=seed)
     rng = np.random.default_rng(100 + seed)
     cuts = np.sort(rng.choice(np.arange(1, 50), size=rng.integers(1, 6), replace=False))
     bounds = [0, *cuts.tolist(), 50]
@@ -390,7 +396,7 @@ def test_merge_of_parts_equals_stats_of_concatenation(seed, fit_intercept):
 
 @pytest.mark.parametrize("fit_intercept", [True, False])
 def test_merge_with_zero_weight_chunks(fit_intercept):
-    X, Y, sample_weight = make_data(n_samples=50, seed=21)
+    X, Y, sample_weight = weighted_data(n_samples=50, seed=21)
     sample_weight[10:20] = 0.0
     sample_weight[35:40] = 0.0
     bounds = [0, 10, 20, 35, 40, 50]
@@ -411,7 +417,7 @@ def test_zero_weight_chunk_rows_are_counted_in_n_samples():
     # n_samples counts rows, whatever their weight: a zero-weight row inside a
     # block is counted, so a block made only of zero-weight rows must be too,
     # or the count depends on how the rows happen to be split into chunks.
-    X, Y, sample_weight = make_data(n_samples=30, seed=22)
+    X, Y, sample_weight = weighted_data(n_samples=30, seed=22)
     sample_weight[10:20] = 0.0
 
     whole = SufficientStats.from_data(X, Y, sample_weight, True)
@@ -427,7 +433,7 @@ def test_zero_weight_chunk_rows_are_counted_in_n_samples():
 
 @pytest.mark.parametrize("fit_intercept", [True, False])
 def test_merge_with_empty_is_identity(fit_intercept):
-    X, Y, sample_weight = make_data(seed=23)
+    X, Y, sample_weight = weighted_data(seed=23)
     stats = SufficientStats.from_data(X, Y, sample_weight, fit_intercept)
     empty = SufficientStats.empty(X.shape[1], Y.shape[1], fit_intercept)
 
@@ -445,7 +451,7 @@ def test_block_bytes_setting_takes_effect(monkeypatch):
 
 @pytest.mark.parametrize("fmt", ["dense", "csr", "float32"])
 def test_many_row_blocks_equal_one_block(monkeypatch, fmt):
-    X, Y, sample_weight = make_data(n_samples=200, n_features=4, seed=24)
+    X, Y, sample_weight = weighted_data(n_samples=200, n_features=4, seed=24)
     if fmt == "csr":
         X[np.random.default_rng(0).uniform(size=X.shape) < 0.5] = 0.0
         X = sp.csr_matrix(X)
@@ -509,7 +515,7 @@ def _read_only_copies(*arrays):
 
 
 def test_kernel_does_not_modify_inputs():
-    X, Y, sample_weight = make_data(seed=27)
+    X, Y, sample_weight = weighted_data(seed=27)
     X_csr = sp.csr_matrix(X)
     copies = _read_only_copies(X, Y, sample_weight)
     csr_data = X_csr.data.copy()
@@ -539,7 +545,7 @@ def test_kernel_does_not_modify_inputs():
     ids=["newton", "gradient", "gd", "gd-data-pass"],
 )
 def test_estimators_do_not_modify_inputs(estimator):
-    X, Y, sample_weight = make_data(n_outputs=1, seed=28)
+    X, Y, sample_weight = weighted_data(n_outputs=1, seed=28)
     y = Y[:, 0].copy()
     copies = _read_only_copies(X, y, sample_weight)
 
@@ -563,7 +569,7 @@ def test_estimators_do_not_modify_inputs(estimator):
     ids=["newton", "gradient", "gd", "gd-data-pass", "gd-minibatch"],
 )
 def test_read_only_memmap_inputs(tmp_path, estimator):
-    X, Y, sample_weight = make_data(n_samples=80, n_outputs=1, seed=29)
+    X, Y, sample_weight = weighted_data(n_samples=80, n_outputs=1, seed=29)
     y = Y[:, 0]
     paths = {name: tmp_path / f"{name}.dat" for name in ("X", "y", "sw")}
     for name, array in zip(paths, (X, y, sample_weight)):
@@ -592,7 +598,7 @@ def test_read_only_memmap_inputs(tmp_path, estimator):
 @pytest.mark.parametrize("fmt", ["dense", "csr", "csc"])
 @pytest.mark.parametrize("alpha", [0.0, 0.4])
 def test_per_sample_lipschitz_formula(fmt, alpha):
-    X, _, sample_weight = make_data(seed=30)
+    X, _, sample_weight = weighted_data(seed=30)
     sample_weight[:5] = 0.0
     # Make a zero-weight row the farthest from the mean: it must be ignored.
     X[0] = 100.0
@@ -607,7 +613,7 @@ def test_per_sample_lipschitz_formula(fmt, alpha):
 
 @pytest.mark.parametrize("alpha", [0.0, 0.4])
 def test_per_sample_lipschitz_bounds_every_minibatch_hessian(alpha):
-    X, Y, sample_weight = make_data(n_samples=80, seed=31)
+    X, Y, sample_weight = weighted_data(n_samples=80, seed=31)
     sw_sum = float(sample_weight.sum())
     x_mean, y_mean = weighted_means(X, Y, sample_weight, sw_sum)
     bound = per_sample_lipschitz(X, sample_weight, x_mean, alpha)
@@ -640,7 +646,7 @@ def test_per_sample_lipschitz_bounds_every_minibatch_hessian(alpha):
 
 @pytest.mark.parametrize("alpha", [0.0, 0.5])
 def test_cauchy_step_minimises_along_negative_gradient(alpha):
-    X, Y, sample_weight = make_data(seed=33)
+    X, Y, sample_weight = weighted_data(seed=33)
     data, _ = make_objectives(X, Y, sample_weight, alpha, True)
     coef = np.random.default_rng(34).normal(size=(X.shape[1], Y.shape[1]))
     _, grad = data.loss_gradient(coef)

@@ -17,23 +17,11 @@ import numpy as np
 import pandas as pd
 import pytest
 import scipy.sparse as sp
+from conftest import make_data
 from numpy.testing import assert_allclose
 from sklearn.linear_model import LinearRegression, Ridge
 
 from onestep_sklearn import OneStepRegressor
-
-
-def make_data(n_samples=50, n_features=4, n_outputs=None, seed=0):
-    """Well-conditioned regression data with non-zero means."""
-    rng = np.random.default_rng(seed)
-    X = rng.normal(size=(n_samples, n_features)) + rng.normal(size=n_features) * 2
-    shape = (n_features,) if n_outputs is None else (n_features, n_outputs)
-    y = (
-        X @ rng.normal(size=shape)
-        + 1.5
-        + 0.3 * rng.normal(size=(n_samples, *shape[1:]))
-    )
-    return X, y
 
 
 def weights(n_samples, seed=1):

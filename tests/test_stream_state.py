@@ -6,19 +6,18 @@ import threading
 
 import numpy as np
 import pytest
+from conftest import make_data
 from numpy.testing import assert_allclose
 
 from onestep_sklearn import IterativeGDRegressor, OneStepRegressor
 
 
-def make_data(n=400, d=3, seed=0):
-    rng = np.random.default_rng(seed)
-    X = rng.normal(size=(n, d)) + [1.0, -2.0, 0.5][:d]
-    return X, X @ np.array([1.0, 2.0, -3.0][:d]) + 0.7 + 0.1 * rng.normal(size=n)
+def stream_data(n_samples=400, seed=0):
+    return make_data(n_samples, 3, seed=seed, intercept=0.7, noise=0.1)
 
 
 def test_one_step_fit_then_partial_fit_equals_fit_on_all_rows():
-    X, y = make_data()
+    X, y = stream_data()
     model = OneStepRegressor().fit(X[:150], y[:150]).partial_fit(X[150:], y[150:])
     reference = OneStepRegressor().fit(X, y)
     assert_allclose(model.coef_, reference.coef_, rtol=1e-12)
@@ -26,7 +25,7 @@ def test_one_step_fit_then_partial_fit_equals_fit_on_all_rows():
 
 
 def test_iterative_partial_fit_continues_from_fit():
-    X, y = make_data()
+    X, y = stream_data()
     fitted = IterativeGDRegressor(max_iter=20, tol=None).fit(X[:200], y[:200])
     before = fitted.coef_.copy()
     fitted.partial_fit(X[200:], y[200:])
@@ -40,7 +39,7 @@ def test_iterative_partial_fit_continues_from_fit():
 @pytest.mark.parametrize("Estimator", [OneStepRegressor, IterativeGDRegressor])
 @pytest.mark.parametrize("first", ["fit", "partial_fit"])
 def test_partial_fit_with_other_features_raises_like_scikit_learn(Estimator, first):
-    X, y = make_data()
+    X, y = stream_data()
     model = getattr(Estimator(), first)(X, y)
     wider = np.column_stack([X, X[:, :2]])
     message = f"X has 5 features, but {Estimator.__name__} is expecting 3 features"
@@ -50,7 +49,7 @@ def test_partial_fit_with_other_features_raises_like_scikit_learn(Estimator, fir
 
 @pytest.mark.parametrize("Estimator", [OneStepRegressor, IterativeGDRegressor])
 def test_partial_fit_with_other_targets_raises(Estimator):
-    X, y = make_data()
+    X, y = stream_data()
     model = Estimator().fit(X, y)
     with pytest.raises(ValueError, match=r"y has shape \(400, 2\)"):
         model.partial_fit(X, np.column_stack([y, y]))
@@ -59,7 +58,7 @@ def test_partial_fit_with_other_targets_raises(Estimator):
 def test_concurrent_fits_of_one_object_end_in_one_of_them():
     # Half the threads fit y, half y·1e200 (fitted in other units): the end
     # state is exactly one of the sequential fits, never a mixture.
-    X, y = make_data()
+    X, y = stream_data()
     targets = [y if i % 2 else y * 1e200 for i in range(8)]
     expected = [OneStepRegressor().fit(X, t) for t in targets[:2]]
     for _ in range(30):
@@ -85,7 +84,7 @@ def test_concurrent_fits_of_one_object_end_in_one_of_them():
 
 
 def test_concurrent_partial_fit_loses_no_chunk():
-    X, y = make_data(n=800)
+    X, y = stream_data(800)
     chunks = np.array_split(np.arange(800), 16)
     model = OneStepRegressor()
     barrier = threading.Barrier(8)

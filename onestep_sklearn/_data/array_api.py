@@ -25,6 +25,7 @@ from functools import cached_property
 import numpy as np
 
 from .._compat import _convert_to_numpy
+from .._kernel.weights import unit_weights
 from .protocol import RowArrays
 
 #: Rows summed in X's dtype before the float64 accumulation.
@@ -117,7 +118,7 @@ class ArrayAPISource(RowArrays):
     def sample_weight(self):
         """The weights as a host array in X's dtype."""
         if self.weights_xp is None:
-            return np.ones(self.n_samples, dtype=self.dtype)
+            return unit_weights(self.n_samples, self.dtype)  # no n-sized vector
         return to_host(self.weights_xp, self.xp, self.dtype)
 
     def to_host_rows(self, array, rows):

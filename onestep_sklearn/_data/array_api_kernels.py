@@ -20,7 +20,7 @@ import numpy as np
 
 from .._kernel.stats import SufficientStats
 from . import questions
-from .dask_checks import InputCheck
+from .checks import InputCheck
 
 #: Rows of the pilot (the shift of the statistics, the units).
 PILOT = 1024

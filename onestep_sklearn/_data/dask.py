@@ -18,7 +18,7 @@ from functools import partial
 
 import numpy as np
 
-from .dask_checks import nonfinite_message
+from .checks import nonfinite_message
 from .protocol import RowArrays
 
 

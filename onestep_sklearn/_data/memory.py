@@ -15,6 +15,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from .._kernel.sparse_ops import use_krylov
+from .._kernel.weights import is_unit_view
 from .protocol import RowArrays
 
 ACCEPT_SPARSE = ["csr", "csc"]
@@ -69,15 +70,28 @@ class ArraySource(RowArrays):
         """Mini-batch sources over the rows of positive weight (shuffled when
         ``rng`` is given). Contiguous batches are views of ``X``; shuffled
         ones copy only the batch. Batches of zero weight are skipped."""
-        indices = np.flatnonzero(self.sample_weight > 0)
-        if rng is not None:
-            indices = rng.permutation(indices)
-        contiguous = rng is None and np.all(np.diff(indices) == 1)
-        for start in range(0, indices.size, batch_size):
-            rows = indices[start : start + batch_size]
-            if contiguous:
-                rows = slice(rows[0], rows[-1] + 1)
+        for rows in self._batch_rows(batch_size, rng):
             weights = self.sample_weight[rows]
             sw_sum = float(weights.sum(dtype=np.float64))
             if sw_sum > 0:
                 yield ArraySource(self.X[rows], self.Y[rows], weights, sw_sum)
+
+    def _batch_rows(self, batch_size, rng):
+        unit = is_unit_view(self.sample_weight)
+        if unit and rng is None:
+            # Every row counts, in order: slices, no n-sized index array.
+            for start in range(0, self.n_samples, batch_size):
+                yield slice(start, min(start + batch_size, self.n_samples))
+            return
+        if unit:
+            # The one n-sized array is the order (the same order as
+            # shuffling the row numbers).
+            indices = rng.permutation(self.n_samples)
+        else:
+            indices = np.flatnonzero(self.sample_weight > 0)
+            if rng is not None:
+                indices = rng.permutation(indices)
+        contiguous = rng is None and np.all(np.diff(indices) == 1)
+        for start in range(0, indices.size, batch_size):
+            rows = indices[start : start + batch_size]
+            yield slice(rows[0], rows[-1] + 1) if contiguous else rows

@@ -48,7 +48,9 @@ class DataSource(Protocol):
         row order (exactly: sums, Chan merges, stacked QR factors). ``rows``
         are host arrays aligned with the rows (labels), split like ``X``.
         Blocks are of any size: the kernels stream them in cache-sized row
-        blocks themselves, so an in-memory source passes its arrays whole."""
+        blocks themselves, so an in-memory source passes its arrays whole.
+        ``s_b`` may be a zero-stride view of 1 (unit weights,
+        ``_kernel.weights``), never a vector of n ones."""
 
     def rescaled(self, units: Units) -> "DataSource":
         """The same data in other units (``_kernel.units``: ``x_scale``,
@@ -65,6 +67,8 @@ class RowAccess(DataSource, Protocol):
     mini-batches and validation splits (never a copy of the whole X)."""
 
     sample_weight: np.ndarray
+    #: Σs of these rows (a mini-batch's own normalisation).
+    sw_sum: float
 
     def with_weights(self, sample_weight: np.ndarray) -> "RowAccess":
         """The same rows with other weights (a validation split)."""

@@ -27,13 +27,13 @@ from .._kernel.row_groups import centre_row_gram, group_moments
 from .._kernel.sparse_ops import hessian_operator as _hessian_operator
 from .._kernel.stats import SufficientStats
 from .._kernel.units import (
-    MomentsOverflow,
     Units,
     pilot_magnitude,
     powers_of_two,
     target_magnitude,
 )
-from .dask_checks import InputCheck, _extremes
+from .._kernel.weights import as_float64, column_sums, weighted_sum
+from .checks import InputCheck, extremes, raise_overflow
 
 
 def _add(left, right):
@@ -64,13 +64,6 @@ def _check(X, Y, sample_weight, suspect, extremes=(False, False)):
     return InputCheck.of(_values(X), Y, sample_weight, suspect, extremes)
 
 
-def _overflow(name):
-    raise MomentsOverflow(
-        f"{name} is finite but its moments overflow float64: rescale {name} (for "
-        "example with StandardScaler) before fitting."
-    )
-
-
 def _finite(*arrays):
     return all(np.isfinite(a).all() for a in arrays)
 
@@ -83,13 +76,13 @@ def _means_block(X, Y, sample_weight, scan_extremes):
     with np.errstate(over="ignore", invalid="ignore"):
         sums = (
             np.asarray(sample_weight.sum(dtype=np.float64)),
-            np.asarray(X.T @ sample_weight, dtype=np.float64).ravel(),
-            np.asarray(sample_weight @ Y, dtype=np.float64).ravel(),
+            column_sums(X, sample_weight),
+            weighted_sum(sample_weight, Y).ravel(),
         )
     suspect = not _finite(*sums) or not sums[0] > 0
     # The first of many passes: its magnitude scan of every column is cheap.
-    extremes = _extremes(X) if scan_extremes else (False, False)
-    return sums, _check(X, Y, sample_weight, suspect, extremes)
+    magnitudes = extremes(X) if scan_extremes else (False, False)
+    return sums, _check(X, Y, sample_weight, suspect, magnitudes)
 
 
 def means(source, fit_intercept):
@@ -104,7 +97,7 @@ def means(source, fit_intercept):
         x_mean, y_mean = x_sum / sw_sum, y_sum / sw_sum
     for name, mean in (("X", x_mean), ("y", y_mean)):
         if not np.isfinite(mean).all():
-            _overflow(name)
+            raise_overflow(name, source.rescales)
     if not fit_intercept:
         return sw_sum, np.zeros_like(x_mean), np.zeros_like(y_mean)
     return sw_sum, x_mean, y_mean
@@ -119,7 +112,7 @@ def _stats_check(X, Y, sample_weight, stats, suspect, scan_extremes):
     if scan_extremes:
         # Columns with (next to) no sum of squares: constant, or underflowed.
         flat = np.diag(stats.xx) <= np.finfo(np.float64).tiny * max(stats.sw_sum, 1)
-        tiny, _ = _extremes(X, flat)  # large values show as non-finite results
+        tiny, _ = extremes(X, flat)  # large values show as non-finite results
     return _check(X, Y, sample_weight, suspect, (tiny, False))
 
 
@@ -131,10 +124,10 @@ def _stats_block(X, Y, sample_weight, fit_intercept, with_factor, shifts, scan):
     return stats, _stats_check(X, Y, sample_weight, stats, suspect, scan)
 
 
-def _raise_for_stats(stats):
+def _raise_for_stats(stats, rescaled):
     if not (stats.finite and np.isfinite(stats.yy).all()):
         x_finite = np.isfinite(stats.xx).all() and np.isfinite(stats.x_mean).all()
-        _overflow("y" if x_finite else "X")
+        raise_overflow("y" if x_finite else "X", rescaled)
 
 
 def statistics(source, fit_intercept, *, with_factor=False, shifts=None):
@@ -149,7 +142,7 @@ def statistics(source, fit_intercept, *, with_factor=False, shifts=None):
         not source.rescales,
     )
     check.raise_for_values(stats.sw_sum)
-    _raise_for_stats(stats)
+    _raise_for_stats(stats, source.rescales)
     return stats
 
 
@@ -174,14 +167,14 @@ def group_statistics(source, labels, n_groups):
     )
     check.raise_for_values(sum(stats.sw_sum for stats in groups))
     for stats in groups:
-        _raise_for_stats(stats)
+        _raise_for_stats(stats, source.rescales)
     return groups
 
 
 def _target_sums_block(X, Y, sample_weight):
     return (
         np.asarray(sample_weight.sum(dtype=np.float64)),
-        np.asarray(sample_weight @ Y, dtype=np.float64).ravel(),
+        weighted_sum(sample_weight, Y).ravel(),
     )
 
 
@@ -208,7 +201,7 @@ def moments_at_zero(source, fit_intercept):
     )
     check.raise_for_values(sw_sum)
     if not np.isfinite(moments).all():
-        _overflow("X")
+        raise_overflow("X", source.rescales)
     return sw_sum, y_mean, moments, weighted_sum, sq
 
 
@@ -373,7 +366,7 @@ def rmatvec(source, columns):
 
 def weights(source):
     """The sample weights as a float64 array."""
-    return np.asarray(source.arrays()[2], dtype=np.float64)
+    return as_float64(source.arrays()[2])
 
 
 def targets(source):

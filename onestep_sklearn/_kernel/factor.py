@@ -43,7 +43,6 @@ def qr_factor(X, Y, sample_weight, x_mean, y_mean):
     width = n_features + n_outputs
     factor = np.zeros((0, width))
     block_rows = max(width, objective.BLOCK_BYTES // (8 * width))
-    root_sw = np.sqrt(sample_weight.astype(np.float64))
     if sp.issparse(X) and X.format != "csr":
         X = X.tocsr()  # row blocks need CSR; copies the sparse arrays only
     for outer in row_blocks(X, block_bytes=8 * width * block_rows):
@@ -52,7 +51,8 @@ def qr_factor(X, Y, sample_weight, x_mean, y_mean):
         block = np.empty((X_block.shape[0], width))
         np.subtract(X_block, x_mean, out=block[:, :n_features])
         np.subtract(Y[outer], y_mean, out=block[:, n_features:])
-        block *= root_sw[outer, None]
+        # √s per block: no n-sized vector (unit weights are a view).
+        block *= np.sqrt(sample_weight[outer].astype(np.float64))[:, None]
         factor = qr_r(np.vstack([factor, block]))
     return factor
 

@@ -28,6 +28,8 @@ Shapes: ``X`` (n, d) dense float64 or CSR, ``Y`` (n, k), ``coef`` (d, k),
 import numpy as np
 import scipy.sparse as sp
 
+from .weights import all_ones, as_float64
+
 # Dekker's splitting constant 2^27 + 1: a float64 splits into two halves of
 # 26 bits each, whose products are exact.
 _SPLITTER = 134217729.0
@@ -190,7 +192,7 @@ def exact_gradient_parts(X, Y, sample_weight, coef, intercept, low=None):
     grad = [np.zeros((n_features, n_outputs)), np.zeros((n_features, n_outputs))]
     total = [np.zeros(n_outputs), np.zeros(n_outputs)]
     rows = max(1, BLOCK_VALUES // max(1, n_features))
-    weights = np.asarray(sample_weight, dtype=np.float64)
+    weights = as_float64(sample_weight)
     coef_low, intercept_low = _lows(coef, intercept, low)
     for start in range(0, n_samples, rows):
         block = X[start : start + rows]
@@ -344,8 +346,8 @@ def exact_moments(X, Y, sample_weight):
     width = n_features + 1 + Y.shape[1]
     if sp.issparse(X) and X.format != "csr":
         X = X.tocsr()
-    weights = np.asarray(sample_weight, dtype=np.float64)
-    unit = bool(np.all(weights == 1))
+    weights = as_float64(sample_weight)
+    unit = all_ones(weights)
     moments = [np.zeros((n_features + 1, width)), np.zeros((n_features + 1, width))]
     rows = max(1, BLOCK_VALUES // ((n_features + 1) * width))
     for start in range(0, n_samples, rows):

@@ -15,6 +15,8 @@ from scipy.sparse.linalg import ArpackNoConvergence, LinearOperator, eigsh
 
 from .objective import row_blocks
 from .threads import single_threaded_blas
+from .weights import all_ones
+from .weights import as_float64 as weights_float64
 
 # Sparse designs with at least this many columns are solved by LSQR: below,
 # the d × d statistics cost little and the exact route keeps its guarantees
@@ -83,7 +85,7 @@ def centred_sq_norms(X, sample_weight, x_mean):
     constant column comes out as rounding of its mean, not as the
     difference of two large sums.
     """
-    unit = bool(np.all(sample_weight == 1))
+    unit = all_ones(sample_weight)
     sw_sum = float(sample_weight.sum(dtype=np.float64))
     raw = np.zeros(X.shape[1])
     for rows, columns, values in _stored_entries(X, X.format == "csc" or not unit):
@@ -176,8 +178,8 @@ def hessian_operator(X, sample_weight, x_mean, sw_sum, l2_reg_strength):
     on the exact route, so that constant features give exactly ``H = 0``.
     """
     X = as_float64(X)
-    sample_weight = np.asarray(sample_weight, dtype=np.float64)
-    unit = bool(np.all(sample_weight == 1))
+    sample_weight = weights_float64(sample_weight)
+    unit = all_ones(sample_weight)
     sq_norms = centred_sq_norms(X, sample_weight, x_mean)
     active = varying(sq_norms, x_mean, sw_sum).astype(np.float64)
     centred = centred_operator(X, None, x_mean, active)

@@ -18,6 +18,7 @@ from .factor import merge_factors, qr_factor
 from .moments import dense_moments, pilot_mean, raw_moments
 from .refine import add_moments
 from .sparse_ops import sparse_moments
+from .weights import all_ones, as_float64, weighted_sum
 
 
 @dataclass(frozen=True)
@@ -241,7 +242,7 @@ def _stream_moments(X, Y, sample_weight, fit_intercept, shifts=None):
     """
     n_samples, n_features = X.shape
     n_outputs = Y.shape[1]
-    sw = np.asarray(sample_weight, dtype=np.float64)
+    sw = as_float64(sample_weight)
     sw_sum = float(sw.sum())
     if sw_sum == 0:
         empty = SufficientStats.empty(n_features, n_outputs, fit_intercept)
@@ -250,8 +251,8 @@ def _stream_moments(X, Y, sample_weight, fit_intercept, shifts=None):
     if fit_intercept and shifts is not None:
         y_mean = np.asarray(shifts[1], dtype=np.float64)
     elif fit_intercept:
-        y_mean = np.asarray(sw @ Y, dtype=np.float64) / sw_sum
-    unit = bool(np.all(sw == 1))
+        y_mean = weighted_sum(sw, Y) / sw_sum
+    unit = all_ones(sw)
     if sp.issparse(X):
         augmented = sparse_moments(X, Y, sw, y_mean, unit)
         shift = np.zeros(n_features)

@@ -329,7 +329,7 @@ def solve_dual(source, x_mean, y_mean, sw_sum, l2_reg_strength):
     ``w = Xcᵀ√S·a`` with ``(K + alpha·Σs·I)·a = √S(y − ȳ)`` and
     ``K = √S·Xc·Xcᵀ·√S``; with ``alpha = 0`` the pseudo-inverse of ``K``
     (eigenvalues below eps·n of the largest dropped) gives the minimum-norm
-    solution, as ``lstsq``. ``Xc`` is never formed (``source.row_gram``).
+    solution, as ``lstsq``. ``Xc`` is never formed (``questions.row_gram``).
     Iterative refinement, its residual recomputed on the raw data, recovers
     the digits lost in forming K.
     """
