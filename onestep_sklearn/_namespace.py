@@ -186,3 +186,10 @@ def predict_in_space(estimator: Any, X: Any, space: Space) -> Any:
             "fitted coefficients. Rescale X as it was during fit."
         )
     return y_pred
+
+
+def on_host(source: ArrayAPISource, y_ndim: int, sample_weight: Any) -> tuple:
+    """``(X, y, sample_weight)`` of ``source`` as numpy, ``y`` in the user's
+    number of dimensions (for a user's scorer called on every run)."""
+    X, Y, weights = source.arrays()
+    return X, Y[:, 0] if y_ndim == 1 else Y, None if sample_weight is None else weights

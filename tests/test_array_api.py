@@ -308,3 +308,15 @@ def test_the_guide_page_example_runs():
     assert newton.coef_.device == X.device == namespace["y_pred"].device
     assert gd.stop_reason_ == "converged"
     assert_allclose(host(newton.coef_), np.arange(1.0, 21.0), rtol=1e-3)
+
+
+def test_cv_with_a_scorer_of_its_own_on_the_device():
+    # A user's scorer is called on every run, as cross_val_score calls it: on
+    # host copies of the validation rows (the statistics stay on the device).
+    X, y = make_data()
+    params = {"learning_rates": 3, "max_iter": 5, "scoring": "neg_mean_absolute_error"}
+    reference = IterativeGDRegressorCV(**params).fit(X, y)
+    with sklearn.config_context(array_api_dispatch=True):
+        model = IterativeGDRegressorCV(**params).fit(torch.asarray(X), torch.asarray(y))
+    assert isinstance(model.cv_scores_, torch.Tensor)
+    assert_allclose(host(model.cv_scores_), reference.cv_scores_, rtol=1e-10)
