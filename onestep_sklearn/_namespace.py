@@ -80,10 +80,12 @@ def validate_fit_space(
     _raise_for_nonfinite("y", y_checked, xp)
     n_samples = X_checked.shape[0]
     Y = xp.reshape(xp.astype(y_checked, X_checked.dtype), (n_samples, -1))
-    if not bool(xp.all(xp.isfinite(Y))):
+    if not bool(xp.all(xp.isfinite(Y))):  # float64 y past float32's range
+        dtype = numpy_dtype(xp, X_checked.dtype)
         raise ValueError(
-            "y has values beyond the range of X's dtype: convert X to float64 "
-            "or rescale y."
+            f"y has values up to {float(xp.max(xp.abs(y_checked))):.3g}, beyond "
+            f"the range of X's dtype {dtype.name} (max {np.finfo(dtype).max:.3g}): "
+            "convert X to float64 or rescale y."
         )
     weights = None
     sw_sum = float(n_samples)

@@ -364,6 +364,14 @@ def test_errors_agree_on_the_array_api():
             )
 
 
+def test_y_past_float32_agrees_on_the_array_api():
+    X, y, _ = make_case("plain")
+    X32, y_huge = X.astype(np.float32), y * 1e39
+    memory = run("fit", OneStepRegressor(), X32, y_huge)
+    assert isinstance(memory[0], ValueError)
+    assert_same_outcome(memory, run_on_torch("fit", OneStepRegressor(), X32, y_huge))
+
+
 def test_mini_batches_and_early_stopping_agree_on_the_array_api():
     X, y, sw = make_case("weighted")
     for params in (
