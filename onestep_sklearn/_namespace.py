@@ -111,7 +111,7 @@ def _weights_in_space(sample_weight: Any, X: Any, xp: Any, device: Any) -> Any:
     n_samples = X.shape[0]
     weights = xp.astype(sample_weight, X.dtype)
     if weights.ndim == 0:
-        return xp.full(n_samples, weights, dtype=X.dtype, device=device)
+        return xp.full(n_samples, float(weights), dtype=X.dtype, device=device)
     if weights.ndim != 1:
         raise ValueError(
             f"Sample weights must be 1D array or scalar, got {weights.ndim}D "

@@ -168,6 +168,18 @@ def test_mixed_inputs_follow_X():
     assert_allclose(host(model.coef_), reference.coef_, rtol=1e-10)
 
 
+@pytest.mark.parametrize("namespace", sorted(NAMESPACES))
+def test_a_scalar_sample_weight(namespace):
+    X, y = make_data()
+    convert = NAMESPACES[namespace]
+    reference = OneStepRegressor().fit(X, y, sample_weight=2.0)
+    with sklearn.config_context(array_api_dispatch=True):
+        model = OneStepRegressor().fit(
+            convert(X, "float64"), convert(y, "float64"), sample_weight=2.0
+        )
+    assert_allclose(host(model.coef_), reference.coef_, rtol=1e-10)
+
+
 def test_predict_in_another_namespace_than_fit_raises():
     X, y = make_data()
     with sklearn.config_context(array_api_dispatch=True):
