@@ -17,10 +17,11 @@ from sklearn.base import BaseEstimator, RegressorMixin
 from sklearn.utils.extmath import safe_sparse_dot
 from sklearn.utils.validation import check_is_fitted
 
-from ._compat import Interval, StrOptions, _fit_context
+from ._compat import Interval, StrOptions, _fit_context, check_same_namespace
 from ._data.dask_checks import is_dask_collection
 from ._fitted import public_coef
 from ._kernel.threads import fit_blas_context
+from ._namespace import array_space, host_coef, predict_in_space, to_space
 from ._stream import lock_for
 from ._validation import check_X_values, validate_predict_X
 
@@ -76,9 +77,7 @@ class BaseMSERegressor(RegressorMixin, BaseEstimator):
     ``_kernel.objective``."""
 
     _doc_link_module = "onestep_sklearn"
-    _doc_link_template = (
-        DOCS_URL + "generated/{estimator_module}.{estimator_name}.html"
-    )
+    _doc_link_template = DOCS_URL + "generated/{estimator_module}.{estimator_name}.html"
 
     _parameter_constraints: dict[str, list[Any]] = {
         "learning_rate": [
@@ -100,6 +99,7 @@ class BaseMSERegressor(RegressorMixin, BaseEstimator):
             coef_init, name = self.coef_, "the previous coef_ (warm_start=True)"
         if coef_init is None:
             return np.zeros((n_features, n_outputs))
+        coef_init = host_coef(coef_init)
         coef_init = np.asarray(coef_init, dtype=np.float64)
         expected = (n_features,) if y_ndim == 1 else (n_outputs, n_features)
         if coef_init.shape != expected:
@@ -135,16 +135,19 @@ class BaseMSERegressor(RegressorMixin, BaseEstimator):
             dtype=dtype,
         )
 
-    def _assign(self, attributes: dict[str, Any]) -> None:
+    def _assign(self, attributes: dict[str, Any], space: Any = None) -> None:
         """Set the fitted attributes of one fit at once, under the lock.
 
         Concurrent fits of one object then end in the state of one of them.
+        Under array API dispatch (``space``), array attributes go to X's
+        namespace and device.
         """
         coef, intercept = attributes["coef_"], attributes["intercept_"]
         if not (np.all(np.isfinite(coef)) and np.all(np.isfinite(intercept))):
             raise FloatingPointError(
                 "internal error: non-finite coefficients reached _assign"
             )
+        attributes = to_space(attributes, space)
         with lock_for(self):
             for name, value in attributes.items():
                 setattr(self, name, value)
@@ -165,6 +168,10 @@ class BaseMSERegressor(RegressorMixin, BaseEstimator):
             Predicted values, in the shape of the training target.
         """
         check_is_fitted(self)
+        check_same_namespace(X, self, attribute="coef_", method="predict")
+        space = array_space(X)
+        if space is not None:
+            return predict_in_space(self, X, space)
         X = validate_predict_X(self, X)
         if is_dask_collection(X):
             from ._data.dask import predict_lazy
@@ -200,6 +207,9 @@ class BaseMSERegressor(RegressorMixin, BaseEstimator):
         tags = super().__sklearn_tags__()
         tags.input_tags.sparse = True
         tags.target_tags.multi_output = True
+        # Under array API dispatch, X of torch, CuPy or array-api-strict is
+        # fitted on its device (``_namespace``).
+        tags.array_api_support = True
         return tags
 
 

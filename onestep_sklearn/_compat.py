@@ -13,6 +13,12 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from sklearn.base import _fit_context
+from sklearn.utils._array_api import (
+    _convert_to_numpy,
+    _is_numpy_namespace,
+    _max_precision_float_dtype,
+    get_namespace_and_device,
+)
 from sklearn.utils._indexing import _safe_indexing
 from sklearn.utils._optional_dependencies import check_matplotlib_support
 from sklearn.utils._param_validation import (
@@ -37,6 +43,54 @@ except ImportError:  # pragma: no cover - depends on the installed version
         """No callback API in this scikit-learn: nothing to support."""
 
 
+try:  # scikit-learn >= 1.8
+    from sklearn.utils._array_api import move_to
+except ImportError:  # pragma: no cover - depends on the installed version
+
+    def move_to(*arrays: Any, xp: Any, device: Any) -> Any:
+        """scikit-learn's ``move_to`` (1.8): each array (None passes) in the
+        namespace ``xp`` on ``device``, through numpy; float64 becomes
+        float32 where the device has no float64."""
+        narrow = _max_precision_float_dtype(xp, device) == xp.float32
+        moved = []
+        for array in arrays:
+            if array is not None:
+                array_xp, _, array_device = get_namespace_and_device(array)
+                if array_xp is not xp or array_device != device:
+                    host = _convert_to_numpy(array, array_xp)
+                    if narrow and host.dtype == "float64":
+                        host = host.astype("float32")
+                    array = xp.asarray(host, device=device)
+            moved.append(array)
+        return moved[0] if len(moved) == 1 else tuple(moved)
+
+
+try:  # scikit-learn >= 1.9
+    from sklearn.utils._array_api import check_same_namespace
+except ImportError:  # pragma: no cover - depends on the installed version
+
+    def check_same_namespace(X: Any, estimator: Any, *, attribute: str, method: str):
+        """scikit-learn's ``check_same_namespace`` (1.9), in short: ``X`` in
+        the namespace and on the device of the fitted ``attribute``."""
+        from sklearn import get_config
+
+        if not get_config().get("array_api_dispatch", False):
+            return
+        fitted_xp, _, fitted_device = get_namespace_and_device(
+            getattr(estimator, attribute)
+        )
+        X_xp, _, X_device = get_namespace_and_device(X)
+        if _is_numpy_namespace(fitted_xp) and _is_numpy_namespace(X_xp):
+            return
+        if X_xp is not fitted_xp or X_device != fitted_device:
+            raise ValueError(
+                f"Inputs passed to {type(estimator).__name__}.{method}() must use "
+                "the same namespace and the same device as those passed to fit(): "
+                f"fit saw {fitted_xp.__name__} on {fitted_device}, {method} got "
+                f"{X_xp.__name__} on {X_device}."
+            )
+
+
 Function = TypeVar("Function", bound=Callable[..., Any])
 
 
@@ -51,6 +105,7 @@ def validate_params(
         parameter_constraints,
         prefer_skip_nested_validation=prefer_skip_nested_validation,
     )
+
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable, Iterator
@@ -90,6 +145,12 @@ if TYPE_CHECKING:
 
 __all__ = [
     "CallbackSupportMixin",
+    "_convert_to_numpy",
+    "_is_numpy_namespace",
+    "_max_precision_float_dtype",
+    "check_same_namespace",
+    "get_namespace_and_device",
+    "move_to",
     "Interval",
     "StrOptions",
     "_check_feature_names",

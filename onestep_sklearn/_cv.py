@@ -21,6 +21,7 @@ from ._cv_scores import (
 from ._data import questions
 from ._fitted import descent_attributes
 from ._kernel.rates import stability_limit
+from ._namespace import on_host
 from ._solvers.folds import FoldGroups, merge_all, split_statistics, without_intercept
 from ._solvers.objective import Objective
 from ._solvers.path import FoldPath, Workspace, run_at
@@ -260,9 +261,10 @@ class IterativeGDRegressorCV(BaseMSERegressor):
         if self.scoring is None or self.scoring in BUILT_IN:
             scores = built_in_scores(self.scoring, paths, splits, units)
         else:
-            scores = scores_of_runs(
-                self, paths, splits, in_data, units, data, (X, y, sample_weight)
-            )
+            given = (X, y, sample_weight)
+            if data.space is not None:  # the user's scorer sees numpy
+                given = on_host(data.source, data.y_ndim, sample_weight)
+            scores = scores_of_runs(self, paths, splits, in_data, units, data, given)
         diverged = np.array([path.diverged for path in paths])
         stable = (rates < limit) & ~diverged.any(axis=0)
         if not stable.any():
@@ -285,7 +287,8 @@ class IterativeGDRegressorCV(BaseMSERegressor):
                 "best_score_": float(mean[best_rate, best_t]),
                 "diverged_": diverged,
                 "stability_limit_": units.rate_to_data(limit),
-            }
+            },
+            data.space,
         )
         return self
 

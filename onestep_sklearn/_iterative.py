@@ -319,7 +319,7 @@ class IterativeGDRegressor(CallbackSupportMixin, BaseMSERegressor):
         message = descent_message(result, plan, units, self.get_params())
         if message:
             warn_user(f"{type(self).__name__} {message}", ConvergenceWarning)
-        self._assign(attributes)
+        self._assign(attributes, data.space)
         if hooks is not None:
             hooks.finish()
         return self
@@ -390,7 +390,7 @@ class IterativeGDRegressor(CallbackSupportMixin, BaseMSERegressor):
             attributes = chunk_attributes(
                 result, stream, self.fit_intercept, data.y_ndim, source.dtype
             )
-            self._assign({**attributes, "momentum_": moves.momentum})
+            self._assign({**attributes, "momentum_": moves.momentum}, data.space)
         return self
 
     def __sklearn_tags__(self) -> Tags:

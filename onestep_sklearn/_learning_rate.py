@@ -269,9 +269,8 @@ def _facts_in_units(
         return facts
     # Large or sparse d: Lanczos on Hessian-vector products (data passes),
     # the d × d Gram never formed.
-    objective = Objective.on_data(
-        source, *questions.means(source, fit_intercept), alpha
-    )
+    sw_sum, x_mean, y_mean = questions.means(source, fit_intercept)
+    objective = Objective.on_data(source, sw_sum, x_mean, y_mean, alpha)
     operator = objective.sparse_hessian()
     if operator is None:
         operator = hessian_as_operator(objective.hessp, n_features)

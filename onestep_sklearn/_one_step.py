@@ -192,7 +192,7 @@ class OneStepRegressor(BaseMSERegressor):
             else questions.column_magnitudes(source),
             not_resumable=None if result.stats is not None else self._why_not(source),
         )
-        self._assign(attributes)
+        self._assign(attributes, data.space)
         return self
 
     def _rate_in(self, units: Units) -> float | None:
@@ -279,7 +279,7 @@ class OneStepRegressor(BaseMSERegressor):
             attributes["_stream"] = StreamState(
                 units, self.fit_intercept, stats=stats, magnitudes=magnitudes
             )
-            self._assign(attributes)
+            self._assign(attributes, data.space)
         return self
 
     def _chunk_units(

@@ -17,9 +17,7 @@ from ._kernel.units import Units
 from ._solvers.descent import RunningMeans
 from ._solvers.gd import GDState
 
-_LOCKS: weakref.WeakKeyDictionary[object, threading.RLock] = (
-    weakref.WeakKeyDictionary()
-)
+_LOCKS: weakref.WeakKeyDictionary[object, threading.RLock] = weakref.WeakKeyDictionary()
 _LOCKS_GUARD = threading.Lock()
 
 

@@ -25,6 +25,7 @@ from ._data.checks import nonfinite_message, raise_for_weights
 from ._data.dask_checks import as_dask_array, dask_weights, is_dask_collection
 from ._data.memory import ACCEPT_SPARSE, ArraySource
 from ._kernel.weights import unit_weights
+from ._namespace import array_space, validate_fit_space
 
 if TYPE_CHECKING:
     from ._data.protocol import DataSource
@@ -35,12 +36,14 @@ DTYPES = [np.float64, np.float32]
 @dataclass(frozen=True)
 class FitData:
     """A validated ``fit`` input: the data source, the number of dimensions
-    of ``y`` (1 or 2) and ``X``/``y`` as the user gave them (for callbacks)."""
+    of ``y`` (1 or 2), ``X``/``y`` as the user gave them (for callbacks) and,
+    under array API dispatch, X's namespace and device (``_namespace``)."""
 
     source: DataSource
     y_ndim: int
     X: object
     y: object
+    space: object = None
 
 
 def validate_fit_data(estimator, X, y, sample_weight, *, reset, whole=True):
@@ -60,6 +63,14 @@ def validate_fit_data(estimator, X, y, sample_weight, *, reset, whole=True):
         )
     if is_dask_collection(X):
         return _validate_dask(estimator, X, y, sample_weight, reset=reset)
+    space = array_space(X)
+    if space is not None:
+        source, y_shape = validate_fit_space(
+            estimator, X, y, sample_weight, space, reset=reset
+        )
+        if not reset:
+            check_target_shape(estimator, y_shape, source.n_outputs)
+        return FitData(source, len(y_shape), X, y, space=space)
     # The finiteness of X is not checked here: that is a pass over X of its
     # own. The kernel's results are finite exactly when X is, so the data
     # source checks those and only then pays for the standard check, which

@@ -1,14 +1,33 @@
 """Test configuration shared by the suite."""
 
-import contextlib
+import os
+import sys
 
-import numpy as np
-from hypothesis import settings
+# scikit-learn dispatches to the array API (torch, CuPy, array-api-strict) only
+# when scipy's own support is on, which scipy reads once, at its import: set it
+# before anything imports scipy (pyproject.toml's pytest section names no
+# scikit-learn class for that reason), so that tests/test_array_api.py and the
+# array API checks of tests/test_common.py run. Nothing else in the suite
+# depends on it (the suite passes with and without it).
+if "scipy" not in sys.modules:
+    os.environ.setdefault("SCIPY_ARRAY_API", "1")
+
+import contextlib  # noqa: E402
+
+import numpy as np  # noqa: E402
+from hypothesis import settings  # noqa: E402
 
 # Property tests draw the same examples on every run, so a CI result is
 # reproducible on any machine (and a failure replays exactly).
 settings.register_profile("deterministic", derandomize=True, print_blob=True)
 settings.load_profile("deterministic")
+
+
+def pytest_configure(config):
+    # Here, not in pyproject.toml: naming the class imports scikit-learn.
+    config.addinivalue_line(
+        "filterwarnings", "ignore::sklearn.exceptions.SkipTestWarning"
+    )
 
 
 @contextlib.contextmanager

@@ -12,6 +12,7 @@ import warnings
 
 import numpy as np
 import pytest
+import sklearn
 from numpy.testing import assert_allclose
 
 da = pytest.importorskip("dask.array")
@@ -20,7 +21,11 @@ distributed = pytest.importorskip("distributed")
 
 from conftest import StopAfterFive, local_cluster_client  # noqa: E402
 
-from onestep_sklearn import IterativeGDRegressor, OneStepRegressor  # noqa: E402
+from onestep_sklearn import (  # noqa: E402
+    IterativeGDRegressor,
+    IterativeGDRegressorCV,
+    OneStepRegressor,
+)
 
 try:  # scikit-learn >= 1.9
     from sklearn import callback
@@ -266,3 +271,115 @@ def test_partial_fit_agrees_on_a_local_cluster(cluster_client):
             memory.partial_fit(X[rows], y[rows])
             on_dask.partial_fit(X_dask[rows], y_dask[rows])
     assert_same_outcome((memory, []), (on_dask, []), rtol=case_rtol(X, "collinear"))
+
+
+# ---------------------------------------------------------------------------
+# The third source: an array API namespace (torch on the CPU here; the same
+# source serves CuPy and CUDA), under scikit-learn's array API dispatch.
+
+
+class _OnHost:
+    """The attributes assert_same_outcome reads, from a model fitted on
+    torch, as numpy."""
+
+    def __init__(self, model):
+        for name in ("n_iter_", "stop_reason_", "learning_rate_", "lipschitz_"):
+            if hasattr(model, name):
+                setattr(self, name, getattr(model, name))
+        self.coef_ = model.coef_.numpy()
+        self.intercept_ = model.intercept_.numpy()
+
+
+def run_on_torch(method, estimator, *args, **kwargs):
+    """:func:`run` with every numpy argument as a torch tensor, dispatched."""
+    torch = pytest.importorskip("torch")
+
+    def convert(value):
+        return torch.asarray(value) if isinstance(value, np.ndarray) else value
+
+    args = [convert(value) for value in args]
+    kwargs = {name: convert(value) for name, value in kwargs.items()}
+    with sklearn.config_context(array_api_dispatch=True):
+        result, caught = run(method, estimator, *args, **kwargs)
+    if not isinstance(result, Exception):
+        assert isinstance(result.coef_, torch.Tensor)
+        result = _OnHost(result)
+    return result, caught
+
+
+@pytest.mark.parametrize("case", CASES)
+@pytest.mark.parametrize("route", list(ROUTES))
+def test_fit_agrees_on_the_array_api(route, case):
+    X, y, sw = make_case(case)
+    memory = run("fit", ROUTES[route](), X, y, sample_weight=sw)
+    on_torch = run_on_torch("fit", ROUTES[route](), X, y, sample_weight=sw)
+    assert_same_outcome(memory, on_torch, rtol=case_rtol(X, case))
+
+
+@pytest.mark.parametrize("case", ["plain", "weighted", "multioutput", "collinear"])
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda: OneStepRegressor(),
+        lambda: OneStepRegressor(solver="gradient"),
+        lambda: IterativeGDRegressor(),
+        lambda: IterativeGDRegressor(batch_size=64, shuffle=False),
+    ],
+    ids=["newton", "gradient", "gd", "minibatch"],
+)
+def test_partial_fit_agrees_on_the_array_api(make, case):
+    X, y, sw = make_case(case)
+    memory, on_torch = make(), make()
+    bounds = np.cumsum((0,) + CHUNKS)
+    for start, stop in zip(bounds[:-1], bounds[1:]):
+        rows = slice(start, stop)
+        weights = None if sw is None else sw[rows]
+        outcome = run("partial_fit", memory, X[rows], y[rows], sample_weight=weights)
+        torch_outcome = run_on_torch(
+            "partial_fit", on_torch, X[rows], y[rows], sample_weight=weights
+        )
+        assert_same_outcome(outcome, torch_outcome, rtol=case_rtol(X, case))
+
+
+def test_errors_agree_on_the_array_api():
+    X, y, _ = make_case("plain")
+    bad_y = y.copy()
+    bad_y[5] = np.nan
+    bad_X = X.copy()
+    bad_X[7, 1] = np.inf
+    negative = np.ones_like(y)
+    negative[3] = -1.0
+    zero = np.zeros_like(y)
+    for X_, y_, sw in [
+        (X, bad_y, None),
+        (bad_X, y, None),
+        (X, y, negative),
+        (X, y, zero),
+    ]:
+        for make in (OneStepRegressor, IterativeGDRegressor, IterativeGDRegressorCV):
+            memory = run("fit", make(), X_, y_, sample_weight=sw)
+            assert isinstance(memory[0], ValueError)
+            assert_same_outcome(
+                memory, run_on_torch("fit", make(), X_, y_, sample_weight=sw)
+            )
+
+
+def test_y_past_float32_agrees_on_the_array_api():
+    X, y, _ = make_case("plain")
+    X32, y_huge = X.astype(np.float32), y * 1e39
+    memory = run("fit", OneStepRegressor(), X32, y_huge)
+    assert isinstance(memory[0], ValueError)
+    assert_same_outcome(memory, run_on_torch("fit", OneStepRegressor(), X32, y_huge))
+
+
+def test_mini_batches_and_early_stopping_agree_on_the_array_api():
+    X, y, sw = make_case("weighted")
+    for params in (
+        {"batch_size": 50, "random_state": 0, "max_iter": 20},
+        {"early_stopping": True, "random_state": 0},
+    ):
+        memory = run("fit", IterativeGDRegressor(**params), X, y, sample_weight=sw)
+        on_torch = run_on_torch(
+            "fit", IterativeGDRegressor(**params), X, y, sample_weight=sw
+        )
+        assert_same_outcome(memory, on_torch)

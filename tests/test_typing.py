@@ -75,9 +75,7 @@ def mypy_cache(tmp_path_factory):
 
 def test_every_public_signature_is_annotated():
     found = dict(public_callables())
-    assert {"IterativeGDRegressor.fit", "LossCurveDisplay.from_estimator"} <= set(
-        found
-    )
+    assert {"IterativeGDRegressor.fit", "LossCurveDisplay.from_estimator"} <= set(found)
     missing = []
     for qualname, function in found.items():
         # Through the decorators (functools.wraps): the signature users see.

@@ -29,6 +29,7 @@ if TYPE_CHECKING:
 
         show_iteration: Callable[[int], list[Any]]
 
+
 # An artist that grows, its points and the iteration of each point.
 Track = tuple[Any, np.ndarray, np.ndarray, np.ndarray]
 

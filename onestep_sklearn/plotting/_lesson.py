@@ -50,9 +50,7 @@ def verdict(
     return f"zig-zags, yet converges: {speed}"
 
 
-def rate_title(
-    rate_in_l: float, momentum: float = 0.0, nesterov: bool = False
-) -> str:
+def rate_title(rate_in_l: float, momentum: float = 0.0, nesterov: bool = False) -> str:
     text = f"η = {rate_in_l:g}/L"
     if momentum:
         text += f", {'Nesterov' if nesterov else 'heavy ball'} μ = {momentum:g}"

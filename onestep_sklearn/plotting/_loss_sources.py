@@ -98,9 +98,7 @@ def twin_of(ax):
     return None
 
 
-def validation_line(
-    ax: Axes, scores: ArrayLike, colour: Any
-) -> tuple[Line2D, Axes]:
+def validation_line(ax: Axes, scores: ArrayLike, colour: Any) -> tuple[Line2D, Axes]:
     """The validation scores of a run, dashed in its ``colour``, on the twin
     axes of ``ax`` (made on first use, found again by :func:`twin_of`)."""
     twin = twin_of(ax)
