@@ -63,14 +63,15 @@ class IterativeGDRegressor(CallbackSupportMixin, BaseMSERegressor):
     tol : float >= 0 or None, default=1e-4
         Stop once ``coef_`` is certified to be within ``tol`` of the exact
         solution ``w*`` (``OneStepRegressor()``): ``‖coef_ − w*‖ ≤
-        tol·‖w*‖`` in the Euclidean norm, by the bound
-        ``‖w − w*‖ ≤ ‖∇f(w)‖/ℓ`` (``ℓ`` the smallest positive Hessian
-        eigenvalue). It never depends on the units of X or y, nor on an
-        offset of y. Mini-batches: judged on the full gradient at each
-        epoch's result (the average of its iterates); the run also ends as
-        "plateau" once the full objective stays above ``(1 − tol)`` times its
-        best for ``n_iter_no_change`` epochs. With early stopping, also the
-        least validation R² gain that counts. ``None`` runs ``max_iter``.
+        tol·‖w*‖`` (Euclidean), by ``‖w − w*‖ ≤ ‖∇f(w)‖/ℓ`` (``ℓ`` the
+        smallest positive Hessian eigenvalue) or, on the statistics, by that
+        distance itself, eigen-direction by eigen-direction. It never depends
+        on the units of X or y, nor on an offset of y. Mini-batches: judged on
+        the full gradient at each epoch's result (the average of its
+        iterates); the run also ends as "plateau" once the full objective
+        stays above ``(1 − tol)`` times its best for ``n_iter_no_change``
+        epochs. With early stopping, also the least validation R² gain that
+        counts. ``None`` runs ``max_iter``.
     alpha : float >= 0, default=0.0
         L2 penalty strength. Converged, equals ``Ridge(alpha=alpha*n_samples)``.
     fit_intercept : bool, default=True

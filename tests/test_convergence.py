@@ -206,15 +206,19 @@ def test_suggest_learning_rate_optimal_rates(diabetes):
     assert rate == pytest.approx(4 / (np.sqrt(L) + np.sqrt(ell)) ** 2)
     assert momentum == pytest.approx(((np.sqrt(kappa) - 1) / (np.sqrt(kappa) + 1)) ** 2)
     # The counts it predicts (error within tol in every direction) are those
-    # of the fits: to 10% for plain GD, whose certificate is tight; with
-    # momentum the certificate ‖∇f‖/ℓ lags the error by at most half again.
-    for learning_rate, mu, slack in ((facts.auto, 0.0, 0.1), (rate, momentum, 0.5)):
+    # of the fits: to 10% for plain GD; with momentum the fit's exact
+    # distance (closed_form.ExactDistance) can get there a little sooner
+    # (the error spread over directions that shrink at different paces).
+    exact = OneStepRegressor().fit(X, y).coef_
+    for learning_rate, mu, low in ((facts.auto, 0.0, 0.9), (rate, momentum, 0.8)):
         predicted = facts.iterations_needed(learning_rate, tol=1e-4, momentum=mu)
         model, _ = fit(
             IterativeGDRegressor(learning_rate=learning_rate, momentum=mu), X, y
         )
         assert model.stop_reason_ == "converged"
-        assert 0.9 * predicted <= model.n_iter_ <= (1 + slack) * predicted + 5
+        assert low * predicted <= model.n_iter_ <= 1.1 * predicted + 5
+        error = np.linalg.norm(model.coef_ - exact) / np.linalg.norm(exact)
+        assert error <= 1e-4
     # The optimal pair is far faster than 1/L on this design.
     assert facts.iterations_needed(rate, momentum=momentum) * 10 < (
         facts.iterations_needed()
