@@ -166,13 +166,28 @@ def constant_chunk(engine, size):
     with np.errstate(over="ignore", invalid="ignore"):
         matrix = (1 + b * lam, a * lam, -eta * ones, mu * ones)
         small, big, block = matrix_powers(matrix, size)
-        p11, p12 = _first_row(small, big, size)
-        gammas = p11[..., None] * g0 + p12[..., None] * v0
-        sq_gammas = np.sum(gammas**2, axis=2)
-        losses = engine.f_star + 0.5 * (sq_gammas @ inv)
-        grad_norms = np.sqrt(np.sum(sq_gammas, axis=1))
-        coords = c0 + gammas * inv[:, None]
-        coef_norms = np.sqrt(np.sum(coords**2, axis=(1, 2)))
+        if g0.shape[1] == 1:  # one output: (size, d) arrays, no third axis
+            # γ_t = (Mᵗ)₁₁·γ₀ + (Mᵗ)₁₂·v₀ with Mᵗ = big·small: the small
+            # table applied to (γ₀, v₀) first, then one product at full size.
+            g, v = g0[:, 0], v0[:, 0]
+            first, second = small[0] * g + small[1] * v, small[2] * g + small[3] * v
+            gammas = big[0][:, None] * first
+            gammas += big[1][:, None] * second
+            gammas = gammas.reshape(-1, g.size)[:size]
+            coords = gammas * inv
+            coords += c0[:, 0]
+            sq_gammas = np.square(gammas, out=gammas)
+            coef_sq = np.einsum("ij,ij->i", coords, coords)
+        else:
+            p11, p12 = _first_row(small, big, size)
+            gammas = p11[..., None] * g0 + p12[..., None] * v0
+            coords = c0 + gammas * inv[:, None]
+            sq_gammas = np.sum(gammas**2, axis=2)
+            coef_sq = np.sum(coords**2, axis=(1, 2))
+        sums = sq_gammas @ np.column_stack((0.5 * inv, np.ones_like(inv)))
+        losses = engine.f_star + sums[:, 0]
+        grad_norms = np.sqrt(sums[:, 1])
+        coef_norms = np.sqrt(coef_sq)
         distances = engine.exact_distances(sq_gammas)
 
     def state(i):

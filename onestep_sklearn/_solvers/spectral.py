@@ -245,4 +245,3 @@ class SpectralEngine:
             "best_val": self.best_val[1],
         }[which]
         return self.coef_at(shift)
-
