@@ -335,13 +335,22 @@ def test_units_and_offsets_change_neither_iterations_nor_reason(
     rate_factor=st.floats(0.05, 0.99),
 )
 def test_statistics_and_data_passes_stop_alike(seed, condition, rate_factor):
+    # The same iterates; the statistics route certifies the distance itself
+    # (closed_form.ExactDistance), the data passes bound it by ‖∇f‖/ℓ, which
+    # is loose by up to λᵢ/ℓ where the error sits in stiffer directions: the
+    # first stops with the second or sooner, both honestly.
     X, y = random_problem(seed, condition, 1.0, 3.0)
+    exact = OneStepRegressor().fit(X, y).coef_
     rate = rate_factor * suggest_learning_rate(X).max_stable
     runs = [
         fit(
             IterativeGDRegressor(learning_rate=rate, precompute=p, max_iter=3000), X, y
-        )[0]
+        )
         for p in (True, False)
     ]
-    assert runs[0].stop_reason_ == runs[1].stop_reason_
-    assert abs(runs[0].n_iter_ - runs[1].n_iter_) <= 1
+    (stats, quiet), (passes, _) = runs
+    assert stats.stop_reason_ == passes.stop_reason_
+    assert stats.n_iter_ <= passes.n_iter_ + 1  # rounding at the threshold
+    common = min(stats.n_iter_, passes.n_iter_)
+    assert_allclose(stats.loss_curve_[:common], passes.loss_curve_[:common], rtol=1e-9)
+    check_honest(stats, quiet, exact)
