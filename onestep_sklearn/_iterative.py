@@ -16,7 +16,7 @@ from ._fitted import chunk_attributes, descent_attributes, descent_message
 from ._kernel.user_warnings import warn_user
 from ._solvers.descent import DescentSettings, chunk_step, run_descent
 from ._solvers.plan import plan_descent, resolve_precompute
-from ._solvers.schedule import Momentum
+from ._solvers.schedule import Momentum, RunConfig
 from ._solvers.validation import validation_split
 from ._stream import StreamState, lock_for
 from ._validation import require_row_access, validate_fit_data
@@ -64,14 +64,15 @@ class IterativeGDRegressor(CallbackSupportMixin, BaseMSERegressor):
     tol : float >= 0 or None, default=1e-4
         Stop once ``coef_`` is certified to be within ``tol`` of the exact
         solution ``w*`` (``OneStepRegressor()``): ``‖coef_ − w*‖ ≤
-        tol·‖w*‖`` in the Euclidean norm, by the bound
-        ``‖w − w*‖ ≤ ‖∇f(w)‖/ℓ`` (``ℓ`` the smallest positive Hessian
-        eigenvalue). It never depends on the units of X or y, nor on an
-        offset of y. Mini-batches: judged on the full gradient at each
-        epoch's result (the average of its iterates); the run also ends as
-        "plateau" once the full objective stays above ``(1 − tol)`` times its
-        best for ``n_iter_no_change`` epochs. With early stopping, also the
-        least validation R² gain that counts. ``None`` runs ``max_iter``.
+        tol·‖w*‖`` (Euclidean), by ``‖w − w*‖ ≤ ‖∇f(w)‖/ℓ`` (``ℓ`` the
+        smallest positive Hessian eigenvalue) or, on the statistics, by that
+        distance itself, eigen-direction by eigen-direction. It never depends
+        on the units of X or y, nor on an offset of y. Mini-batches: judged on
+        the full gradient at each epoch's result (the average of its
+        iterates); the run also ends as "plateau" once the full objective
+        stays above ``(1 − tol)`` times its best for ``n_iter_no_change``
+        epochs. With early stopping, also the least validation R² gain that
+        counts. ``None`` runs ``max_iter``.
     alpha : float >= 0, default=0.0
         L2 penalty strength. Converged, equals ``Ridge(alpha=alpha*n_samples)``.
     fit_intercept : bool, default=True
@@ -271,20 +272,9 @@ class IterativeGDRegressor(CallbackSupportMixin, BaseMSERegressor):
             )
             train, val = (source.with_weights(part) for part in weights)
         precompute = resolve_precompute(self.precompute, source)
-        plan = plan_descent(
-            train,
-            val,
-            coef0,
-            fit_intercept=self.fit_intercept,
-            l2_reg_strength=units.alpha(self.alpha),
-            precompute=precompute,
-            learning_rate=self._rate_in(units),
-            schedule=self.schedule,
-            power_t=self.power_t,
-            moves=Momentum.of(self.momentum, self.nesterov),
-            batch_size=self.batch_size,
-            rng=rng if self.shuffle else None,
-        )
+        moves = Momentum.of(self.momentum, self.nesterov)
+        config = self._run_config(units, moves, rng, precompute)
+        plan = plan_descent(train, val, coef0, config)
         objective = plan.objective
 
         def public(coef: NDArray[Any]) -> dict[str, Any]:
@@ -372,19 +362,9 @@ class IterativeGDRegressor(CallbackSupportMixin, BaseMSERegressor):
             units = stream.units
             # One step per chunk: "auto" momentum is plain there.
             moves = Momentum.of(self.momentum, self.nesterov, auto=0.0)
-            result = chunk_step(
-                source.rescaled(units),
-                stream.gd,
-                stream.means,
-                fit_intercept=self.fit_intercept,
-                l2_reg_strength=units.alpha(self.alpha),
-                learning_rate=self._rate_in(units),
-                schedule=self.schedule,
-                power_t=self.power_t,
-                moves=moves,
-                batch_size=self.batch_size,
-                rng=check_random_state(self.random_state) if self.shuffle else None,
-            )
+            rng = check_random_state(self.random_state)
+            config = self._run_config(units, moves, rng)
+            result = chunk_step(source.rescaled(units), stream.gd, stream.means, config)
             for message in result.warnings:
                 warn_user(message, ConvergenceWarning)
             attributes = chunk_attributes(
@@ -392,6 +372,22 @@ class IterativeGDRegressor(CallbackSupportMixin, BaseMSERegressor):
             )
             self._assign({**attributes, "momentum_": moves.momentum}, data.space)
         return self
+
+    def _run_config(
+        self, units: Any, moves: Momentum, rng: Any, precompute: bool = True
+    ) -> RunConfig:
+        """The run this estimator's parameters ask for, in the fit's units."""
+        return RunConfig(
+            self.fit_intercept,
+            units.alpha(self.alpha),
+            self._rate_in(units),
+            self.schedule,
+            self.power_t,
+            moves,
+            self.batch_size,
+            rng if self.shuffle else None,
+            precompute,
+        )
 
     def __sklearn_tags__(self) -> Tags:
         tags = super().__sklearn_tags__()

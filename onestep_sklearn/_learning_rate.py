@@ -113,10 +113,11 @@ class LearningRateSuggestion:
         stability limit of that momentum (it does not converge), and for
         ``tol=0``.
 
-        ``IterativeGDRegressor`` stops when its certificate ``‖∇f‖/ℓ`` says
-        so: about this many iterations without momentum, up to half as many
-        again with it (the certificate is pessimistic when the error is
-        spread over many directions).
+        ``IterativeGDRegressor`` stops when its certificate says so: about
+        this many iterations on the statistics (where the distance to the
+        optimum is known exactly, direction by direction), and on data
+        passes, whose certificate ``‖∇f‖/ℓ`` is pessimistic when the error is
+        spread over many directions, up to half as many again with momentum.
 
         ``learning_rate`` defaults to ``auto`` and ``momentum`` to the one
         these facts are for.

@@ -206,15 +206,19 @@ def test_suggest_learning_rate_optimal_rates(diabetes):
     assert rate == pytest.approx(4 / (np.sqrt(L) + np.sqrt(ell)) ** 2)
     assert momentum == pytest.approx(((np.sqrt(kappa) - 1) / (np.sqrt(kappa) + 1)) ** 2)
     # The counts it predicts (error within tol in every direction) are those
-    # of the fits: to 10% for plain GD, whose certificate is tight; with
-    # momentum the certificate ‖∇f‖/ℓ lags the error by at most half again.
-    for learning_rate, mu, slack in ((facts.auto, 0.0, 0.1), (rate, momentum, 0.5)):
+    # of the fits: to 10% for plain GD; with momentum the fit's exact
+    # distance (closed_form.ExactDistance) can get there a little sooner
+    # (the error spread over directions that shrink at different paces).
+    exact = OneStepRegressor().fit(X, y).coef_
+    for learning_rate, mu, low in ((facts.auto, 0.0, 0.9), (rate, momentum, 0.8)):
         predicted = facts.iterations_needed(learning_rate, tol=1e-4, momentum=mu)
         model, _ = fit(
             IterativeGDRegressor(learning_rate=learning_rate, momentum=mu), X, y
         )
         assert model.stop_reason_ == "converged"
-        assert 0.9 * predicted <= model.n_iter_ <= (1 + slack) * predicted + 5
+        assert low * predicted <= model.n_iter_ <= 1.1 * predicted + 5
+        error = np.linalg.norm(model.coef_ - exact) / np.linalg.norm(exact)
+        assert error <= 1e-4
     # The optimal pair is far faster than 1/L on this design.
     assert facts.iterations_needed(rate, momentum=momentum) * 10 < (
         facts.iterations_needed()
@@ -331,13 +335,22 @@ def test_units_and_offsets_change_neither_iterations_nor_reason(
     rate_factor=st.floats(0.05, 0.99),
 )
 def test_statistics_and_data_passes_stop_alike(seed, condition, rate_factor):
+    # The same iterates; the statistics route certifies the distance itself
+    # (closed_form.ExactDistance), the data passes bound it by ‖∇f‖/ℓ, which
+    # is loose by up to λᵢ/ℓ where the error sits in stiffer directions: the
+    # first stops with the second or sooner, both honestly.
     X, y = random_problem(seed, condition, 1.0, 3.0)
+    exact = OneStepRegressor().fit(X, y).coef_
     rate = rate_factor * suggest_learning_rate(X).max_stable
     runs = [
         fit(
             IterativeGDRegressor(learning_rate=rate, precompute=p, max_iter=3000), X, y
-        )[0]
+        )
         for p in (True, False)
     ]
-    assert runs[0].stop_reason_ == runs[1].stop_reason_
-    assert abs(runs[0].n_iter_ - runs[1].n_iter_) <= 1
+    (stats, quiet), (passes, _) = runs
+    assert stats.stop_reason_ == passes.stop_reason_
+    assert stats.n_iter_ <= passes.n_iter_ + 1  # rounding at the threshold
+    common = min(stats.n_iter_, passes.n_iter_)
+    assert_allclose(stats.loss_curve_[:common], passes.loss_curve_[:common], rtol=1e-9)
+    check_honest(stats, quiet, exact)

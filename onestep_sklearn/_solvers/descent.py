@@ -23,7 +23,7 @@ from .messages import START_OVERFLOW
 from .minibatch import PlateauRule
 from .objective import Objective
 from .plan import base_rate
-from .schedule import Momentum, StepSchedule
+from .schedule import Momentum
 from .stopping import EPS, UNCERTIFIABLE, StopRule, certified_distance
 
 
@@ -251,27 +251,16 @@ class ChunkResult:
     learning_rate: float = np.nan
 
 
-def chunk_step(
-    source,
-    state,
-    means,
-    *,
-    fit_intercept,
-    l2_reg_strength,
-    learning_rate,
-    schedule,
-    power_t,
-    moves,
-    batch_size=None,
-    rng=None,
-):
-    """``partial_fit``'s iteration on the chunk ``source`` from ``state``.
+def chunk_step(source, state, means, config):
+    """``partial_fit``'s iteration on the chunk ``source`` from ``state``, as
+    ``config`` (``schedule.RunConfig``) asks.
 
     The intercept is profiled with the running means of all rows seen
     (``means`` merged with the chunk's); "auto" (``learning_rate`` None) is
     the chunk's own 1/L (or 1/L_B for mini-batches, ``minibatch``).
     """
-    sw_sum, x_mean, y_mean = questions.means(source, fit_intercept)
+    l2_reg_strength, batch_size = config.l2_reg_strength, config.batch_size
+    sw_sum, x_mean, y_mean = questions.means(source, config.fit_intercept)
     means = means.merge(sw_sum, x_mean, y_mean)
     objective = Objective.on_data(
         source, sw_sum, means.x_mean, means.y_mean, l2_reg_strength
@@ -279,12 +268,12 @@ def chunk_step(
     lipschitz = largest_eigenvalue(
         objective.hessp, source.n_features, objective.sparse_hessian()
     )
-    rate = base_rate(source, objective, lipschitz, learning_rate, batch_size)
+    rate = base_rate(source, objective, lipschitz, config.learning_rate, batch_size)
     batches = None
     if batch_size is not None:
-        batches = minibatch_objectives(source, objective, batch_size, rng)
-    steps = StepSchedule(rate, schedule, power_t)
-    result = chunk_iteration(state, objective, batches, steps, moves, lipschitz)
+        batches = minibatch_objectives(source, objective, batch_size, config.rng)
+    steps = config.steps(rate)
+    result = chunk_iteration(state, objective, batches, steps, config.moves, lipschitz)
     return replace(
         result,
         means=means,

@@ -12,8 +12,6 @@ from typing import Protocol
 
 import numpy as np
 
-from .stopping import certified_distance
-
 
 def norm(coef):
     """Euclidean (Frobenius) norm of a (d, k) coefficient array."""
@@ -93,12 +91,15 @@ class Chunk:
     """Consecutive iterations of one run, as an engine computed them: the
     objective after each, the norms of its gradient and of the iterate
     (which certify the distance to the optimum, see ``stopping``), and the
-    validation scores (or None)."""
+    validation scores (or None); ``distances``, where the engine knows them
+    exactly (``closed_form.ExactDistance``), the certified ``‖w − w*‖/‖w*‖``
+    of each iterate, sharper than the gradient's bound."""
 
     losses: np.ndarray
     grad_norms: np.ndarray
     coef_norms: np.ndarray
     scores: np.ndarray | None = None
+    distances: np.ndarray | None = None
 
 
 def minibatch_objectives(source, objective, batch_size, rng):
@@ -237,7 +238,7 @@ def descend(engine, rule, max_iter, adaptive, verbose, on_iteration=None):
         chunk = engine.advance(limit)
         losses, chunk_scores = chunk.losses, chunk.scores
         consumed, event, best_at, best_score_at = rule.scan(
-            losses, chunk.grad_norms, chunk.coef_norms, chunk_scores
+            losses, chunk.grad_norms, chunk.coef_norms, chunk_scores, chunk.distances
         )
         engine.commit(consumed, best_at, best_score_at)
         kept = consumed - (event == "diverged")
@@ -247,11 +248,10 @@ def descend(engine, rule, max_iter, adaptive, verbose, on_iteration=None):
         if verbose:
             if len(losses) > 1:  # a spectral chunk: one update per iteration
                 steps = engine.pending_steps
-            distances = certified_distance(
+            distances = rule.distances(
                 chunk.grad_norms[:consumed],
                 chunk.coef_norms[:consumed],
-                rule.smallest,
-                rule.reference,
+                None if chunk.distances is None else chunk.distances[:consumed],
             )
             _print_progress(losses[:consumed], distances, first, stride, steps)
         if event == "diverged" and adaptive and engine.rate_scale > MIN_RATE_SCALE:

@@ -91,12 +91,12 @@ class PlateauRule(StopRule):
     recent: list = field(default_factory=list)
     swing: float = 1.0
 
-    def scan(self, losses, grad_norms, coef_norms, scores=None):
+    def scan(self, losses, grad_norms, coef_norms, scores=None, exact=None):
         if self.plateau_best == np.inf:
             self.plateau_best = self.previous  # the objective at the start
         last = self.previous
         consumed, event, best_at, best_score_at = super().scan(
-            losses, grad_norms, coef_norms, scores
+            losses, grad_norms, coef_norms, scores, exact
         )
         if event is not None or self.tol is None:
             return consumed, event, best_at, best_score_at

@@ -31,7 +31,7 @@ from .null_space import (
     without_null_space,
 )
 from .objective import Objective
-from .schedule import Momentum, StepSchedule
+from .schedule import Momentum
 from .spectral import SpectralEngine, statistics_objective
 from .steps import missed_magnitudes
 from .validation import validation_r2_data, validation_r2_stats
@@ -198,35 +198,20 @@ def resolve_moves(moves, curvature, learning_rate, batch_size):
     return Momentum(momentum, moves.nesterov)
 
 
-def plan_descent(
-    train,
-    val,
-    coef0,
-    *,
-    fit_intercept,
-    l2_reg_strength,
-    precompute,
-    learning_rate,
-    schedule,
-    power_t,
-    moves,
-    batch_size=None,
-    rng=None,
-):
-    """Plan a run on ``train`` (validation rows ``val`` or None) from ``coef0``.
-
-    ``learning_rate`` None means "auto", ``moves.momentum`` None too (see
-    :func:`resolve_moves`); ``rng`` shuffles mini-batches (None: in order).
-    Returns a :class:`DescentPlan`.
+def plan_descent(train, val, coef0, config):
+    """Plan a run on ``train`` (validation rows ``val`` or None) from ``coef0``
+    as ``config`` (``schedule.RunConfig``) asks. Returns a :class:`DescentPlan`.
     """
+    l2_reg_strength, batch_size = config.l2_reg_strength, config.batch_size
+    learning_rate, precompute = config.learning_rate, config.precompute
     frozen = spectrum = val_stats = None
     underflowed = False
     if precompute:
-        stats = questions.statistics(train, fit_intercept)
+        stats = questions.statistics(train, config.fit_intercept)
         underflowed = missed_magnitudes(stats)
         objective, frozen, spectrum = statistics_objective(stats, l2_reg_strength)
     else:
-        sw_sum, x_mean, y_mean = questions.means(train, fit_intercept)
+        sw_sum, x_mean, y_mean = questions.means(train, config.fit_intercept)
         objective = Objective.on_data(train, sw_sum, x_mean, y_mean, l2_reg_strength)
     curvature = curvatures(objective, spectrum)
     curvature = measure_flat_directions(train, objective, curvature)
@@ -251,12 +236,12 @@ def plan_descent(
             "OneStepRegressor(), which scales column by column."
         )
     lipschitz = curvature.lipschitz
-    moves = resolve_moves(moves, curvature, learning_rate, batch_size)
+    moves = resolve_moves(config.moves, curvature, learning_rate, batch_size)
     auto, safe = base_rate(train, objective, lipschitz, None, None), None
     if batch_size is not None:
         auto, safe = minibatch_rates(train, objective, lipschitz, batch_size)
     rate = auto if learning_rate is None else learning_rate
-    steps = StepSchedule(rate, schedule, power_t)
+    steps = config.steps(rate)
     scorer = None
     if val is not None and precompute:
         val_stats = questions.statistics(val, True)
@@ -272,7 +257,7 @@ def plan_descent(
         if batch_size is not None:
 
             def batches():
-                return minibatch_objectives(train, objective, batch_size, rng)
+                return minibatch_objectives(train, objective, batch_size, config.rng)
 
         engine = DataEngine(
             objective, coef0, steps, moves, batches=batches, scorer=scorer

@@ -4,6 +4,7 @@ Rates here are in the units of the data source the engine runs on.
 """
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -44,3 +45,28 @@ class Momentum:
         """From the estimator's parameters: ``momentum="auto"`` becomes
         ``auto`` (None: decided by the planner)."""
         return cls(auto if momentum == "auto" else momentum, nesterov)
+
+
+@dataclass(frozen=True)
+class RunConfig:
+    """What a run is asked to do: the estimator's parameters, checked, in the
+    units of the data source (``plan.plan_descent``, ``descent.chunk_step``).
+
+    ``learning_rate`` None is "auto"; ``moves.momentum`` None too
+    (``plan.resolve_moves``); ``rng`` shuffles mini-batches (None: in
+    order); ``precompute`` (already decided) iterates on the statistics.
+    """
+
+    fit_intercept: bool
+    l2_reg_strength: float
+    learning_rate: float | None
+    schedule: str = "constant"
+    power_t: float = 0.25
+    moves: Momentum = Momentum()
+    batch_size: int | None = None
+    rng: Any = None
+    precompute: bool = True
+
+    def steps(self, rate):
+        """The step schedule at the base ``rate``."""
+        return StepSchedule(rate, self.schedule, self.power_t)

@@ -22,6 +22,7 @@ import numpy as np
 import scipy.linalg as la
 
 from .._kernel.spectrum import active_mask
+from .closed_form import ExactDistance, constant_chunk, prefix_products
 from .gd import Chunk
 from .newton import varying_columns
 from .objective import Objective
@@ -43,6 +44,9 @@ def statistics_objective(stats, l2_reg_strength):
 
 
 CHUNKS = (16, 64, 256, 512)
+# Constant steps with momentum in closed form (``closed_form``): the cost
+# of an iteration is a few values per direction, so longer chunks.
+FAST_CHUNKS = (64, 512, 2048)
 # Closed-form chunks cost little per iteration: fewer, longer ones.
 PLAIN_CHUNKS = (256, 2048)
 
@@ -79,6 +83,18 @@ class SpectralEngine:
         self.val_stats = val_stats
         self.t, self.rate_scale, self.chunk_index = 0, 1.0, 0
         self.best = self.best_val = (self.gamma, self.shift)
+        self._exact_distance_setup()
+
+    def _exact_distance_setup(self):
+        """What :meth:`exact_distances` needs (see ``closed_form``)."""
+        self.certifier = ExactDistance.of(
+            self.evals, self.active, self.lipschitz, self.start_coords, self.gamma
+        )
+
+    def exact_distances(self, sq_gammas):
+        """``‖w − w*‖/‖w*‖`` of iterates whose gradients in the eigenbasis
+        have squares (summed over outputs) ``sq_gammas`` (size, d)."""
+        return self.certifier.distances(sq_gammas)
 
     def _excess(self, gammas):
         return 0.5 * np.einsum("cij,i->c", gammas**2, self.inv_evals)
@@ -88,12 +104,16 @@ class SpectralEngine:
 
     def advance(self, limit):
         """Compute the next chunk; returns its objective values (and scores)."""
-        plain = self.momentum == 0 and self.schedule.schedule != "invscaling"
-        chunks = PLAIN_CHUNKS if plain else CHUNKS
+        constant = self.schedule.schedule != "invscaling"
+        plain = self.momentum == 0 and constant
+        fast = not plain and self.closed_form_applies()
+        chunks = PLAIN_CHUNKS if plain else FAST_CHUNKS if fast else CHUNKS
         size = min(chunks[min(self.chunk_index, len(chunks) - 1)], limit)
         self.chunk_index += 1
         if plain:
             return self._advance_plain(size)
+        if fast:
+            return constant_chunk(self, size)
         self.pending_steps = self.step_sizes(size)
         eta = self.pending_steps[:, None]
         mu = self.momentum
@@ -101,7 +121,7 @@ class SpectralEngine:
         b = -(1 + mu) * eta if self.nesterov else -eta
         lam = self.evals[None, :]
         with np.errstate(over="ignore", invalid="ignore"):
-            p11, p12, p21, p22 = _prefix_products(
+            p11, p12, p21, p22 = prefix_products(
                 1 + b * lam,
                 a * lam * np.ones_like(eta),
                 -eta * np.ones_like(lam),
@@ -115,11 +135,18 @@ class SpectralEngine:
             steps = a * prev_v + b[..., None] * prev_g
             shifts = self.shift[None] + np.cumsum(steps * self.active[:, None], axis=0)
             losses = self.f_star + self._excess(gammas)
-            grad_norms = np.sqrt(np.sum(gammas**2, axis=(1, 2)))
+            sq_gammas = np.sum(gammas**2, axis=2)
+            grad_norms = np.sqrt(np.sum(sq_gammas, axis=1))
             coef_norms = np.sqrt(np.sum((self.start_coords + shifts) ** 2, axis=(1, 2)))
+            distances = self.exact_distances(sq_gammas)
         self._pending = lambda i: (gammas[i], velocities[i], shifts[i])
         scores = self._scores(shifts) if self.val_stats is not None else None
-        return Chunk(losses, grad_norms, coef_norms, scores)
+        return Chunk(losses, grad_norms, coef_norms, scores, distances)
+
+    def closed_form_applies(self):
+        """Momentum chunks in closed form (``closed_form.constant_chunk``):
+        constant steps, no validation scores (those need every iterate)."""
+        return self.schedule.schedule != "invscaling" and self.val_stats is None
 
     def _advance_plain(self, size):
         """Plain GD at a fixed step, in closed form: ``γ_t = (1 − ηλ)^t·γ₀``.
@@ -157,6 +184,7 @@ class SpectralEngine:
                 + factors**2 @ np.sum(gamma0**2, axis=1)
             )
             coef_norms = np.sqrt(np.maximum(sq, 0.0))
+            distances = self.exact_distances(powers**2 * np.sum(gamma0**2, axis=1))
 
         def state(i):
             with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
@@ -172,7 +200,7 @@ class SpectralEngine:
                 done = completed(steps, powers)
             shifts = shift0[None] - gamma0[None] * (done * self.inv_evals)[:, :, None]
             scores = self._scores(shifts)
-        return Chunk(losses, grad_norms, coef_norms, scores)
+        return Chunk(losses, grad_norms, coef_norms, scores, distances)
 
     def coef_at(self, shift):
         return self.start + self.basis @ shift
@@ -217,24 +245,3 @@ class SpectralEngine:
             "best_val": self.best_val[1],
         }[which]
         return self.coef_at(shift)
-
-
-def _prefix_products(m11, m12, m21, m22):
-    """Inclusive prefix products ``P_t = M_t ⋯ M_1`` of 2×2 matrices.
-
-    Entries of shape (size, d); Hillis–Steele scan in log₂(size) rounds, the
-    later matrix on the left.
-    """
-    entries = np.stack((m11, m12, m21, m22))
-    shift, size = 1, m11.shape[0]
-    while shift < size:
-        r11, r12, r21, r22 = entries[:, shift:]
-        q11, q12, q21, q22 = entries[:, :-shift]
-        entries[:, shift:] = (
-            r11 * q11 + r12 * q21,
-            r11 * q12 + r12 * q22,
-            r21 * q11 + r22 * q21,
-            r21 * q12 + r22 * q22,
-        )
-        shift *= 2
-    return entries

@@ -15,8 +15,13 @@ be within ``tol`` (relative, Euclidean norm) of the exact solution that
 ``OneStepRegressor()`` computes. The bound is scale-free and offset-free:
 multiplying X or y by a constant, or adding one to y, changes neither it
 nor the number of iterations. Both engines report ``‖∇f‖`` and ``‖w‖`` for
-every iteration, so the statistics route, the data passes and Dask stop at
-the same iteration.
+every iteration. The spectral engine also knows the distance itself
+(``closed_form.ExactDistance``: ``Σ γ²/λ²`` over the eigen-directions, where
+the bound takes the largest ``1/λ`` for all), which the rule takes where it
+is smaller: without momentum the two agree once the slowest direction
+dominates, so the statistics route and the data passes stop at the same
+iteration; with momentum, whose error is spread over directions, the
+statistics route may stop sooner (the bound is pessimistic by up to ``L/ℓ``).
 
 :class:`StopRule` consumes iterations in arrays (the spectral engine hands
 it hundreds at once, the data-pass loop one by one).
@@ -102,9 +107,22 @@ class StopRule:
         self.best_loss = self.previous
         self.floor = 1e3 * self.eps * self.scale
 
-    def scan(self, losses, grad_norms, coef_norms, scores=None):
+    def distances(self, grad_norms, coef_norms, exact=None):
+        """The certified relative distances of iterations: the gradient's
+        bound, or the engine's ``exact`` ones where smaller. An unresolved
+        curvature (ℓ :data:`UNCERTIFIABLE`) certifies nothing: the engine
+        does not see that direction either."""
+        bound = certified_distance(
+            grad_norms, coef_norms, self.smallest, self.reference
+        )
+        if exact is None or np.isnan(self.smallest):
+            return bound
+        return np.minimum(bound, np.asarray(exact, dtype=np.float64))
+
+    def scan(self, losses, grad_norms, coef_norms, scores=None, exact=None):
         """Judge the next iterations: their objective values, gradient and
-        coefficient norms (and validation scores).
+        coefficient norms (and validation scores, and the engine's exact
+        distances to the optimum where it knows them).
 
         Returns ``(consumed, event, best_at, best_score_at)``: how many of the
         values belong to the run (the stopping iteration included), the event
@@ -114,9 +132,7 @@ class StopRule:
         losses = np.asarray(losses, dtype=np.float64)
         size = losses.size
         before = np.concatenate(([self.previous], losses[:-1]))
-        distances = certified_distance(
-            grad_norms, coef_norms, self.smallest, self.reference
-        )
+        distances = self.distances(grad_norms, coef_norms, exact)
         with np.errstate(invalid="ignore", over="ignore"):
             if self.monotone:
                 rising = losses > before * (1 + np.sqrt(self.eps)) + self.floor

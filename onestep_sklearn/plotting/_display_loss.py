@@ -124,8 +124,8 @@ class LossCurveDisplay(AnimateMixin):
     >>> X, y = load_diabetes(return_X_y=True)
     >>> model = make_pipeline(StandardScaler(), IterativeGDRegressor()).fit(X, y)
     >>> display = LossCurveDisplay.from_estimator(model)
-    >>> display.ax_.get_yscale(), display.ax_.get_xlabel()  # the action is early
-    ('log', 'iteration (log scale)')
+    >>> display.ax_.get_yscale(), display.ax_.get_xlabel()  # 243 iterations
+    ('log', 'iteration')
     >>> len(display.line_.get_ydata()) == model[-1].n_iter_
     True
     >>> display = LossCurveDisplay.from_estimator(model, X, y, kind="suboptimality")
