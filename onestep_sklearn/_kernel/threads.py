@@ -16,12 +16,28 @@ One policy, applied where the estimators fit (``_base.blas_threads_for_fit``):
 :func:`fit_blas_context`. threadpoolctl (a dependency of scikit-learn) sets
 the limit; the limit is process-wide, so concurrent fits in threads (joblib's
 threading backend) share one counted limit and the last one out restores it.
+
+threadpoolctl (3.8 here) lets only one thread, the first to set OpenBLAS's
+limit, change it later ("the controlling thread"): a call from any other
+thread is silently ignored. Once a fit had run in the main thread, every fit
+in a worker thread kept OpenBLAS's two threads, and two fits calling the one
+shared OpenBLAS thread server at once waited on each other: a
+``GridSearchCV(n_jobs=2)`` on the threading backend took 8–15× the same
+search of ``LinearRegression`` (0.6–8 s instead of 0.1 s), and a limit set
+in one thread and restored from another was never restored. The counted
+limit below is already the one place that changes it, so it takes control
+for each change (:func:`_in_control`) and hands it back at once.
 """
 
 import numbers
 import threading
 from contextlib import contextmanager, nullcontext
 from functools import cache
+
+try:  # threadpoolctl ≥ 3.6: one "controlling thread" may set OpenBLAS's limit
+    from threadpoolctl import OpenBLASController as _OpenBLASController
+except ImportError:  # older, or absent: any thread may set it
+    _OpenBLASController = None
 
 # Multiply-adds of the data pass (n_samples · n_features²) from which BLAS
 # keeps its threads: below, a threaded call gains at most a few percent idle
@@ -42,10 +58,30 @@ def _blas_controller():
 
 
 @contextmanager
+def _in_control():
+    """Make this thread threadpoolctl's controlling thread for OpenBLAS for
+    the block, then clear it, so that the next change (ours from another
+    thread, or the user's own ``threadpool_limits``) is not ignored.
+
+    Called with ``_lock`` held: the changes it allows are the counted ones.
+    """
+    clear = getattr(_OpenBLASController, "clear_controlling_thread", None)
+    if clear is None:
+        yield
+        return
+    clear(force=True)
+    try:
+        yield
+    finally:
+        clear(force=True)
+
+
+@contextmanager
 def _counted_single_thread(controller):
     with _lock:
         if _active["depth"] == 0:
-            _active["limiter"] = controller.limit(limits=1, user_api="blas")
+            with _in_control():
+                _active["limiter"] = controller.limit(limits=1, user_api="blas")
         _active["depth"] += 1
     try:
         yield
@@ -53,7 +89,8 @@ def _counted_single_thread(controller):
         with _lock:
             _active["depth"] -= 1
             if _active["depth"] == 0:
-                _active["limiter"].restore_original_limits()
+                with _in_control():
+                    _active["limiter"].restore_original_limits()
                 _active["limiter"] = None
 
 
