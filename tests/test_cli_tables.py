@@ -385,6 +385,28 @@ def test_near_singular_threshold_on_fold_designs():
     assert near_null_direction(np.column_stack([a, 2 * a])) is None
 
 
+def test_singular_vectors_only_for_a_near_singular_fold(monkeypatch):
+    # The check runs on every training fold of every table: the vectors (3x
+    # the cost of the values) are computed only where a footnote needs them.
+    import onestep_sklearn._cli_collinear as collinear
+
+    calls = []
+    svd = collinear.la.svd
+
+    def counting(*args, **kwargs):
+        calls.append(args[0].shape)
+        return svd(*args, **kwargs)
+
+    monkeypatch.setattr(collinear.la, "svd", counting)
+    rng = np.random.default_rng(10)
+    a = rng.normal(size=100)
+    assert collinear.near_null_direction(rng.normal(size=(100, 5))) is None
+    assert not calls
+    near = np.column_stack([a, a + 1e-8 * rng.normal(size=100)])
+    assert collinear.near_null_direction(near) is not None
+    assert len(calls) == 1
+
+
 def test_csv_module_writes_what_the_reader_reads(tmp_path, capsys):
     # Quoted thousands stay numbers beside a decimal-comma-free ',' file.
     path = tmp_path / "quoted.csv"

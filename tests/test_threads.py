@@ -209,3 +209,28 @@ def test_a_limit_entered_in_one_thread_and_left_in_another_is_restored(
         thread.join()
     assert set(inside["second"]) == {1}
     assert blas_threads() == before
+
+
+def test_sparse_data_is_counted_by_its_stored_entries(two_blas_threads, monkeypatch):
+    # A 1,500 x 895 one-hot table counted as dense (1.2e9 multiply-adds)
+    # kept two BLAS threads for the eigenvalues of its formed 895 x 895
+    # Hessian; its 39,000 stored entries make it small work.
+    before = blas_threads()
+    with fit_blas_context((1500, 895), 39_000):
+        assert set(blas_threads()) == {1}
+    with fit_blas_context((1500, 895)):
+        assert blas_threads() == before
+    # A d x d factorization of 2,000 columns is large work whatever X holds.
+    with fit_blas_context((20_000, 2000), 500_000):
+        assert blas_threads() == before
+    X = sp.random(1500, 895, density=0.03, format="csr", random_state=0)
+    seen = []
+    solver = one_step_module.newton_step
+
+    def recording(*args, **kwargs):
+        seen.append(blas_threads())
+        return solver(*args, **kwargs)
+
+    monkeypatch.setattr(one_step_module, "newton_step", recording)
+    OneStepRegressor().fit(X, np.arange(1500.0))
+    assert set(seen[0]) == {1}

@@ -107,11 +107,17 @@ def single_threaded_blas():
     return _counted_single_thread(controller)
 
 
-def fit_blas_context(shape):
+def fit_blas_context(shape, stored=None):
     """The BLAS threading for a fit on data of ``shape`` (None: unknown).
 
-    One thread unless the data pass is large (``THREADED_WORK``); data of
-    unknown shape (lists, lazy Dask collections) keeps BLAS as it is.
+    One thread unless the work is large (``THREADED_WORK``): the data pass
+    of dense data, ``n_samples · n_features²`` multiply-adds; for sparse
+    data with ``stored`` entries, ``stored · n_features`` (the products of
+    its passes) plus ``n_features³`` (the d × d factorizations). Counted as
+    dense, a 1,500 × 895 one-hot table (39,000 entries) kept two threads,
+    and the eigenvalues of its formed 895 × 895 Hessian took 2.2 s instead
+    of 0.2 s beside busy processes. Data of unknown shape (lists, lazy Dask
+    collections) keeps BLAS as it is.
     """
     if shape is None or len(shape) != 2:
         return nullcontext()
@@ -119,6 +125,9 @@ def fit_blas_context(shape):
     if not all(isinstance(size, numbers.Integral) for size in shape):
         return nullcontext()
     n_samples, n_features = (int(size) for size in shape)
-    if n_samples * n_features * n_features >= THREADED_WORK:
+    work = n_samples * n_features * n_features
+    if isinstance(stored, numbers.Integral):
+        work = min(work, int(stored) * n_features + n_features**3)
+    if work >= THREADED_WORK:
         return nullcontext()
     return single_threaded_blas()
