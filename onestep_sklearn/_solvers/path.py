@@ -278,26 +278,25 @@ class FoldPath:
         dx = val.x_mean - objective.x_mean
         dy = val.y_mean - objective.y_mean
         sw = val.sw_sum
-        around = val.xx + sw * np.outer(dx, dx)
-        gram = self.basis.T @ around @ self.basis
+        # The validation Gram in the eigenbasis as FᵀF (F: r × d).
+        factor = _gram_factor(val.xx + sw * np.outer(dx, dx), self.basis)
         cross = self.basis.T @ (val.xy + sw * np.outer(dx, dy))
-        self.form = (gram, cross, val.yy + sw * dy**2)
+        self.form = (factor, cross, val.yy + sw * dy**2)
         self.val_sst, self.val_sw_sum = val.yy, sw
         z = self.optimum
         at_optimum = self.sse(z)
         moving = self.moving
-        slopes = (2 * z * (cross - gram @ z))[moving]  # (m, k)
-        factor = _gram_factor(around, self.basis)[:, moving]  # (r, m)
-        factors = [factor * z[moving, k] for k in range(z.shape[1])]
+        slopes = (2 * z * (cross - factor.T @ (factor @ z)))[moving]  # (m, k)
+        factors = [factor[:, moving] * z[moving, k] for k in range(z.shape[1])]
         self.power_form = (at_optimum, slopes, factors)
 
     def sse(self, coords):
         """Validation Σ s (y − Xw − b)² (..., k) at eigen-coordinates
         (..., d, k)."""
-        gram, cross, const = self.form
+        factor, cross, const = self.form
         with np.errstate(over="ignore", invalid="ignore"):
             by_output = np.swapaxes(coords, -1, -2)  # (..., k, d): matmul order
-            quad = np.sum((by_output @ gram) * by_output, axis=-1)
+            quad = np.sum(np.square(by_output @ factor.T), axis=-1)
             linear = np.sum(by_output * cross.T, axis=-1)
             return np.maximum(const - 2 * linear + quad, 0.0)
 
@@ -343,7 +342,7 @@ def _gram_factor(gram, basis):
     if info < 0 or not np.all(np.isfinite(factor)):
         values, vectors = np.linalg.eigh(basis.T @ gram @ basis)
         return (vectors * np.sqrt(np.maximum(values, 0.0))).T
-    lower = np.tril(factor)[:, :rank]
+    lower = np.tril(factor[:, :rank])
     return lower.T @ basis[pivots - 1]
 
 
