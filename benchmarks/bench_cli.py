@@ -70,7 +70,7 @@ print(json.dumps(dict(result, out=stdout.getvalue())))
 CONTENDERS = {
     "pandas.read_csv": ("import pandas", "pandas.read_csv(PATH)"),
     "CLI reader (read_table)": (
-        "from onestep_sklearn._cli_read import read_table",
+        "from onestep_sklearn._cli.read import read_table",
         "read_table(PATH, 'price')",
     ),
     "whole CLI (main)": (
