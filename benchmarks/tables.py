@@ -4,7 +4,7 @@ Each table is a pandas DataFrame of numeric columns (some with gaps, skewed,
 of mixed scales, some near-collinear pairs), categorical columns whose levels
 follow a Zipf law (rare levels), and booleans; some tables are wide
 (n_samples ≤ n_features after one-hot encoding). ``design`` runs exactly the
-preprocessing of ``python -m onestep_sklearn`` (``_cli_columns``): numeric →
+preprocessing of ``python -m onestep_sklearn`` (``_cli.columns``): numeric →
 median imputation + ``StandardScaler``; categorical and boolean → most
 frequent + ``OneHotEncoder(handle_unknown="ignore")``, beside the intercept
 that every model fits (so one-hot designs are rank-deficient).
@@ -13,7 +13,7 @@ that every model fits (so one-hot designs are rank-deficient).
 import numpy as np
 import pandas as pd
 
-from onestep_sklearn._cli_columns import (
+from onestep_sklearn._cli.columns import (
     classify_columns,
     design_input,
     make_preprocessor,

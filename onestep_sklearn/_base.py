@@ -60,7 +60,7 @@ def blas_threads_for_fit(fit: Method) -> Method:
 
     @functools.wraps(fit)
     def wrapper(self: Any, X: Any, *args: Any, **kwargs: Any) -> Any:
-        with fit_blas_context(getattr(X, "shape", None)):
+        with fit_blas_context(getattr(X, "shape", None), getattr(X, "nnz", None)):
             return fit(self, X, *args, **kwargs)
 
     return cast(Method, wrapper)

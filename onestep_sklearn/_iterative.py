@@ -103,7 +103,7 @@ class IterativeGDRegressor(CallbackSupportMixin, BaseMSERegressor):
         Iterate on the sufficient statistics (O(d²) per iteration after one
         pass) instead of data passes. "auto" does so when
         ``n_features <= 4000`` (wide designs included), except for tall
-        sparse ``X`` with 256 or more columns. Both routes give the same
+        sparse ``X`` with more than 1024 columns. Both routes give the same
         iterates up to rounding.
     warm_start : bool, default=False
         Start ``fit`` from the previous ``coef_``.

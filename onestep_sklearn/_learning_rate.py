@@ -240,7 +240,7 @@ def suggest_learning_rate(
     # Extreme magnitudes are measured in exactly rescaled units (powers of
     # two, ``_kernel.units``) and the facts converted back.
     units = questions.extreme_units(source).keeping_finite(alpha)
-    with fit_blas_context(X.shape):
+    with fit_blas_context(X.shape, getattr(X, "nnz", None)):
         facts = _facts_in_units(
             source.rescaled(units), units.alpha(alpha), fit_intercept, y is not None
         )

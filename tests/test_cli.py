@@ -165,7 +165,7 @@ def test_rows_name_their_estimator_calls(default_output):
         "LinearRegression": LinearRegression,
         "SGDRegressor": SGDRegressor,
     }
-    from onestep_sklearn._cli_table import demo_models
+    from onestep_sklearn._cli.table import demo_models
 
     ran = {label: model for label, model, _ in demo_models()}
     for label, call in ROW_CALLS.items():
@@ -297,7 +297,7 @@ def test_csv_needs_target(regression_csv, capsys):
 
 
 def test_convergence_warning_marks_row(monkeypatch, capsys):
-    from onestep_sklearn import __main__ as cli
+    from onestep_sklearn._cli import command as cli
 
     # max_iter=1 with the default tol always raises a ConvergenceWarning.
     sgd = SGDRegressor(max_iter=1, random_state=0)
@@ -612,7 +612,7 @@ def test_not_a_table_subprocess(tmp_path, content, message):
 
 
 def test_mixed_types_across_chunks_become_text(tmp_path):
-    from onestep_sklearn._cli_read import read_table
+    from onestep_sklearn._cli.read import read_table
 
     # pandas types a large file by chunk: here ints first, then text.
     n_rows = 300_000
@@ -644,7 +644,7 @@ def test_directory_is_not_a_file(tmp_path, capsys):
 
 
 def test_failed_row_shows_its_reason(monkeypatch, capsys):
-    from onestep_sklearn import __main__ as cli
+    from onestep_sklearn._cli import command as cli
 
     rows = [
         ("one Newton step", OneStepRegressor(), "1 (Newton)"),
@@ -662,7 +662,7 @@ def test_failed_row_shows_its_reason(monkeypatch, capsys):
 
 
 def test_every_row_failed_exits_1(monkeypatch, capsys):
-    from onestep_sklearn import __main__ as cli
+    from onestep_sklearn._cli import command as cli
 
     rows = [("one Newton step", OneStepRegressor(alpha=-1.0), "1 (Newton)")]
     monkeypatch.setattr(cli, "demo_models", lambda: rows)
@@ -673,7 +673,7 @@ def test_every_row_failed_exits_1(monkeypatch, capsys):
 
 
 def test_progress_lines_on_slow_runs(monkeypatch, capsys):
-    from onestep_sklearn import _cli_table
+    from onestep_sklearn._cli import table as _cli_table
 
     monkeypatch.setattr(_cli_table, "PROGRESS_AFTER_SECONDS", 0.0)
     assert main([]) == 0

@@ -25,7 +25,7 @@ from test_cli import parse_table, r2  # a sibling: pytest puts tests/ on sys.pat
 
 import onestep_sklearn
 from onestep_sklearn.__main__ import main
-from onestep_sklearn._cli_table import MAX_WIDTH
+from onestep_sklearn._cli.table import MAX_WIDTH
 
 CV = KFold(n_splits=5, shuffle=True, random_state=0)
 ROOT = Path(__file__).resolve().parents[1]
@@ -279,7 +279,7 @@ def test_table_at_most_120_wide(tmp_path, capsys):
 
 def test_failed_row_keeps_the_table_narrow(monkeypatch, capsys):
     from onestep_sklearn import OneStepRegressor
-    from onestep_sklearn import __main__ as cli
+    from onestep_sklearn._cli import command as cli
 
     rows = [("one gradient step, eta=0.01", OneStepRegressor(alpha=-1.0), None)]
     monkeypatch.setattr(cli, "demo_models", lambda: rows)
@@ -369,7 +369,7 @@ def test_no_footnote_without_near_collinear_columns(tmp_path, capsys, kind):
 
 
 def test_near_singular_threshold_on_fold_designs():
-    from onestep_sklearn._cli_collinear import NEAR_SINGULAR, near_null_direction
+    from onestep_sklearn._cli.collinear import NEAR_SINGULAR, near_null_direction
 
     rng = np.random.default_rng(8)
     a = rng.normal(size=100)
@@ -383,6 +383,28 @@ def test_near_singular_threshold_on_fold_designs():
             assert abs(abs(direction[0]) - abs(direction[1])) < 1e-3
     # Exactly dependent columns are below the rank cutoff: not near-singular.
     assert near_null_direction(np.column_stack([a, 2 * a])) is None
+
+
+def test_singular_vectors_only_for_a_near_singular_fold(monkeypatch):
+    # The check runs on every training fold of every table: the vectors (3x
+    # the cost of the values) are computed only where a footnote needs them.
+    import onestep_sklearn._cli.collinear as collinear
+
+    calls = []
+    svd = collinear.la.svd
+
+    def counting(*args, **kwargs):
+        calls.append(args[0].shape)
+        return svd(*args, **kwargs)
+
+    monkeypatch.setattr(collinear.la, "svd", counting)
+    rng = np.random.default_rng(10)
+    a = rng.normal(size=100)
+    assert collinear.near_null_direction(rng.normal(size=(100, 5))) is None
+    assert not calls
+    near = np.column_stack([a, a + 1e-8 * rng.normal(size=100)])
+    assert collinear.near_null_direction(near) is not None
+    assert len(calls) == 1
 
 
 def test_csv_module_writes_what_the_reader_reads(tmp_path, capsys):

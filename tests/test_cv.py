@@ -411,3 +411,46 @@ def test_flat_objective_has_no_limit():
         assert display.limit_line_ is None
     finally:
         plt.close("all")
+
+
+def test_one_hot_folds_with_fewer_validation_rows_than_columns():
+    # The sweep leaves out the directions that never move (the dummy trap,
+    # levels absent from a training part) and writes the validation form
+    # through a factor of rank at most the validation rows (here 20 of 45
+    # columns): the scores are still those of the runs, for a rate past the
+    # limit too, and with two outputs.
+    rng = np.random.default_rng(3)
+    n_samples = 60
+    codes = np.column_stack(
+        [rng.choice(12, n_samples, p=np.r_[[0.3, 0.2, 0.2], [0.3 / 9] * 9])]
+        + [rng.integers(0, 15, n_samples) for _ in range(2)]
+    )
+    blocks = [np.eye(codes[:, j].max() + 1)[codes[:, j]] for j in range(3)]
+    numeric = rng.standard_normal((n_samples, 3))
+    X = sp.csr_matrix(np.hstack([numeric, *blocks]))
+    Y = np.column_stack(
+        [
+            X @ rng.standard_normal(X.shape[1]) + rng.standard_normal(n_samples)
+            for _ in range(2)
+        ]
+    )
+    splits = list(KFold(3, shuffle=True, random_state=0).split(X))
+    assert X.shape[1] > len(splits[0][1])
+    reg = IterativeGDRegressorCV(learning_rates=5, max_iter=60, cv=splits).fit(X, Y)
+    assert reg.learning_rates_[-1] > reg.stability_limit_
+    assert_path_exact(reg, X, Y, splits)
+
+
+def test_validation_gram_factor_has_the_rank_of_the_validation_rows():
+    from onestep_sklearn._solvers.path import _gram_factor
+
+    rng = np.random.default_rng(0)
+    rows = rng.standard_normal((7, 30)) * np.logspace(0, 3, 30)
+    gram = rows.T @ rows
+    basis = np.linalg.qr(rng.standard_normal((30, 30)))[0]
+    factor = _gram_factor(gram, basis)
+    assert factor.shape == (7, 30)
+    expected = basis.T @ gram @ basis
+    assert_allclose(
+        factor.T @ factor, expected, rtol=0, atol=1e-12 * abs(expected).max()
+    )

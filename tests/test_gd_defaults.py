@@ -22,7 +22,7 @@ from onestep_sklearn import (
     OneStepRegressor,
     suggest_learning_rate,
 )
-from onestep_sklearn._cli_columns import (
+from onestep_sklearn._cli.columns import (
     classify_columns,
     design_input,
     make_preprocessor,

@@ -125,46 +125,79 @@ def test_modules_are_short(path):
     assert len(path.read_text().splitlines()) <= 400
 
 
-# The plotting front end sees the package as users do (its public names),
-# plus the kernel (statistics, rates, spectrum) and the scikit-learn shim.
-# One private hook more: ``_solvers.descent.recording_path``, the per-iteration
-# record of a real fit that a trajectory replays (mini-batches, schedules and
-# stopping included, so no second implementation of the loop is needed).
-PLOTTING_MAY_IMPORT = {"onestep_sklearn._kernel", "onestep_sklearn._compat"}
-PLOTTING_PRIVATE_HOOKS = {("onestep_sklearn._solvers.descent", "recording_path")}
-PLOTTING_SOURCES = sorted((PACKAGE / "plotting").rglob("*.py"))
+# The front ends (plotting/ and the CLI in _cli/) see the package as users
+# do (its public names), plus the kernel (statistics, rates, spectrum) and
+# the scikit-learn shim; the CLI also uses plotting (its --plot figure).
+# One private hook more for plotting: ``_solvers.descent.recording_path``,
+# the per-iteration record of a real fit that a trajectory replays
+# (mini-batches, schedules and stopping included, so no second
+# implementation of the loop is needed).
+FRONT_ENDS_MAY_IMPORT = {
+    "plotting": {"onestep_sklearn._kernel", "onestep_sklearn._compat"},
+    "_cli": {
+        "onestep_sklearn._kernel",
+        "onestep_sklearn._compat",
+        "onestep_sklearn.plotting",
+    },
+}
+FRONT_END_PRIVATE_HOOKS = {
+    "plotting": {("onestep_sklearn._solvers.descent", "recording_path")},
+    "_cli": {("onestep_sklearn", "__version__")},
+}
+FRONT_END_SOURCES = [
+    (front_end, path)
+    for front_end in FRONT_ENDS_MAY_IMPORT
+    for path in sorted((PACKAGE / front_end).rglob("*.py"))
+]
 
 
-def test_plotting_is_a_subpackage():
+def test_front_ends_are_subpackages():
     assert not (PACKAGE / "plotting.py").exists()
     assert not list(PACKAGE.glob("_display_*.py"))
-    assert {p.name for p in PLOTTING_SOURCES} >= {"__init__.py", "_display_loss.py"}
+    assert not list(PACKAGE.glob("_cli_*.py"))
+    plotting = {p.name for front_end, p in FRONT_END_SOURCES if front_end == "plotting"}
+    assert plotting >= {"__init__.py", "_display_loss.py"}
+    cli = {p.name for front_end, p in FRONT_END_SOURCES if front_end == "_cli"}
+    assert cli >= {"__init__.py", "command.py", "read.py", "table.py"}
+    # ``python -m onestep_sklearn`` only hands over to the CLI package.
+    main = imports_of(PACKAGE / "__main__.py")
+    assert {base for base, _ in main if base.startswith("onestep_sklearn")} == {
+        "onestep_sklearn._cli"
+    }
 
 
-@pytest.mark.parametrize("path", PLOTTING_SOURCES, ids=lambda p: module_name(p))
-def test_plotting_imports_public_names_and_the_kernel_only(path):
+@pytest.mark.parametrize(
+    "front_end, path",
+    FRONT_END_SOURCES,
+    ids=lambda value: value if isinstance(value, str) else module_name(value),
+)
+def test_front_ends_import_public_names_and_the_kernel_only(front_end, path):
     import onestep_sklearn
 
+    own = f"onestep_sklearn.{front_end}"
     for base, name in imports_of(path):
-        if not base.startswith("onestep_sklearn") or base.startswith(
-            "onestep_sklearn.plotting"
+        if not base.startswith("onestep_sklearn") or base == own or (
+            base.startswith(own + ".")
         ):
             continue
         where = f"{module_name(path)} imports {base}.{name}"
+        if (base, name) in FRONT_END_PRIVATE_HOOKS[front_end]:
+            continue
         if base == "onestep_sklearn":
             assert name in onestep_sklearn.__all__, where
-        elif (base, name) not in PLOTTING_PRIVATE_HOOKS:
+        else:
             assert any(
                 base == allowed or base.startswith(allowed + ".")
-                for allowed in PLOTTING_MAY_IMPORT
+                for allowed in FRONT_ENDS_MAY_IMPORT[front_end]
             ), where
 
 
 @pytest.mark.parametrize("path", SOURCES, ids=lambda p: module_name(p))
-def test_nothing_below_the_front_ends_imports_plotting(path):
+def test_nothing_below_the_front_ends_imports_them(path):
     name = module_name(path)
     layer = name.split(".")[1] if name.count(".") else "__init__"
-    if layer in ("plotting", "__main__") or layer.startswith("_cli"):
+    if layer in ("plotting", "__main__", "_cli"):
         return
     targets = package_targets(path)
-    assert not any(t.startswith("onestep_sklearn.plotting") for t in targets), name
+    for front_end in ("onestep_sklearn.plotting", "onestep_sklearn._cli"):
+        assert not any(t.startswith(front_end) for t in targets), name

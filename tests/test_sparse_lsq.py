@@ -313,7 +313,9 @@ def test_suggest_learning_rate_on_the_one_hot_design_never_forms_the_gram(monkey
 
 
 def test_iterative_gd_on_sparse_wide_data_uses_data_passes(monkeypatch):
-    X, y = one_hot(3000, 300, 5, seed=12)
+    # Beyond 1024 columns (``plan.KRYLOV_PRECOMPUTE_MAX_FEATURES``; below, the
+    # d × d statistics and one eigendecomposition cost less than the passes).
+    X, y = one_hot(3000, 1100, 5, seed=12)
 
     def forbidden(*args, **kwargs):
         raise AssertionError("the d × d statistics were formed")
@@ -333,14 +335,21 @@ def test_iterative_gd_on_sparse_wide_data_uses_data_passes(monkeypatch):
 
 
 @pytest.mark.parametrize(
-    "estimator",
-    [OneStepRegressor(), OneStepRegressor(alpha=0.1), IterativeGDRegressor(max_iter=3)],
+    "estimator, n_features",
+    [
+        (OneStepRegressor(), 400),
+        (OneStepRegressor(alpha=0.1), 400),
+        # Gradient descent takes data passes beyond 1024 columns only.
+        (IterativeGDRegressor(max_iter=3), 1100),
+    ],
     ids=["newton", "newton-ridge", "gd"],
 )
-def test_krylov_route_never_densifies(estimator):
+def test_krylov_route_never_densifies(estimator, n_features):
     # As tests/test_memory.py (10 stored entries a row), at a width that
     # takes the Krylov route: LSQR holds a few n-vectors, never a copy of X.
-    X = sp.random(50_000, 400, density=0.025, format="csr", random_state=0)
+    X = sp.random(
+        50_000, n_features, density=10 / n_features, format="csr", random_state=0
+    )
     y = np.asarray(X.sum(axis=1)).ravel()
     csr_bytes = X.data.nbytes + X.indices.nbytes + X.indptr.nbytes
     with warnings.catch_warnings():

@@ -153,3 +153,84 @@ def test_predict_runs_on_one_thread(two_blas_threads, monkeypatch):
     model.predict(X.toarray())
     assert seen and set(seen[0]) == {1}
     assert blas_threads() == before
+
+
+def test_fits_in_worker_threads_run_on_one_thread_after_the_main_thread(
+    two_blas_threads, monkeypatch
+):
+    # threadpoolctl lets only its "controlling thread" (the first to set
+    # OpenBLAS's limit: here the main thread, by the fixture and a fit) change
+    # the limit; before the policy took control for each change, a fit in a
+    # worker thread silently kept two BLAS threads, and GridSearchCV(n_jobs=2)
+    # on the threading backend ran 8-15x slower than LinearRegression's.
+    seen = []
+    solver = one_step_module.newton_step
+
+    def recording(*args, **kwargs):
+        seen.append(blas_threads())
+        return solver(*args, **kwargs)
+
+    monkeypatch.setattr(one_step_module, "newton_step", recording)
+    X, y = one_hot_design()
+    before = blas_threads()
+    OneStepRegressor().fit(X, y)  # the main thread sets (and restores) first
+    worker = threading.Thread(target=lambda: OneStepRegressor().fit(X, y))
+    worker.start()
+    worker.join()
+    assert len(seen) == 2
+    assert set(seen[1]) == {1}
+    assert blas_threads() == before
+
+
+def test_a_limit_entered_in_one_thread_and_left_in_another_is_restored(
+    two_blas_threads,
+):
+    before = blas_threads()
+    entered, second_in, first_out = (threading.Event() for _ in range(3))
+    inside = {}
+
+    def first():
+        with single_threaded_blas():
+            entered.set()
+            second_in.wait()
+        first_out.set()
+
+    def second():
+        entered.wait()
+        with single_threaded_blas():
+            second_in.set()
+            first_out.wait()
+            inside["second"] = blas_threads()
+
+    threads = [threading.Thread(target=first), threading.Thread(target=second)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert set(inside["second"]) == {1}
+    assert blas_threads() == before
+
+
+def test_sparse_data_is_counted_by_its_stored_entries(two_blas_threads, monkeypatch):
+    # A 1,500 x 895 one-hot table counted as dense (1.2e9 multiply-adds)
+    # kept two BLAS threads for the eigenvalues of its formed 895 x 895
+    # Hessian; its 39,000 stored entries make it small work.
+    before = blas_threads()
+    with fit_blas_context((1500, 895), 39_000):
+        assert set(blas_threads()) == {1}
+    with fit_blas_context((1500, 895)):
+        assert blas_threads() == before
+    # A d x d factorization of 2,000 columns is large work whatever X holds.
+    with fit_blas_context((20_000, 2000), 500_000):
+        assert blas_threads() == before
+    X = sp.random(1500, 895, density=0.03, format="csr", random_state=0)
+    seen = []
+    solver = one_step_module.newton_step
+
+    def recording(*args, **kwargs):
+        seen.append(blas_threads())
+        return solver(*args, **kwargs)
+
+    monkeypatch.setattr(one_step_module, "newton_step", recording)
+    OneStepRegressor().fit(X, np.arange(1500.0))
+    assert set(seen[0]) == {1}

@@ -23,11 +23,20 @@ training rows) is a quadratic form in the validation statistics,
 plain GD it is a quadratic form in the powers ``P = ρᵗ`` themselves (shared
 by all outputs): ``sse(z) + P·u + Pᵀ·M·P``, so a (rates × iterations × d)
 array of powers, a product by a d × d matrix and a row sum give every score.
+Two things make that product smaller without changing a score beyond
+rounding: directions whose optimum coordinate is 0 (the null space of a
+one-hot design with an intercept, levels absent from the training part)
+never move and are left out; and ``M = diag(z)·G·diag(z)`` with ``G`` the
+validation Gram in the eigenbasis is written ``‖F·diag(z)·P‖²`` with ``F``
+from a pivoted Cholesky factor of the validation Gram, whose rank is at most
+the number of validation rows: on a 1,200 × 758 one-hot table (240
+validation rows) about a third of the work.
 """
 
 from contextlib import nullcontext
 
 import numpy as np
+from scipy.linalg import lapack
 
 from .._kernel.sparse_ops import single_threaded_blas
 from .._kernel.spectrum import active_mask
@@ -99,6 +108,8 @@ class FoldPath:
         loss0, grad0 = objective.loss_gradient(zero)
         self.gamma0 = (basis.T @ grad0) * active[:, None]
         self.optimum = -self.gamma0 * self.inv_evals[:, None]  # z, (d, k)
+        # Directions that move (z ≠ 0): the others stay at 0 in every run.
+        self.moving = np.flatnonzero(np.any(self.optimum != 0, axis=1))
         excess = 0.5 * np.sum(self.gamma0**2 * self.inv_evals[:, None])
         self.f_star = max(loss0 - excess, 0.0)
         self.loss0 = loss0
@@ -131,7 +142,9 @@ class FoldPath:
                 coords, losses[block] = self._momentum(block)
                 self._sse[block, 1:] = self.sse(coords)
             else:
-                powers, losses[block], self._checked[block] = self._powers(block)
+                powers, losses[block], self._checked[block] = self._powers(
+                    block, self.moving
+                )
                 self._sse[block, 1:] = self._sse_of_powers(powers)
 
     # ------------------------------------------------------------------
@@ -139,20 +152,23 @@ class FoldPath:
 
     def _rate_blocks(self):
         """Slices of the rates whose iterates fit in about 32 MB at once."""
-        size = self.max_iter * self.gamma0.size
+        size = self.max_iter * max(self.moving.size, 1) * self.gamma0.shape[1]
         step = max(1, (1 << 22) // max(size, 1))
         return [slice(j, j + step) for j in range(0, self.rates.size, step)]
 
-    def _powers(self, block):
+    def _powers(self, block, rows=None):
         """``ρᵗ`` (d, J, T), the objective (J, T) of iterates 1..T of plain
         GD at the rates ``self.rates[block]`` and which of them can rise
-        (the objective is formed only for those, 0 elsewhere).
+        (the objective is formed only for those, 0 elsewhere). ``rows``:
+        the eigen-directions to form (all when None); the objective needs
+        only those that move.
 
         By doubling: the powers ``t + 1..2t`` are those of ``1..t`` times
         ``ρᵗ``, so log₂(T) products of contiguous blocks (relative rounding
         about log₂(t)·eps) instead of a power per entry.
         """
-        rho = 1 - np.outer(self.evals, self.rates[block])  # (d, J)
+        rows = slice(None) if rows is None else rows
+        rho = 1 - np.outer(self.evals[rows], self.rates[block])  # (d, J)
         powers = self.workspace.array("powers", rho.shape + (self.max_iter,))
         powers[:, :, 0] = rho
         filled = 1
@@ -172,6 +188,7 @@ class FoldPath:
             past = np.flatnonzero(np.any(np.abs(rho) > 1, axis=0))
             if past.size:
                 weights = 0.5 * np.sum(self.gamma0**2, axis=1) * self.inv_evals
+                weights = weights[rows]
                 unstable = powers[:, past]
                 losses[past] = self.f_star + np.einsum(
                     "i,ijt->jt", weights, unstable * unstable
@@ -261,38 +278,46 @@ class FoldPath:
         dx = val.x_mean - objective.x_mean
         dy = val.y_mean - objective.y_mean
         sw = val.sw_sum
-        gram = self.basis.T @ (val.xx + sw * np.outer(dx, dx)) @ self.basis
+        # The validation Gram in the eigenbasis as FᵀF (F: r × d).
+        factor = _gram_factor(val.xx + sw * np.outer(dx, dx), self.basis)
         cross = self.basis.T @ (val.xy + sw * np.outer(dx, dy))
-        self.form = (gram, cross, val.yy + sw * dy**2)
+        self.form = (factor, cross, val.yy + sw * dy**2)
         self.val_sst, self.val_sw_sum = val.yy, sw
         z = self.optimum
         at_optimum = self.sse(z)
-        slopes = 2 * z * (cross - gram @ z)  # (d, k)
-        curvatures = [np.outer(z[:, k], z[:, k]) * gram for k in range(z.shape[1])]
-        self.power_form = (at_optimum, slopes, curvatures)
+        moving = self.moving
+        slopes = (2 * z * (cross - factor.T @ (factor @ z)))[moving]  # (m, k)
+        factors = [factor[:, moving] * z[moving, k] for k in range(z.shape[1])]
+        self.power_form = (at_optimum, slopes, factors)
 
     def sse(self, coords):
         """Validation Σ s (y − Xw − b)² (..., k) at eigen-coordinates
         (..., d, k)."""
-        gram, cross, const = self.form
+        factor, cross, const = self.form
         with np.errstate(over="ignore", invalid="ignore"):
             by_output = np.swapaxes(coords, -1, -2)  # (..., k, d): matmul order
-            quad = np.sum((by_output @ gram) * by_output, axis=-1)
+            quad = np.sum(np.square(by_output @ factor.T), axis=-1)
             linear = np.sum(by_output * cross.T, axis=-1)
             return np.maximum(const - 2 * linear + quad, 0.0)
 
     def _sse_of_powers(self, powers):
-        """Validation SSE (J, T, k) of plain GD from its powers (d, J, T):
-        ``sse(z) + Σᵢ Pᵢ·(uᵢ + (M·P)ᵢ)`` per output."""
-        at_optimum, slopes, curvatures = self.power_form
+        """Validation SSE (J, T, k) of plain GD from the powers (m, J, T) of
+        the moving directions: ``sse(z) + u·P + ‖F·diag(z)·P‖²`` per output."""
+        at_optimum, slopes, factors = self.power_form
+        if powers.shape[0] == 0:  # nothing moves: every iterate is w₀ = z
+            shape = powers.shape[1:] + (len(factors),)
+            return np.broadcast_to(np.maximum(at_optimum, 0.0), shape)
         flat = powers.reshape(powers.shape[0], -1)
-        result = np.empty((flat.shape[1], len(curvatures)))
+        result = np.empty((flat.shape[1], len(factors)))
         with np.errstate(over="ignore", invalid="ignore"):
-            product = self.workspace.array("product", flat.shape)
-            for k, curvature in enumerate(curvatures):
-                np.matmul(curvature, flat, out=product)
-                product += slopes[:, k : k + 1]
-                result[:, k] = at_optimum[k] + np.einsum("in,in->n", product, flat)
+            product = self.workspace.array(
+                "product", (factors[0].shape[0],) + flat.shape[1:]
+            )
+            for k, factor in enumerate(factors):
+                np.matmul(factor, flat, out=product)
+                np.multiply(product, product, out=product)
+                result[:, k] = at_optimum[k] + slopes[:, k] @ flat
+                result[:, k] += product.sum(axis=0)
         return np.maximum(result, 0.0).reshape(powers.shape[1:] + (-1,))
 
     def scores(self, kind):
@@ -304,6 +329,21 @@ class FoldPath:
         else:
             per_iterate = np.mean(self._sse, axis=-1) / self.val_sw_sum
         return np.take_along_axis(per_iterate, self._kept(), axis=1)
+
+
+def _gram_factor(gram, basis):
+    """``F`` (r, d) with ``Fᵀ·F = basisᵀ·gram·basis`` for a positive
+    semi-definite ``gram``, ``r`` its numerical rank (at most the rows
+    behind it): LAPACK's pivoted Cholesky (``pstrf``), which stops where the
+    pivots fall below ``d·eps`` times the largest diagonal entry (that rest
+    changes a validation sum of squares by rounding only). Without a usable
+    factor (non-finite entries), the symmetric square root of the Gram."""
+    factor, pivots, rank, info = lapack.dpstrf(gram, lower=1)
+    if info < 0 or not np.all(np.isfinite(factor)):
+        values, vectors = np.linalg.eigh(basis.T @ gram @ basis)
+        return (vectors * np.sqrt(np.maximum(values, 0.0))).T
+    lower = np.tril(factor[:, :rank])
+    return lower.T @ basis[pivots - 1]
 
 
 def run_at(objective, frozen, spectrum, rate, n_iter, moves, dtype):

@@ -269,7 +269,7 @@ def format_table(results, near_singular=None):
     Below the table: each row's estimator call (scikit-learn's ``repr``, code
     that builds it), the notes of rows that failed or scored a non-finite R²,
     and what the marks after a label mean. ``near_singular`` is the footnote
-    of :func:`_cli_collinear.near_singular_note` (rows of exact fits marked
+    of :func:`_cli.collinear.near_singular_note` (rows of exact fits marked
     ``†``), or None.
     """
     labels = [label for label, _ in results.index]

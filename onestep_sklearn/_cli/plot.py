@@ -14,8 +14,8 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.pipeline import make_pipeline
 
 from onestep_sklearn import IterativeGDRegressor, OneStepRegressor
-from onestep_sklearn._cli_read import DataError
-from onestep_sklearn._cli_table import N_FOLDS, demo_cv
+from onestep_sklearn._cli.read import DataError
+from onestep_sklearn._cli.table import N_FOLDS, demo_cv
 
 NEEDS_MATPLOTLIB = "--plot needs matplotlib: pip install 'onestep_sklearn[plot]'"
 
