@@ -24,6 +24,7 @@ from onestep_sklearn import (
     OneStepRegressor,
     suggest_learning_rate,
 )
+from onestep_sklearn._kernel import sparse_null as _sparse_null
 from onestep_sklearn._kernel import sparse_ops as _sparse_ops
 from onestep_sklearn._solvers import sparse_lsq as _sparse_lsq
 
@@ -461,3 +462,28 @@ def test_many_null_directions_give_lstsqs_minimum_norm_on_the_sparse_route(
     exact = Xc @ plain / np.sqrt(w) + y @ w / w.sum()
     fitted = model.predict(X)
     assert np.abs(fitted - exact).max() <= 1e-9 * np.abs(exact).max()
+
+
+@pytest.mark.parametrize("fmt", ["csr", "csc", "coo"])
+def test_structural_candidates_are_null_vectors_of_the_centred_design(fmt):
+    # [binary, block A, block B coded 2.0, a copy of A's one-row level]: the
+    # binary column precedes the blocks (the run must start past it), B's
+    # run vector is 1/2, the copy is an equal pair. Candidates: A's trap,
+    # B's minus A's, the pair.
+    rng = np.random.default_rng(18)
+    a, b = rng.integers(0, 20, 300), rng.integers(0, 20, 300)
+    a[:20], b[:20] = np.arange(20), np.arange(20)
+    a[20], b[20] = 20, 20  # a one-row level in each block, on the same row
+    block_a, block_b = np.eye(21)[a], 2.0 * np.eye(21)[b]
+    binary = (np.arange(300) >= 295).astype(float)[:, None]
+    dense = np.hstack([binary, block_a, block_b, block_a[:, 20:]])
+    X = getattr(sp, f"{fmt}_matrix")(dense)
+    candidates = _sparse_null.structural_null_candidates(X, 100)
+    centred = dense - dense.mean(axis=0)
+    assert np.abs(centred @ candidates).max() <= 1e-12
+    assert candidates.shape[1] == np.linalg.matrix_rank(candidates) == 3
+    # Without an intercept only the difference of the runs and the pair.
+    assert np.linalg.matrix_rank(dense @ candidates, tol=1e-12) == 1
+    assert _sparse_null.structural_null_candidates(X, 2).shape == (dense.shape[1], 2)
+    noise = sp.random(50, 30, 0.1, random_state=0)
+    assert _sparse_null.structural_null_candidates(noise, 9) is None

@@ -100,9 +100,9 @@ def _partitioning_runs(X, counts, low, high):
 
 def structural_null_candidates(X, max_candidates):
     """Candidate null vectors of the centred ``X`` (and of ``X`` itself when
-    they are differences of runs), as the columns of a dense (d, m) array;
-    None when there are none or more than ``max_candidates`` (the caller
-    probes).
+    they are differences of runs), as the columns of a dense (d, m) array,
+    the runs first and at most ``max_candidates`` in all; None when there
+    are none (the caller probes for what is missing).
 
     ``X`` is a scipy sparse matrix (CSR or CSC are read in place, other
     formats converted to CSR). The first run's vector is null only for the
@@ -113,12 +113,13 @@ def structural_null_candidates(X, max_candidates):
     counts, low, high = _column_summary(X)
     pairs = _equal_columns(X, counts)
     runs = _partitioning_runs(X, counts, low, high)
-    m = len(pairs) + len(runs)
-    if m == 0 or m > max_candidates:
+    runs = runs[:max_candidates]
+    pairs = pairs[: max_candidates - len(runs)]
+    if not runs and not pairs:
         return None
-    candidates = np.zeros((X.shape[1], m))
-    for k, (i, j) in enumerate(pairs):
-        candidates[i, k], candidates[j, k] = 1.0, -1.0
+    candidates = np.zeros((X.shape[1], len(runs) + len(pairs)))
     for r, values in enumerate(runs):
-        candidates[:, len(pairs) + r] = values - (runs[0] if r > 0 else 0.0)
+        candidates[:, r] = values - (runs[0] if r > 0 else 0.0)
+    for k, (i, j) in enumerate(pairs, start=len(runs)):
+        candidates[i, k], candidates[j, k] = 1.0, -1.0
     return candidates

@@ -76,9 +76,11 @@ MAX_NULL_PROBES = 32
 # ... each solved to this fraction of rtol if it can be (rtol is required).
 PROBE_RTOL = 1e-3
 # Null vectors read off the sparsity pattern (duplicated columns, one-hot
-# blocks: ``_kernel.sparse_null``) seed the probes, up to this many; with
-# them the probes only have to certify that nothing is missing (one solve).
-MAX_STRUCTURAL = 1024
+# blocks: ``_kernel.sparse_null``) seed the probes, at most this many
+# entries (d per vector: 8 MiB, and an SVD of d·m² flops, 0.1 s at most),
+# and at least as many vectors as the probes could find; with them the
+# probes only have to certify that nothing is missing (one solve).
+MAX_STRUCTURAL_ENTRIES = 1 << 20
 MAX_ATTEMPTS = 4
 EPS = np.finfo(np.float64).eps
 
@@ -276,7 +278,8 @@ def _structural_basis(X, operator, scale, atol):
     """
     n_features = operator.shape[1]
     empty = np.zeros((n_features, 0))
-    candidates = structural_null_candidates(X, MAX_STRUCTURAL)
+    limit = max(MAX_NULL_PROBES, MAX_STRUCTURAL_ENTRIES // n_features)
+    candidates = structural_null_candidates(X, limit)
     if candidates is None:
         return empty
     active = scale > 0
