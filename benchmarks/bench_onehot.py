@@ -18,6 +18,7 @@ coefficients are not), as ``max |p − p*| / max |p*|``; the goal is 1e-9.
 
     python benchmarks/bench_onehot.py            # the grid (a few minutes)
     python benchmarks/bench_onehot.py --quick    # the small designs only
+    python benchmarks/bench_onehot.py --idle     # without the busy half
 """
 
 import argparse
@@ -242,7 +243,10 @@ def report(rows, label):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--quick", action="store_true", help="the small designs only")
+    parser.add_argument(
+        "--idle", action="store_true", help="skip the half with four busy processes"
+    )
     args = parser.parse_args()
     designs = []
     for n, k, levels in QUICK if args.quick else DESIGNS:
@@ -268,6 +272,8 @@ def main():
     report(idle, "idle (other users of the machine aside: see the load)")
     searched = one_hot_design(1536, 6, 10)
     print_grid_search(searched, "idle")
+    if args.idle:
+        return
     with Busy():
         busy = [measure(name, X, y, repeats(X)) for name, X, y in designs]
         report(busy, f"busy: {N_BUSY} CPU-bound processes beside it")

@@ -24,6 +24,7 @@ from onestep_sklearn import (
     OneStepRegressor,
     suggest_learning_rate,
 )
+from onestep_sklearn._kernel import sparse_null as _sparse_null
 from onestep_sklearn._kernel import sparse_ops as _sparse_ops
 from onestep_sklearn._solvers import sparse_lsq as _sparse_lsq
 
@@ -393,3 +394,96 @@ def test_only_constant_columns_fit_the_mean_without_the_exact_route(monkeypatch)
     model = OneStepRegressor().fit(X, y)
     assert np.all(model.coef_ == 0.0)
     assert model.intercept_ == pytest.approx(y.mean(), rel=1e-12)
+
+
+def many_null_directions(n_samples=1500, n_blocks=4, n_levels=70, seed=16):
+    """One-hot blocks (every level used) beside 3 numeric columns, with rows
+    whose levels are rare: in blocks 0 and 1 a one-row level on the same
+    row (two equal columns) for each of 8 rows, and a two-row level of
+    block 2 whose rows are one-row levels of block 3 (a column equal to the
+    sum of two others, not an equal pair). Null space of the centred X:
+    the 4 dummy traps, 8 equal pairs, and that sum."""
+    rng = np.random.default_rng(seed)
+    codes = rng.integers(0, n_levels, (n_samples, n_blocks))
+    codes[:n_levels] = np.arange(n_levels)[:, None]
+    for k, row in enumerate(range(n_levels, n_levels + 8)):
+        codes[row, :2] = n_levels + k
+    codes[[n_levels + 8, n_levels + 9], 2] = n_levels
+    codes[[n_levels + 8, n_levels + 9], 3] = [n_levels, n_levels + 1]
+    blocks = [
+        sp.csr_matrix(
+            (
+                np.ones(n_samples),
+                (np.arange(n_samples), np.unique(c, return_inverse=True)[1]),
+            )
+        )
+        for c in codes.T
+    ]
+    numeric = rng.standard_normal((n_samples, 3))
+    X = sp.hstack([sp.csr_matrix(numeric), *blocks], format="csr")
+    y = sum(rng.standard_normal(b.shape[1])[c] for b, c in zip(blocks, codes.T))
+    return X, y + numeric @ [1.0, -2.0, 0.5] + 0.1 * rng.standard_normal(n_samples)
+
+
+@pytest.mark.parametrize("weighted", [False, True])
+def test_many_null_directions_give_lstsqs_minimum_norm_on_the_sparse_route(
+    monkeypatch, weighted
+):
+    # Issue 22: 32 probe solves could not cover a null space of 30+
+    # directions (a 2,500 x 1,642 one-hot design took 250x LinearRegression
+    # on the exact route). The dummy traps and equal columns are read off
+    # the sparsity pattern; probes only find the rest and certify.
+    def forbidden(*args, **kwargs):
+        raise AssertionError("the exact route was taken")
+
+    monkeypatch.setattr("onestep_sklearn._kernel.stats.stream_moments", forbidden)
+    solves = []
+    solve_one = _sparse_lsq._solve_one
+    monkeypatch.setattr(
+        _sparse_lsq,
+        "_solve_one",
+        lambda *args, **kwargs: solves.append(1) or solve_one(*args, **kwargs),
+    )
+    X, y = many_null_directions()
+    assert X.shape[1] >= _sparse_ops.KRYLOV_MIN_FEATURES
+    weights = (
+        np.random.default_rng(17).uniform(0.5, 2, X.shape[0]) if weighted else None
+    )
+    w = np.ones(X.shape[0]) if weights is None else weights
+    Xc, yc, x_mean = centred_dense(X, y, w)
+    plain, _, rank, _ = np.linalg.lstsq(Xc, yc[:, 0], rcond=None)
+    assert X.shape[1] - rank == 4 + 8 + 1
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no RuntimeWarning, no fallback warning
+        model = OneStepRegressor().fit(X, y, sample_weight=weights)
+    # One LSQR solve, one probe that finds the sum, one that certifies.
+    assert len(solves) == 3
+    assert_allclose(model.coef_, plain, rtol=1e-8, atol=1e-8 * np.abs(plain).max())
+    exact = Xc @ plain / np.sqrt(w) + y @ w / w.sum()
+    fitted = model.predict(X)
+    assert np.abs(fitted - exact).max() <= 1e-9 * np.abs(exact).max()
+
+
+@pytest.mark.parametrize("fmt", ["csr", "csc", "coo"])
+def test_structural_candidates_are_null_vectors_of_the_centred_design(fmt):
+    # [binary, block A, block B coded 2.0, a copy of A's one-row level]: the
+    # binary column precedes the blocks (the run must start past it), B's
+    # run vector is 1/2, the copy is an equal pair. Candidates: A's trap,
+    # B's minus A's, the pair.
+    rng = np.random.default_rng(18)
+    a, b = rng.integers(0, 20, 300), rng.integers(0, 20, 300)
+    a[:20], b[:20] = np.arange(20), np.arange(20)
+    a[20], b[20] = 20, 20  # a one-row level in each block, on the same row
+    block_a, block_b = np.eye(21)[a], 2.0 * np.eye(21)[b]
+    binary = (np.arange(300) >= 295).astype(float)[:, None]
+    dense = np.hstack([binary, block_a, block_b, block_a[:, 20:]])
+    X = getattr(sp, f"{fmt}_matrix")(dense)
+    candidates = _sparse_null.structural_null_candidates(X, 100)
+    centred = dense - dense.mean(axis=0)
+    assert np.abs(centred @ candidates).max() <= 1e-12
+    assert candidates.shape[1] == np.linalg.matrix_rank(candidates) == 3
+    # Without an intercept only the difference of the runs and the pair.
+    assert np.linalg.matrix_rank(dense @ candidates, tol=1e-12) == 1
+    assert _sparse_null.structural_null_candidates(X, 2).shape == (dense.shape[1], 2)
+    noise = sp.random(50, 30, 0.1, random_state=0)
+    assert _sparse_null.structural_null_candidates(noise, 9) is None
