@@ -76,6 +76,32 @@ class ArraySource(RowArrays):
             if sw_sum > 0:
                 yield ArraySource(self.X[rows], self.Y[rows], weights, sw_sum)
 
+    def gathered_batches(self, batch_size, rng):
+        """The batches of :meth:`batches` (the same rows, order and ``rng``
+        draws), gathered once: ``(X, Y, weights, spans)`` with ``spans``
+        ``(start, stop, sw_sum)`` row ranges of those arrays, or None for
+        sparse ``X``. One copy of the shuffled rows per epoch instead of a
+        source per batch; ``weights`` is None when every weight is 1."""
+        if self.sparse:
+            return None
+        X, Y, weights = self.X, self.Y, self.sample_weight
+        # Weights of 1 in X's dtype leave every product as it is: skipped.
+        unit = is_unit_view(weights) and weights.dtype == X.dtype
+        order = list(self._batch_rows(batch_size, rng))
+        if order and not isinstance(order[0], slice):
+            indices = np.concatenate(order)
+            X, Y, weights = X[indices], Y[indices], weights[indices]
+            starts = np.cumsum([0] + [rows.size for rows in order])
+            order = [slice(a, b) for a, b in zip(starts[:-1], starts[1:])]
+        spans = []
+        for rows in order:
+            # A sum of ones is the count, exactly.
+            count = float(rows.stop - rows.start)
+            sw_sum = count if unit else float(weights[rows].sum(dtype=np.float64))
+            if sw_sum > 0:
+                spans.append((int(rows.start), int(rows.stop), sw_sum))
+        return X, Y, None if unit else weights, spans
+
     def _batch_rows(self, batch_size, rng):
         unit = is_unit_view(self.sample_weight)
         if unit and rng is None:
