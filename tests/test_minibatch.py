@@ -500,7 +500,8 @@ def fitted_attributes(model):
 
 @pytest.mark.parametrize("case", list(LEAN_CASES))
 @pytest.mark.parametrize(
-    "data", ["plain", "weights", "two targets", "float32", "constant column"]
+    "data",
+    ["plain", "weights", "ends weigh 0", "two targets", "float32", "constant column"],
 )
 def test_gathered_epochs_are_the_general_path_bit_for_bit(
     diabetes, monkeypatch, case, data
@@ -510,6 +511,8 @@ def test_gathered_epochs_are_the_general_path_bit_for_bit(
     if data == "weights":
         fit_params["sample_weight"] = np.random.default_rng(5).uniform(0.2, 3, len(y))
         fit_params["sample_weight"][::7] = 0  # rows that no batch holds
+    elif data == "ends weigh 0":  # in order: the batches are views of X
+        fit_params["sample_weight"] = np.r_[np.zeros(7), np.ones(len(y) - 10), 0, 0, 0]
     elif data == "two targets":
         y = np.c_[y, np.random.default_rng(5).standard_normal(len(y))]
     elif data == "float32":

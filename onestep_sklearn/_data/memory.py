@@ -87,37 +87,46 @@ class ArraySource(RowArrays):
         X, Y, weights = self.X, self.Y, self.sample_weight
         # Weights of 1 in X's dtype leave every product as it is: skipped.
         unit = is_unit_view(weights) and weights.dtype == X.dtype
-        order = list(self._batch_rows(batch_size, rng))
-        if order and not isinstance(order[0], slice):
-            indices = np.concatenate(order)
-            X, Y, weights = X[indices], Y[indices], weights[indices]
-            starts = np.cumsum([0] + [rows.size for rows in order])
-            order = [slice(a, b) for a, b in zip(starts[:-1], starts[1:])]
-        spans = []
-        for rows in order:
+        order = self._batch_order(rng)
+        if order is not None:
+            X, Y, weights = X[order], Y[order], weights[order]
+        size, spans = Y.shape[0], []
+        for start in range(0, size, batch_size):
+            stop = min(start + batch_size, size)
             # A sum of ones is the count, exactly.
-            count = float(rows.stop - rows.start)
-            sw_sum = count if unit else float(weights[rows].sum(dtype=np.float64))
+            sw_sum = float(stop - start)
+            if not unit:
+                sw_sum = float(weights[start:stop].sum(dtype=np.float64))
             if sw_sum > 0:
-                spans.append((int(rows.start), int(rows.stop), sw_sum))
+                spans.append((start, stop, sw_sum))
         return X, Y, None if unit else weights, spans
 
-    def _batch_rows(self, batch_size, rng):
+    def _batch_order(self, rng):
+        """The rows the batches take, in order: None (all, as stored), a
+        slice (contiguous rows: views of ``X``) or row numbers."""
         unit = is_unit_view(self.sample_weight)
         if unit and rng is None:
-            # Every row counts, in order: slices, no n-sized index array.
-            for start in range(0, self.n_samples, batch_size):
-                yield slice(start, min(start + batch_size, self.n_samples))
-            return
+            return None
         if unit:
             # The one n-sized array is the order (the same order as
             # shuffling the row numbers).
-            indices = rng.permutation(self.n_samples)
-        else:
-            indices = np.flatnonzero(self.sample_weight > 0)
-            if rng is not None:
-                indices = rng.permutation(indices)
-        contiguous = rng is None and np.all(np.diff(indices) == 1)
-        for start in range(0, indices.size, batch_size):
-            rows = indices[start : start + batch_size]
-            yield slice(rows[0], rows[-1] + 1) if contiguous else rows
+            return rng.permutation(self.n_samples)
+        indices = np.flatnonzero(self.sample_weight > 0)
+        if rng is not None:
+            return rng.permutation(indices)
+        if np.all(np.diff(indices) == 1):
+            return slice(int(indices[0]), int(indices[-1]) + 1)
+        return indices
+
+    def _batch_rows(self, batch_size, rng):
+        order = self._batch_order(rng)
+        if isinstance(order, np.ndarray):
+            for start in range(0, order.size, batch_size):
+                yield order[start : start + batch_size]
+            return
+        # Rows in order: slices (views of X), no n-sized index array.
+        first, stop = (
+            (0, self.n_samples) if order is None else (order.start, order.stop)
+        )
+        for start in range(first, stop, batch_size):
+            yield slice(start, min(start + batch_size, stop))
