@@ -116,8 +116,8 @@ class GatheredEpoch:
             xtr = X_b.T @ weighted
             if not same:
                 xtr = np.asarray(xtr, dtype=dtype)
-            xtr = xtr - x_col * add(weighted, axis=0, dtype=dtype)[None, :]
-            bound = bounds[stop - start] * np.sqrt(sw_sum * sq)[None, :]
+            xtr = xtr - x_col * add(weighted, axis=0, dtype=dtype)
+            bound = bounds[stop - start] * np.sqrt(sw_sum * sq)
             xtr[np.abs(xtr) <= bound] = 0.0
             grad = (2.0 / sw_sum) * xtr + ridge * coef
             step = schedule.step(state.t, state.rate_scale) if eta is None else eta
