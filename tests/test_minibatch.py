@@ -564,3 +564,25 @@ def test_partial_fit_and_fortran_x_take_the_same_iterates(diabetes, monkeypatch)
         runs.append((*fitted_attributes(model), *fitted_attributes(fortran)))
     for ours, reference in zip(*runs, strict=True):
         np.testing.assert_array_equal(ours, reference)
+
+
+@pytest.mark.parametrize("group_bytes", [1, 3 * 32 * 80, 1 << 20])
+def test_gathered_groups_of_any_size_take_the_same_iterates(
+    diabetes, monkeypatch, group_bytes
+):
+    # Shuffled rows are copied a group of batches at a time (bounded memory):
+    # groups of one batch, of three, and all of diabetes in one.
+    from onestep_sklearn._data import memory
+
+    X, y = diabetes
+    params = dict(batch_size=32, random_state=3, momentum=0.5, max_iter=15)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        monkeypatch.setattr(memory, "BLOCK_BYTES", group_bytes)
+        lean = IterativeGDRegressor(**params).fit(X, y)
+        general_path(monkeypatch)
+        general = IterativeGDRegressor(**params).fit(X, y)
+    for ours, reference in zip(
+        fitted_attributes(lean), fitted_attributes(general), strict=True
+    ):
+        np.testing.assert_array_equal(ours, reference)

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 import scipy.sparse as sp
 
+from .._kernel.objective import BLOCK_BYTES
 from .._kernel.sparse_ops import use_krylov
 from .._kernel.weights import is_unit_view
 from .protocol import RowArrays
@@ -78,28 +79,37 @@ class ArraySource(RowArrays):
 
     def gathered_batches(self, batch_size, rng):
         """The batches of :meth:`batches` (the same rows, order and ``rng``
-        draws), gathered once: ``(X, Y, weights, spans)`` with ``spans``
-        ``(start, stop, sw_sum)`` row ranges of those arrays, or None for
-        sparse ``X``. One copy of the shuffled rows per epoch instead of a
-        source per batch; ``weights`` is None when every weight is 1."""
-        if self.sparse:
-            return None
+        draws) in groups of consecutive batches gathered at once: yields
+        ``(X, Y, weights, spans)``, ``spans`` the ``(start, stop, sw_sum)``
+        row ranges of those arrays (``weights`` None when every weight is
+        1). Rows in order are views of ``X``; shuffled ones are copied a
+        group of about BLOCK_BYTES at a time (never a copy of ``X``)."""
         X, Y, weights = self.X, self.Y, self.sample_weight
         # Weights of 1 in X's dtype leave every product as it is: skipped.
         unit = is_unit_view(weights) and weights.dtype == X.dtype
         order = self._batch_order(rng)
-        if order is not None:
-            X, Y, weights = X[order], Y[order], weights[order]
-        size, spans = Y.shape[0], []
-        for start in range(0, size, batch_size):
-            stop = min(start + batch_size, size)
-            # A sum of ones is the count, exactly.
-            sw_sum = float(stop - start)
-            if not unit:
-                sw_sum = float(weights[start:stop].sum(dtype=np.float64))
-            if sw_sum > 0:
-                spans.append((start, stop, sw_sum))
-        return X, Y, None if unit else weights, spans
+        groups = [order]
+        if isinstance(order, np.ndarray):
+            row_bytes = X.dtype.itemsize * max(X.shape[1], 1)
+            step = batch_size * max(1, BLOCK_BYTES // (batch_size * row_bytes))
+            groups = [
+                order[start : start + step] for start in range(0, order.size, step)
+            ]
+        for rows in groups:
+            if rows is None:
+                X_g, Y_g, w_g = X, Y, weights
+            else:
+                X_g, Y_g, w_g = X[rows], Y[rows], weights[rows]
+            size, spans = Y_g.shape[0], []
+            for start in range(0, size, batch_size):
+                stop = min(start + batch_size, size)
+                # A sum of ones is the count, exactly.
+                sw_sum = float(stop - start)
+                if not unit:
+                    sw_sum = float(w_g[start:stop].sum(dtype=np.float64))
+                if sw_sum > 0:
+                    spans.append((start, stop, sw_sum))
+            yield X_g, Y_g, None if unit else w_g, spans
 
     def _batch_order(self, rng):
         """The rows the batches take, in order: None (all, as stored), a

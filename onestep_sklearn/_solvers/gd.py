@@ -78,7 +78,7 @@ def run_epoch(state, objective, batches, schedule, moves):
             loss, state.grad = objective.loss_gradient(state.coef)
             return loss, state.grad
         total, count = np.zeros_like(state.coef), 0
-        if hasattr(batches, "run"):  # gathered rows (``minibatch.GatheredEpoch``)
+        if isinstance(batches, GatheredEpoch):  # gathered rows, lean
             total, count = batches.run(state, schedule, moves)
             batches = ()
         for batch in batches:

@@ -69,8 +69,9 @@ def minibatch_rates(source, objective, lipschitz, batch_size):
 class GatheredEpoch:
     """One mini-batch epoch over an in-memory dense source, lean.
 
-    The epoch's rows are gathered once (``ArraySource.gathered_batches``:
-    the same batches, order and ``rng`` draws as ``source.batches``); each
+    The epoch's rows are gathered a group of batches at a time
+    (``ArraySource.gathered_batches``: the same batches, order and ``rng``
+    draws as ``source.batches``, copies of about 1 MB); each
     batch then costs its two small products, the gradient and the update,
     with no source, objective or dispatch per batch. Every operation is the
     one ``Objective.batch_gradient`` (``_kernel.objective.batch_products``
@@ -84,7 +85,15 @@ class GatheredEpoch:
         self.gathered, self.objective = gathered, objective
 
     def run(self, state, schedule, moves):
-        X, Y, weights, spans = self.gathered()
+        total, count = np.zeros_like(state.coef), 0
+        bounds = {}  # drop_rounding's bound: one per batch row count
+        for X, Y, weights, spans in self.gathered():
+            count += self._batches(
+                X, Y, weights, spans, state, schedule, moves, total, bounds
+            )
+        return total, count
+
+    def _batches(self, X, Y, weights, spans, state, schedule, moves, total, bounds):
         objective = self.objective
         x_mean, y_mean = objective.x_mean, objective.y_mean
         x_col, ridge = x_mean[:, None], 2.0 * objective.l2_reg_strength
@@ -95,13 +104,12 @@ class GatheredEpoch:
         eta = None
         if schedule.schedule != "invscaling":
             eta = schedule.step(state.t, state.rate_scale)
-        # drop_rounding's bound depends on the batch's row count only.
-        eps, bounds = np.finfo(X.dtype).eps, {}
+        eps = np.finfo(X.dtype).eps
         for start, stop, _ in spans:
             if stop - start not in bounds:
                 rows = stop - start
                 bounds[rows] = 4 * eps * np.sqrt(rows) * np.abs(x_mean)[:, None]
-        total, coef = np.zeros_like(state.coef), state.coef
+        coef = state.coef
         for start, stop, sw_sum in spans:
             X_b = X[start:stop]
             intercept = y_mean - x_mean @ coef
@@ -129,7 +137,7 @@ class GatheredEpoch:
             state.velocity = velocity
             state.t += 1
             total += coef
-        return total, len(spans)
+        return len(spans)
 
 
 # A plateau is calm: its epochs' objectives stay within this factor of the
