@@ -8,6 +8,7 @@ at most 3x the time of ``SGDRegressor()`` at an R² at least its own.
 
     python benchmarks/bench_minibatch.py           # up to 200,000 x 50 (~2 min)
     python benchmarks/bench_minibatch.py --quick   # without the largest
+    python benchmarks/bench_minibatch.py --floor   # where diabetes' time goes
 """
 
 import argparse
@@ -86,10 +87,70 @@ def compare(label, X, y, batch_size, repeats):
     )
 
 
+def floor(repeats=30):
+    """Where a diabetes fit with ``batch_size=32`` spends its time, against
+    the floor of any exact Python loop over the same batches: the epochs
+    (``minibatch.GatheredEpoch.run``), the rest of the fit (validation,
+    statistics, rates, the stop rule), and a bare numpy loop of the same
+    epochs and batches (``X_b @ w − y_b``, ``X_b.T @ r``, the step)."""
+    from onestep_sklearn._solvers import minibatch
+
+    X, y = load_diabetes(return_X_y=True)
+    X = StandardScaler().fit_transform(X)
+    spent, run = [0.0], minibatch.GatheredEpoch.run
+
+    def timed(self, *args):
+        start = time.perf_counter()
+        result = run(self, *args)
+        spent[0] += time.perf_counter() - start
+        return result
+
+    minibatch.GatheredEpoch.run = timed
+    fits, sgds, epochs_in, batches = [], [], [], 0
+    for seed in range(repeats):
+        spent[0] = 0.0
+        start = time.perf_counter()
+        model = IterativeGDRegressor(batch_size=32, random_state=seed).fit(X, y)
+        fits.append(time.perf_counter() - start)
+        epochs_in.append(spent[0])
+        start = time.perf_counter()
+        SGDRegressor(random_state=seed).fit(X, y)
+        sgds.append(time.perf_counter() - start)
+        batches += model.n_iter_ * -(-len(y) // 32)
+    minibatch.GatheredEpoch.run = run
+    per_batch = sum(epochs_in) / batches
+    w, Y = np.zeros((X.shape[1], 1)), y[:, None] - y.mean()
+    rng = np.random.default_rng(0)
+    start = time.perf_counter()
+    for _ in range(batches // -(-len(y) // 32)):
+        order = rng.permutation(len(y))
+        Xe, Ye = X[order], Y[order]
+        for lo in range(0, len(y), 32):
+            r = Xe[lo : lo + 32] @ w - Ye[lo : lo + 32]
+            w -= 1e-3 * (Xe[lo : lo + 32].T @ r)
+    bare = (time.perf_counter() - start) / batches
+    fit, sgd = np.median(fits), np.median(sgds)
+    epochs = np.median(epochs_in)
+    batch_count = batches / repeats
+    print(
+        f"diabetes b=32, {repeats} seeds (medians): fit {1e3 * fit:.2f} ms, "
+        f"SGDRegressor {1e3 * sgd:.2f} ms ({fit / sgd:.1f}x); epochs "
+        f"{1e3 * epochs:.2f} ms ({batch_count:.0f} batches a fit, "
+        f"{1e6 * per_batch:.1f} us a batch), the rest {1e3 * (fit - epochs):.2f} "
+        f"ms; a bare numpy loop {1e6 * bare:.1f} us a batch: the same batches "
+        f"{1e3 * bare * batch_count:.2f} ms, floor with our fixed cost "
+        f"{(bare * batch_count + fit - epochs) / sgd:.1f}x SGDRegressor"
+    )
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--floor", action="store_true")
     args = parser.parse_args()
+    if args.floor:
+        floor()
+        return
     print(
         f"numpy {np.__version__}, scikit-learn {sklearn.__version__}, "
         f"Python {platform.python_version()}, {time.strftime('%Y-%m-%d')}\n"

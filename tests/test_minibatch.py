@@ -454,3 +454,135 @@ def test_a_silent_plateau_is_near_the_optimum_with_rows_far_out(seed, batch_size
     )
     assert records == [] and model.stop_reason_ == "plateau"
     assert objective(model, X, y) <= exact_objective(X, y) * (1 + 1e-2)
+
+
+# --------------------------------------------------------------------------
+# The lean epoch (gathered rows) gives the general path's iterates exactly
+# --------------------------------------------------------------------------
+
+
+def general_path(monkeypatch):
+    """Send in-memory sources through a source and objective per batch (the
+    path of sparse, array API and Dask data)."""
+    from onestep_sklearn._data import memory
+
+    monkeypatch.setattr(memory.ArraySource, "gathered_batches", None)
+
+
+LEAN_CASES = {
+    "default": dict(batch_size=32, random_state=0),
+    "single rows": dict(batch_size=1, random_state=0, max_iter=8),
+    "nesterov": dict(batch_size=16, random_state=2, momentum=0.5, nesterov=True),
+    "heavy ball": dict(batch_size=16, random_state=2, momentum=0.7, max_iter=40),
+    "alpha": dict(batch_size=40, random_state=4, alpha=0.1, max_iter=40),
+    "invscaling": dict(
+        batch_size=50, random_state=0, schedule="invscaling", learning_rate=0.05
+    ),
+    "adaptive": dict(
+        batch_size=50, random_state=0, schedule="adaptive", learning_rate=0.5
+    ),
+    "in order": dict(batch_size=50, shuffle=False, max_iter=30),
+    "no intercept": dict(batch_size=32, random_state=0, fit_intercept=False),
+    "early stopping": dict(batch_size=32, random_state=0, early_stopping=True),
+    "diverges": dict(batch_size=32, random_state=0, learning_rate=3.0, max_iter=20),
+}
+
+
+def fitted_attributes(model):
+    return (
+        model.coef_,
+        model.intercept_,
+        np.asarray(model.loss_curve_),
+        model.n_iter_,
+        model.stop_reason_,
+    )
+
+
+@pytest.mark.parametrize("case", list(LEAN_CASES))
+@pytest.mark.parametrize(
+    "data",
+    ["plain", "weights", "ends weigh 0", "two targets", "float32", "constant column"],
+)
+def test_gathered_epochs_are_the_general_path_bit_for_bit(
+    diabetes, monkeypatch, case, data
+):
+    X, y = diabetes
+    fit_params = {}
+    if data == "weights":
+        fit_params["sample_weight"] = np.random.default_rng(5).uniform(0.2, 3, len(y))
+        fit_params["sample_weight"][::7] = 0  # rows that no batch holds
+    elif data == "ends weigh 0":  # in order: the batches are views of X
+        fit_params["sample_weight"] = np.r_[np.zeros(7), np.ones(len(y) - 10), 0, 0, 0]
+    elif data == "two targets":
+        y = np.c_[y, np.random.default_rng(5).standard_normal(len(y))]
+    elif data == "float32":
+        X, y = X.astype(np.float32), y.astype(np.float32)
+    elif data == "constant column":  # its gradient is rounding, dropped
+        X = np.c_[X, np.full(len(y), 0.1)]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        lean = IterativeGDRegressor(**LEAN_CASES[case]).fit(X, y, **fit_params)
+        general_path(monkeypatch)
+        general = IterativeGDRegressor(**LEAN_CASES[case]).fit(X, y, **fit_params)
+    for ours, reference in zip(
+        fitted_attributes(lean), fitted_attributes(general), strict=True
+    ):
+        np.testing.assert_array_equal(ours, reference)
+
+
+def test_gathered_epochs_keep_the_iterates_of_the_branch_base(diabetes):
+    # Computed before the lean epoch existed (one source per batch).
+    X, y = diabetes
+    model = IterativeGDRegressor(batch_size=32, random_state=0).fit(X, y)
+    assert (model.n_iter_, model.stop_reason_) == (39, "plateau")
+    expected = [
+        -0.737928848493392, -11.47167576601071, 23.98282376670286,
+        16.20729767158041, -20.517961465314706, 9.72606947732095,
+        -3.0116431955474186, 5.972131166423535, 28.931120173706596,
+        4.2468066767169494,
+    ]  # fmt: skip
+    assert model.coef_.tolist() == expected
+    assert model.intercept_ == 152.13348416289594
+    assert model.loss_curve_[0] == 3021.3147874180713
+    assert model.loss_curve_[-1] == 2876.9712004039366
+
+
+def test_partial_fit_and_fortran_x_take_the_same_iterates(diabetes, monkeypatch):
+    X, y = diabetes
+    runs = []
+    for lean in (True, False):
+        if not lean:
+            general_path(monkeypatch)
+        model = IterativeGDRegressor(batch_size=16, random_state=0)
+        for part in range(4):
+            rows = slice(100 * part, 100 * part + 100)
+            model.partial_fit(X[rows], y[rows])
+        fortran = IterativeGDRegressor(batch_size=32, random_state=6, max_iter=30)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            fortran.fit(np.asfortranarray(X), y)
+        runs.append((*fitted_attributes(model), *fitted_attributes(fortran)))
+    for ours, reference in zip(*runs, strict=True):
+        np.testing.assert_array_equal(ours, reference)
+
+
+@pytest.mark.parametrize("group_bytes", [1, 3 * 32 * 80, 1 << 20])
+def test_gathered_groups_of_any_size_take_the_same_iterates(
+    diabetes, monkeypatch, group_bytes
+):
+    # Shuffled rows are copied a group of batches at a time (bounded memory):
+    # groups of one batch, of three, and all of diabetes in one.
+    from onestep_sklearn._data import memory
+
+    X, y = diabetes
+    params = dict(batch_size=32, random_state=3, momentum=0.5, max_iter=15)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        monkeypatch.setattr(memory, "BLOCK_BYTES", group_bytes)
+        lean = IterativeGDRegressor(**params).fit(X, y)
+        general_path(monkeypatch)
+        general = IterativeGDRegressor(**params).fit(X, y)
+    for ours, reference in zip(
+        fitted_attributes(lean), fitted_attributes(general), strict=True
+    ):
+        np.testing.assert_array_equal(ours, reference)

@@ -12,6 +12,8 @@ from typing import Protocol
 
 import numpy as np
 
+from .minibatch import GatheredEpoch
+
 
 def norm(coef):
     """Euclidean (Frobenius) norm of a (d, k) coefficient array."""
@@ -76,6 +78,9 @@ def run_epoch(state, objective, batches, schedule, moves):
             loss, state.grad = objective.loss_gradient(state.coef)
             return loss, state.grad
         total, count = np.zeros_like(state.coef), 0
+        if isinstance(batches, GatheredEpoch):  # gathered rows, lean
+            total, count = batches.run(state, schedule, moves)
+            batches = ()
         for batch in batches:
             grad = batch.batch_gradient(state.coef)
             apply_step(state, grad, schedule.step(state.t, state.rate_scale), moves)
@@ -105,7 +110,16 @@ class Chunk:
 def minibatch_objectives(source, objective, batch_size, rng):
     """Mini-batch objectives of ``source`` (shuffled when ``rng`` is given),
     each normalised by its own weight sum, the intercept profiled with the
-    full training means of ``objective``."""
+    full training means of ``objective``: in-memory dense rows as one
+    :class:`minibatch.GatheredEpoch` (the same iterates, lean)."""
+    if getattr(source, "gathered_batches", None) and not source.sparse:
+        return GatheredEpoch(
+            lambda: source.gathered_batches(batch_size, rng), objective
+        )
+    return _batch_objectives(source, objective, batch_size, rng)
+
+
+def _batch_objectives(source, objective, batch_size, rng):
     for batch in source.batches(batch_size, rng):
         yield objective.__class__.on_data(
             batch,

@@ -66,6 +66,80 @@ def minibatch_rates(source, objective, lipschitz, batch_size):
     return tuple(1.0 / c if c > 0 else 1.0 for c in (smoothness, largest))
 
 
+class GatheredEpoch:
+    """One mini-batch epoch over an in-memory dense source, lean.
+
+    The epoch's rows are gathered a group of batches at a time
+    (``ArraySource.gathered_batches``: the same batches, order and ``rng``
+    draws as ``source.batches``, copies of about 1 MB); each
+    batch then costs its two small products, the gradient and the update,
+    with no source, objective or dispatch per batch. Every operation is the
+    one ``Objective.batch_gradient`` (``_kernel.objective.batch_products``
+    and ``drop_rounding``) and ``gd.apply_step`` perform, in the same order
+    and dtypes, so the iterates are bit for bit those of the general path
+    (``tests/test_minibatch.py`` pins them). :meth:`run` returns the sum of
+    the epoch's iterates and their count.
+    """
+
+    def __init__(self, gathered, objective):
+        self.gathered, self.objective = gathered, objective
+
+    def run(self, state, schedule, moves):
+        total, count = np.zeros_like(state.coef), 0
+        bounds = {}  # drop_rounding's bound: one per batch row count
+        for X, Y, weights, spans in self.gathered():
+            count += self._batches(
+                X, Y, weights, spans, state, schedule, moves, total, bounds
+            )
+        return total, count
+
+    def _batches(self, X, Y, weights, spans, state, schedule, moves, total, bounds):
+        objective = self.objective
+        x_mean, y_mean = objective.x_mean, objective.y_mean
+        x_col, ridge = x_mean[:, None], 2.0 * objective.l2_reg_strength
+        same = X.dtype == np.float64  # else the casts of batch_products
+        add, dtype = np.add.reduce, np.float64
+        momentum, nesterov = moves.momentum, moves.nesterov
+        # A constant step within an epoch (``StepSchedule.step``): once.
+        eta = None
+        if schedule.schedule != "invscaling":
+            eta = schedule.step(state.t, state.rate_scale)
+        eps = np.finfo(X.dtype).eps
+        for start, stop, _ in spans:
+            if stop - start not in bounds:
+                rows = stop - start
+                bounds[rows] = 4 * eps * np.sqrt(rows) * np.abs(x_mean)[:, None]
+        coef = state.coef
+        for start, stop, sw_sum in spans:
+            X_b = X[start:stop]
+            intercept = y_mean - x_mean @ coef
+            if same:
+                resid = X_b @ coef
+                resid += intercept - Y[start:stop]
+            else:
+                resid = X_b @ np.asarray(coef, dtype=X.dtype)
+                resid += np.asarray(intercept, dtype=X.dtype) - Y[start:stop]
+            weighted = resid if weights is None else resid * weights[start:stop, None]
+            sq = add(weighted * resid, axis=0, dtype=dtype)
+            xtr = X_b.T @ weighted
+            if not same:
+                xtr = np.asarray(xtr, dtype=dtype)
+            xtr = xtr - x_col * add(weighted, axis=0, dtype=dtype)
+            bound = bounds[stop - start] * np.sqrt(sw_sum * sq)
+            xtr[np.abs(xtr) <= bound] = 0.0
+            grad = (2.0 / sw_sum) * xtr + ridge * coef
+            step = schedule.step(state.t, state.rate_scale) if eta is None else eta
+            velocity = momentum * state.velocity - step * grad
+            if nesterov:
+                coef += momentum * velocity - step * grad
+            else:
+                coef += velocity
+            state.velocity = velocity
+            state.t += 1
+            total += coef
+        return len(spans)
+
+
 # A plateau is calm: its epochs' objectives stay within this factor of the
 # best one (averaged epochs at "auto" stay within 1.01). Swings past it while
 # nothing improves mean a rate too large for the batch size.
