@@ -119,6 +119,19 @@ class StopRule:
             return bound
         return np.minimum(bound, np.asarray(exact, dtype=np.float64))
 
+    def rising(self, losses, before):
+        """Which objective values rise (arrays of any one shape, ``before``
+        the values preceding ``losses``): beyond rounding when the objective
+        must not rise (``monotone``), past ``BLOW_UP_FACTOR·scale`` otherwise,
+        or not finite. Vectorised: the cross-validation path judges every
+        rate × iteration at once with it (``path.FoldPath``)."""
+        with np.errstate(invalid="ignore", over="ignore"):
+            if self.monotone:
+                rising = losses > before * (1 + np.sqrt(self.eps)) + self.floor
+            else:
+                rising = losses > BLOW_UP_FACTOR * self.scale
+            return rising | ~np.isfinite(losses)
+
     def scan(self, losses, grad_norms, coef_norms, scores=None, exact=None):
         """Judge the next iterations: their objective values, gradient and
         coefficient norms (and validation scores, and the engine's exact
@@ -133,13 +146,9 @@ class StopRule:
         size = losses.size
         before = np.concatenate(([self.previous], losses[:-1]))
         distances = self.distances(grad_norms, coef_norms, exact)
+        rising = self.rising(losses, before)
+        bad = rising
         with np.errstate(invalid="ignore", over="ignore"):
-            if self.monotone:
-                rising = losses > before * (1 + np.sqrt(self.eps)) + self.floor
-            else:
-                rising = losses > BLOW_UP_FACTOR * self.scale
-            rising |= ~np.isfinite(losses)
-            bad = rising
             if self.record:
                 bad = ~np.isfinite(losses) | (losses > RECORD_BOUND * self.scale)
         first_bad = int(np.argmax(bad)) if bad.any() else size
