@@ -40,6 +40,7 @@ from scipy.linalg import lapack
 
 from .._kernel.sparse_ops import single_threaded_blas
 from .._kernel.spectrum import Spectrum
+from .closed_form import step_coefficients
 from .descent import DescentSettings, run_descent
 from .plan import DescentPlan, curvatures
 from .schedule import StepSchedule
@@ -206,9 +207,8 @@ class FoldPath:
         """Eigen-coordinates (J, T, d, k) and objective (J, T) of iterates
         1..T with momentum: the spectral engine's recurrence."""
         eta = self.rates[block][:, None, None]
-        mu, nesterov = self.moves.momentum, self.moves.nesterov
-        a = mu * mu if nesterov else mu
-        b = -(1 + mu) * eta if nesterov else -eta
+        mu = self.moves.momentum
+        a, b = step_coefficients(mu, self.moves.nesterov, eta)
         lam = self.evals[None, :, None]
         active = (self.inv_evals > 0)[None, :, None]
         inv = self.inv_evals[None, :, None]

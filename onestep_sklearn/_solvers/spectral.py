@@ -22,7 +22,12 @@ import numpy as np
 import scipy.linalg as la
 
 from .._kernel.spectrum import Spectrum
-from .closed_form import ExactDistance, constant_chunk, prefix_products
+from .closed_form import (
+    ExactDistance,
+    constant_chunk,
+    prefix_products,
+    step_coefficients,
+)
 from .gd import Chunk
 from .newton import varying_columns
 from .objective import Objective
@@ -88,9 +93,7 @@ class SpectralEngine:
 
     def _exact_distance_setup(self):
         """What :meth:`exact_distances` needs (see ``closed_form``)."""
-        self.certifier = ExactDistance.of(
-            self.evals, self.active, self.lipschitz, self.start_coords, self.gamma
-        )
+        self.certifier = ExactDistance.of(self.spectrum, self.start_coords, self.gamma)
 
     def exact_distances(self, sq_gammas):
         """``‖w − w*‖/‖w*‖`` of iterates whose gradients in the eigenbasis
@@ -115,8 +118,7 @@ class SpectralEngine:
         self.pending_steps = self.step_sizes(size)
         eta = self.pending_steps[:, None]
         mu = self.momentum
-        a = mu * mu if self.nesterov else mu
-        b = -(1 + mu) * eta if self.nesterov else -eta
+        a, b = step_coefficients(mu, self.nesterov, eta)
         lam = self.evals[None, :]
         with np.errstate(over="ignore", invalid="ignore"):
             p11, p12, p21, p22 = prefix_products(
