@@ -104,6 +104,11 @@ class Spectrum:
         """``f − f* = ½·Σ γ²/λ`` of gradients in the eigenbasis (..., d, k)."""
         return 0.5 * np.einsum("...ij,i->...", gammas**2, self.inv_evals)
 
+    def excess_weights(self, gamma):
+        """``½·Σₖ γ²/λ`` per direction (d,): the excess of ``gamma`` scaled
+        by ``ρᵢ²ᵗ`` direction by direction is ``weights @ ρ²ᵗ`` (plain GD)."""
+        return 0.5 * np.sum(gamma**2, axis=1) * self.inv_evals
+
     def optimum_shift(self, gamma):
         """``z* − z = −γ/λ``: the move to the optimum from a point whose
         gradient in the eigenbasis is ``gamma`` (d, k)."""

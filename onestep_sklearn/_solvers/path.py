@@ -193,8 +193,7 @@ class FoldPath:
             losses = np.zeros((rho.shape[1], self.max_iter))
             past = np.flatnonzero(np.any(np.abs(rho) > 1, axis=0))
             if past.size:
-                weights = 0.5 * np.sum(self.gamma0**2, axis=1) * self.inv_evals
-                weights = weights[rows]
+                weights = self.spectrum.excess_weights(self.gamma0)[rows]
                 unstable = powers[:, past]
                 losses[past] = self.f_star + np.einsum(
                     "i,ijt->jt", weights, unstable * unstable
@@ -210,7 +209,7 @@ class FoldPath:
         mu = self.moves.momentum
         a, b = step_coefficients(mu, self.moves.nesterov, eta)
         lam = self.evals[None, :, None]
-        active = (self.inv_evals > 0)[None, :, None]
+        active = self.spectrum.active[None, :, None]
         inv = self.inv_evals[None, :, None]
         gamma = np.broadcast_to(self.gamma0, (eta.shape[0],) + self.gamma0.shape)
         velocity, shift = np.zeros_like(gamma), np.zeros_like(gamma)

@@ -164,7 +164,7 @@ class SpectralEngine:
         with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
             rho = 1 + decay
             powers = rho**steps
-            weights = 0.5 * np.sum(gamma0**2, axis=1) * self.inv_evals
+            weights = self.spectrum.excess_weights(gamma0)
             losses = self.f_star + (powers**2) @ weights
             log_rho = np.log1p(np.maximum(decay, -1))
 
