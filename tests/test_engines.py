@@ -321,3 +321,31 @@ def test_the_cv_path_stops_where_the_stop_rule_stops_a_run(momentum):
         assert stopped == bool(path.diverged[j])
         if stopped:
             assert result.n_iter == path.stopped_at[j]
+
+
+@pytest.mark.parametrize("monotone", [True, False])
+def test_the_rules_batch_of_runs_is_its_scan_run_by_run(monotone):
+    # Falling objectives with rises (beyond rounding or past the blow-up
+    # bound), ties, NaN and inf at random places.
+    rng = np.random.default_rng(3)
+    losses = np.cumsum(-rng.uniform(0, 1e-2, (40, 30)), axis=1) + 1.0
+    for row in range(40):
+        at = rng.integers(0, 30)
+        losses[row, at:] += rng.choice([0.0, 1e-3, 1e-18, 200.0, np.nan, np.inf])
+    losses[5, 3:] = losses[5, 2]  # a plateau: no rise, first best kept
+    stopped_at, best = rule(tol=None, monotone=monotone).stops(losses)
+    assert stopped_at.any() and not stopped_at.all()
+    for row in range(40):
+        single = rule(tol=None, monotone=monotone)
+        kept = 0
+        for t, loss in enumerate(losses[row], start=1):
+            consumed, event, best_at, _ = single.scan([loss], [1.0], [1.0])
+            if best_at is not None:
+                kept = t
+            if event is not None:
+                assert event == "diverged" and stopped_at[row] == t
+                break
+        else:
+            assert stopped_at[row] == 0
+        if stopped_at[row]:
+            assert best[row] == kept

@@ -111,7 +111,6 @@ class FoldPath:
         # Directions that move (z ≠ 0): the others stay at 0 in every run.
         self.moving = np.flatnonzero(np.any(self.optimum != 0, axis=1))
         self.f_star = max(loss0 - spectrum.excess(self.gamma0), 0.0)
-        self.loss0 = loss0
         # ``descent.run_descent``'s scale of the objective and rounding: its
         # stopping rule with ``tol=None`` decides where each rate's run stops.
         y_size = float(np.sum(objective.y_mean**2))
@@ -137,7 +136,9 @@ class FoldPath:
         # must be woken for each (as for the Krylov loops).
         with single_threaded_blas() if self.evals.size <= 128 else nullcontext():
             self._fill(losses)
-        self.stopped_at, self._best = self._stops(losses)
+        # Per rate, where ``StopRule`` stops its run (0: never) and the
+        # iterate it keeps then: judged for all rates at once.
+        self.stopped_at, self._best = self.rule.stops(losses, self._checked)
         self.diverged = self.stopped_at > 0
 
     def _fill(self, losses):
@@ -224,20 +225,6 @@ class FoldPath:
                 coords[:, t] = shift
                 losses[:, t] = self.f_star + 0.5 * np.sum(gamma**2 * inv, axis=(1, 2))
         return coords, losses
-
-    def _stops(self, losses):
-        """Per rate, the iteration whose objective stops the run (0: none)
-        and the iterate kept then (0 is w₀), as ``StopRule`` decides them:
-        a rise beyond rounding without momentum, a blow-up with it."""
-        start = np.full((losses.shape[0], 1), self.loss0)
-        before = np.concatenate((start, losses[:, :-1]), axis=1)
-        bad = self.rule.rising(losses, before) & self._checked[:, None]
-        stopped = bad.any(axis=1)
-        first = np.where(stopped, np.argmax(bad, axis=1), self.max_iter)
-        candidates = np.concatenate((start, losses), axis=1)
-        allowed = np.arange(self.max_iter + 1) <= first[:, None]
-        best = np.argmin(np.where(allowed, candidates, np.inf), axis=1)
-        return np.where(stopped, first + 1, 0), best
 
     def _kept(self):
         """(n_rates, max_iter): entry ``[j, t − 1]`` is the iterate
