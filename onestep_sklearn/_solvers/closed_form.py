@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .null_space import FLAT_BAND
+from .null_space import flat_mask
 
 EPS = float(np.finfo(np.float64).eps)
 # Eigenvalues of ``eigh`` on the formed Hessian are accurate to about
@@ -56,8 +56,7 @@ class ExactDistance:
         eigenbasis and the gradient there."""
         evals, active, top = spectrum.evals, spectrum.active, spectrum.lipschitz
         n = evals.size
-        band = FLAT_BAND * EPS * n * top
-        from_eigh = active & (evals > band)
+        from_eigh = active & ~flat_mask(evals)
         delta = np.where(from_eigh, EIGEN_ERROR * EPS * n * top, 0.0)
         lower = evals - delta
         enabled = bool(np.all(lower[active] > 0.5 * evals[active]))
