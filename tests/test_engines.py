@@ -246,3 +246,106 @@ def test_every_converged_default_fit_is_within_tol_of_the_min_norm_solution(
         assert error <= 1e-4 * np.linalg.norm(exact) + 1e-12
     else:
         assert warned
+
+
+# --------------------------------------------------------------------------
+# The cross-validation path against the spectral engine (one Spectrum)
+# --------------------------------------------------------------------------
+
+
+def fold_path(momentum, nesterov, rates, max_iter, seed=0):
+    from onestep_sklearn._kernel.stats import SufficientStats
+    from onestep_sklearn._solvers.path import FoldPath
+    from onestep_sklearn._solvers.schedule import Momentum
+
+    X, y = problem(seed, 30.0, n=90, d=5, k=2)
+    train = SufficientStats.from_data(X[:60], y[:60], np.ones(60), True)
+    val = SufficientStats.from_data(X[60:], y[60:], np.ones(30), True)
+    moves = Momentum(momentum, nesterov)
+    return FoldPath(train, val, 0.0, rates, max_iter, moves, np.float64), moves
+
+
+def engine_iterates(path, moves, rate, max_iter):
+    """Every iterate of the spectral engine on the path's own Spectrum."""
+    from onestep_sklearn._solvers.schedule import StepSchedule
+
+    coef0 = np.zeros_like(path.gamma0)
+    engine = SpectralEngine(
+        path.objective,
+        coef0,
+        StepSchedule(rate, "constant", 0.25),
+        moves,
+        spectrum=path.spectrum,
+    )
+    assert engine.spectrum is path.spectrum
+    coefs = []
+    while len(coefs) < max_iter:
+        size = engine.advance(max_iter - len(coefs)).losses.size
+        coefs += [engine.coef_at(engine._pending(i)[2]) for i in range(size)]
+        engine.commit(size, None, None)
+    return np.array(coefs)
+
+
+@pytest.mark.parametrize(
+    "momentum, nesterov", [(0.0, False), (0.9, False), (0.9, True)]
+)
+def test_the_cv_path_iterates_are_the_engine_iterates(momentum, nesterov):
+    max_iter = 40
+    path, moves = fold_path(momentum, nesterov, [0.0], max_iter)
+    rates = np.array([0.05, 0.5, 1.0]) / path.lipschitz
+    path, moves = fold_path(momentum, nesterov, rates, max_iter)
+    for j, rate in enumerate(rates):
+        coefs, _ = path.coef_path(j)
+        expected = engine_iterates(path, moves, rate, max_iter)
+        scale = np.abs(expected).max()
+        assert_allclose(coefs[1:], expected, rtol=0, atol=1e-10 * scale)
+
+
+@pytest.mark.parametrize("momentum", [0.0, 0.9])
+def test_the_cv_path_stops_where_the_stop_rule_stops_a_run(momentum):
+    from onestep_sklearn._solvers.path import run_at
+
+    max_iter = 60
+    path, moves = fold_path(momentum, False, [0.0], max_iter)
+    # Stable rates, then rates past 2/L (past the momentum run's limit too).
+    rates = np.array([0.5, 1.9, 2.5, 4.5]) / path.lipschitz
+    path, moves = fold_path(momentum, False, rates, max_iter)
+    frozen = np.zeros(path.gamma0.shape[0], dtype=bool)
+    eigh = (path.spectrum.evals, path.spectrum.basis)
+    assert path.diverged[-1] and not path.diverged[0]
+    for j, rate in enumerate(rates):
+        result, _ = run_at(
+            path.objective, frozen, eigh, rate, max_iter, moves, np.float64
+        )
+        stopped = result.stop == "diverged"
+        assert stopped == bool(path.diverged[j])
+        if stopped:
+            assert result.n_iter == path.stopped_at[j]
+
+
+@pytest.mark.parametrize("monotone", [True, False])
+def test_the_rules_batch_of_runs_is_its_scan_run_by_run(monotone):
+    # Falling objectives with rises (beyond rounding or past the blow-up
+    # bound), ties, NaN and inf at random places.
+    rng = np.random.default_rng(3)
+    losses = np.cumsum(-rng.uniform(0, 1e-2, (40, 30)), axis=1) + 1.0
+    for row in range(40):
+        at = rng.integers(0, 30)
+        losses[row, at:] += rng.choice([0.0, 1e-3, 1e-18, 200.0, np.nan, np.inf])
+    losses[5, 3:] = losses[5, 2]  # a plateau: no rise, first best kept
+    stopped_at, best = rule(tol=None, monotone=monotone).stops(losses)
+    assert stopped_at.any() and not stopped_at.all()
+    for row in range(40):
+        single = rule(tol=None, monotone=monotone)
+        kept = 0
+        for t, loss in enumerate(losses[row], start=1):
+            consumed, event, best_at, _ = single.scan([loss], [1.0], [1.0])
+            if best_at is not None:
+                kept = t
+            if event is not None:
+                assert event == "diverged" and stopped_at[row] == t
+                break
+        else:
+            assert stopped_at[row] == 0
+        if stopped_at[row]:
+            assert best[row] == kept

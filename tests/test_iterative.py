@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import scipy.sparse as sp
+from conftest import make_data as shared_make_data
 from numpy.testing import assert_allclose, assert_array_equal
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import LinearRegression, Ridge
@@ -32,14 +33,13 @@ MOMENTA = {
 
 
 def make_data(n_samples=200, n_features=5, n_targets=None, seed=0, loc=0.0):
-    """Well-conditioned standardised X; y linear plus noise and an offset."""
-    rng = np.random.RandomState(seed)
-    X = loc + rng.randn(n_samples, n_features)
-    shape = (n_features,) if n_targets is None else (n_features, n_targets)
-    coef = rng.uniform(0.5, 2.0, size=shape) * rng.choice([-1, 1], size=shape)
-    noise_shape = (n_samples,) if n_targets is None else (n_samples, n_targets)
-    y = X @ coef + 3.0 + 0.5 * rng.randn(*noise_shape)
-    return X, y
+    """``conftest.make_data`` with every column mean ``loc`` (0: centred
+    columns of unit scale), y linear plus noise and an offset."""
+    X, y = shared_make_data(
+        n_samples, n_features, n_targets, seed=seed, offset=0.0, intercept=3.0
+    )
+    # Shifting X changes only the intercept of the exact solution.
+    return X + loc, y
 
 
 def hessian(X, alpha=0.0, sample_weight=None, fit_intercept=True):

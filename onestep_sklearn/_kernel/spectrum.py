@@ -3,8 +3,11 @@
 The objective is quadratic with Hessian ``H = 2·(XcᵀSXc/Σs) + 2·alpha·I``;
 its largest eigenvalue ``L`` decides the stable step sizes. Exact from a
 formed Hessian, or by Lanczos on Hessian-vector products (data passes, any
-backend). Pure functions; no scikit-learn import.
+backend). :class:`Spectrum` is the full eigendecomposition as gradient
+descent iterates in it. Pure functions; no scikit-learn import.
 """
+
+from dataclasses import dataclass
 
 import numpy as np
 import scipy.linalg as la
@@ -59,3 +62,54 @@ def largest_eigenvalue(hessp, n_features, operator=None):
     if operator is None:
         operator = hessian_as_operator(hessp, n_features)
     return extreme_eigenvalue(operator, "LA")
+
+
+@dataclass(frozen=True)
+class Spectrum:
+    """The Hessian ``Q·diag(λ)·Qᵀ`` as full-batch gradient descent sees it:
+    the one set-up shared by the spectral engine (``_solvers.spectral``) and
+    the cross-validation path (``_solvers.path``), so that both iterate the
+    same directions.
+
+    ``evals`` are 0 outside ``active`` (rounding of zero: directions descent
+    never moves along), ``inv_evals`` their inverses (0 there too), ``basis``
+    is ``Q`` and ``lipschitz`` is ``L`` (0 if no eigenvalue is positive).
+    """
+
+    evals: np.ndarray
+    basis: np.ndarray
+    active: np.ndarray
+    inv_evals: np.ndarray
+    lipschitz: float
+
+    @classmethod
+    def of(cls, eigh):
+        """From ``(eigenvalues, eigenvectors)`` as ``scipy.linalg.eigh``
+        returns them (ascending)."""
+        evals, basis = eigh
+        active = active_mask(evals)
+        return cls(
+            evals=np.where(active, evals, 0.0),
+            basis=basis,
+            active=active,
+            inv_evals=np.where(active, 1.0 / np.where(active, evals, 1), 0),
+            lipschitz=float(max(evals[-1], 0.0)),
+        )
+
+    def gradient_coordinates(self, gradient):
+        """``γ = Qᵀ∇f`` (d, k), 0 along the inactive directions."""
+        return (self.basis.T @ gradient) * self.active[:, None]
+
+    def excess(self, gammas):
+        """``f − f* = ½·Σ γ²/λ`` of gradients in the eigenbasis (..., d, k)."""
+        return 0.5 * np.einsum("...ij,i->...", gammas**2, self.inv_evals)
+
+    def excess_weights(self, gamma):
+        """``½·Σₖ γ²/λ`` per direction (d,): the excess of ``gamma`` scaled
+        by ``ρᵢ²ᵗ`` direction by direction is ``weights @ ρ²ᵗ`` (plain GD)."""
+        return 0.5 * np.sum(gamma**2, axis=1) * self.inv_evals
+
+    def optimum_shift(self, gamma):
+        """``z* − z = −γ/λ``: the move to the optimum from a point whose
+        gradient in the eigenbasis is ``gamma`` (d, k)."""
+        return -gamma * self.inv_evals[:, None]

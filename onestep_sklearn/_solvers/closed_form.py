@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .null_space import FLAT_BAND
+from .null_space import flat_mask
 
 EPS = float(np.finfo(np.float64).eps)
 # Eigenvalues of ``eigh`` on the formed Hessian are accurate to about
@@ -51,12 +51,12 @@ class ExactDistance:
     enabled: bool
 
     @classmethod
-    def of(cls, evals, active, top, start_coords, gamma0):
-        """From the engine's spectrum (``evals``: 0 where not ``active``),
-        the start in the eigenbasis and the gradient there."""
+    def of(cls, spectrum, start_coords, gamma0):
+        """From the engine's ``_kernel.spectrum.Spectrum``, the start in the
+        eigenbasis and the gradient there."""
+        evals, active, top = spectrum.evals, spectrum.active, spectrum.lipschitz
         n = evals.size
-        band = FLAT_BAND * EPS * n * top
-        from_eigh = active & (evals > band)
+        from_eigh = active & ~flat_mask(evals)
         delta = np.where(from_eigh, EIGEN_ERROR * EPS * n * top, 0.0)
         lower = evals - delta
         enabled = bool(np.all(lower[active] > 0.5 * evals[active]))
@@ -64,8 +64,8 @@ class ExactDistance:
         with np.errstate(over="ignore", divide="ignore", invalid="ignore"):
             # Curvatures near float64's least values: their squares underflow.
             inv_low_sq = np.where(active, 1.0 / safe**2, 0.0)
-            inv = np.where(active, 1.0 / np.where(active, evals, 1.0), 0.0)
-            target = np.where(active[:, None], start_coords - gamma0 * inv[:, None], 0)
+            shift = spectrum.optimum_shift(gamma0)
+            target = np.where(active[:, None], start_coords + shift, 0)
             outside = float(np.sum(start_coords[~active] ** 2))
             target_norm = float(np.linalg.norm(target))
         enabled &= bool(np.all(np.isfinite(inv_low_sq))) and np.isfinite(outside)
@@ -85,6 +85,15 @@ class ExactDistance:
             sq = sq_gammas @ self.inv_low_sq + self.outside
             values = np.sqrt(np.maximum(sq, 0.0)) / self.target_norm + self.floor
         return np.where(np.isnan(values), np.inf, values)
+
+
+def step_coefficients(momentum, nesterov, eta):
+    """``(a, b)`` of one update ``step = a·v + b·γ`` (module ``spectral``):
+    heavy ball ``(μ, −η)``, Nesterov's look-ahead ``(μ², −(1 + μ)·η)``; the
+    engine's chunks and the cross-validation path iterate the same map."""
+    if nesterov:
+        return momentum * momentum, -(1 + momentum) * eta
+    return momentum, -eta
 
 
 def prefix_products(m11, m12, m21, m22):
@@ -155,8 +164,7 @@ def constant_chunk(engine, size):
     eta = engine.schedule.learning_rate * engine.rate_scale
     engine.pending_steps = np.full(size, eta)
     mu = engine.momentum
-    a = mu * mu if engine.nesterov else mu
-    b = -(1 + mu) * eta if engine.nesterov else -eta
+    a, b = step_coefficients(mu, engine.nesterov, eta)
     lam, inv = engine.evals, engine.inv_evals
     ones = np.ones_like(lam)
     g0, v0, shift0 = engine.gamma, engine.velocity, engine.shift

@@ -23,6 +23,7 @@ import scipy.linalg as la
 from .._data import questions
 from .._kernel.factor import qr_r
 from .._kernel.refine import centred_correction, moments_gradient, refine_solution
+from .._kernel.sparse_ops import varying as centred_norm_varies
 
 # Refinement steps of the wide dual at most (each is two passes over the
 # small wide X; 5 reach full precision while cond(K)·eps ≤ 1e-3).
@@ -54,8 +55,8 @@ def varying_columns(stats, l2_reg_strength):
     than rounding still counts: the penalty keeps its equation well posed.
     """
     diag = np.diag(stats.xx)
-    noise = (16 * EPS * np.abs(stats.x_mean)) ** 2 * stats.sw_sum
-    varying = diag > noise
+    # The one constant-column test, shared with the sparse LSQR route.
+    varying = centred_norm_varies(diag, stats.x_mean, stats.sw_sum)
     if l2_reg_strength > 0:
         spread = np.sqrt(stats.sw_sum * np.maximum(stats.yy, 0.0)).max(initial=0.0)
         xy_noise = 16 * EPS * np.abs(stats.x_mean) * spread

@@ -22,7 +22,10 @@ from .._kernel.spectrum import active_mask
 FLAT_BAND = 1e3
 
 
-def _flat_mask(evals):
+def flat_mask(evals):
+    """The eigenvalues within ``FLAT_BAND·eps·d·L`` of 0: those the formed
+    Hessian does not resolve (measured on the data here; not certified by
+    their ``eigh`` value in ``closed_form.ExactDistance``)."""
     top = max(float(evals.max(initial=0.0)), 0.0)
     return evals <= FLAT_BAND * np.finfo(np.float64).eps * evals.size * top
 
@@ -31,7 +34,7 @@ def flat_directions(spectrum):
     """The eigenvectors and eigenvalues of the small eigenvalues."""
     evals, basis = spectrum
     top = max(float(evals.max(initial=0.0)), 0.0)
-    flat = _flat_mask(evals)
+    flat = flat_mask(evals)
     if not flat.any():
         return None, None, top
     return basis[:, flat], evals[flat], float(evals[~flat].min(initial=top))
@@ -94,7 +97,7 @@ def without_null_space(spectrum, curvature):
     """The spectrum with the eigenvalues of the null space of X set to 0, so
     that the spectral engine leaves those directions alone."""
     evals, basis = spectrum
-    flat = _flat_mask(evals)
+    flat = flat_mask(evals)
     evals, basis = evals.copy(), basis.copy()
     # The small directions as measured on the data (null ones 0, and those
     # below what the Hessian resolves 0 too: the engine leaves them alone).

@@ -39,12 +39,13 @@ import numpy as np
 from scipy.linalg import lapack
 
 from .._kernel.sparse_ops import single_threaded_blas
-from .._kernel.spectrum import active_mask
+from .._kernel.spectrum import Spectrum
+from .closed_form import step_coefficients
 from .descent import DescentSettings, run_descent
 from .plan import DescentPlan, curvatures
 from .schedule import StepSchedule
 from .spectral import SpectralEngine, statistics_objective
-from .stopping import BLOW_UP_FACTOR, EPS
+from .stopping import EPS, StopRule
 
 
 def r2_scores(sse, sst):
@@ -94,29 +95,33 @@ class FoldPath:
         self, train, val, l2_reg_strength, rates, max_iter, moves, dtype, workspace=None
     ):
         self.workspace = Workspace() if workspace is None else workspace
-        objective, frozen, (evals, basis) = statistics_objective(train, l2_reg_strength)
-        top = max(evals[-1], 0.0)
-        active = active_mask(evals)
-        self.lipschitz = float(top)
-        self.evals = np.where(active, evals, 0.0)
-        self.inv_evals = np.where(active, 1.0 / np.where(active, evals, 1), 0)
+        objective, frozen, eigh = statistics_objective(train, l2_reg_strength)
+        # The spectral engine's set-up, shared (``_kernel.spectrum``).
+        self.spectrum = spectrum = Spectrum.of(eigh)
+        self.lipschitz = spectrum.lipschitz
+        self.evals, self.inv_evals = spectrum.evals, spectrum.inv_evals
         # Constant columns never move (``_fitted.descent_attributes``).
-        self.basis = basis.copy()
+        self.basis = spectrum.basis.copy()
         self.basis[frozen] = 0.0
         self.objective = objective
         zero = np.zeros_like(train.xy)
         loss0, grad0 = objective.loss_gradient(zero)
-        self.gamma0 = (basis.T @ grad0) * active[:, None]
-        self.optimum = -self.gamma0 * self.inv_evals[:, None]  # z, (d, k)
+        self.gamma0 = spectrum.gradient_coordinates(grad0)
+        self.optimum = spectrum.optimum_shift(self.gamma0)  # z, (d, k)
         # Directions that move (z ≠ 0): the others stay at 0 in every run.
         self.moving = np.flatnonzero(np.any(self.optimum != 0, axis=1))
-        excess = 0.5 * np.sum(self.gamma0**2 * self.inv_evals[:, None])
-        self.f_star = max(loss0 - excess, 0.0)
-        self.loss0 = loss0
-        # ``descent.run_descent``'s scale of the objective and rounding.
+        self.f_star = max(loss0 - spectrum.excess(self.gamma0), 0.0)
+        # ``descent.run_descent``'s scale of the objective and rounding: its
+        # stopping rule with ``tol=None`` decides where each rate's run stops.
         y_size = float(np.sum(objective.y_mean**2))
-        self.scale = max(loss0, y_size, np.finfo(np.float64).tiny)
-        self.eps = max(np.finfo(dtype).eps, EPS)
+        self.rule = StopRule(
+            tol=None,
+            n_iter_no_change=1,
+            scale=max(loss0, y_size, np.finfo(np.float64).tiny),
+            monotone=moves.momentum == 0,
+            previous=loss0,
+            eps=max(np.finfo(dtype).eps, EPS),
+        )
         self.rates = np.asarray(rates, dtype=np.float64)
         self.max_iter, self.moves = max_iter, moves
         self._validation_form(val)
@@ -131,7 +136,9 @@ class FoldPath:
         # must be woken for each (as for the Krylov loops).
         with single_threaded_blas() if self.evals.size <= 128 else nullcontext():
             self._fill(losses)
-        self.stopped_at, self._best = self._stops(losses)
+        # Per rate, where ``StopRule`` stops its run (0: never) and the
+        # iterate it keeps then: judged for all rates at once.
+        self.stopped_at, self._best = self.rule.stops(losses, self._checked)
         self.diverged = self.stopped_at > 0
 
     def _fill(self, losses):
@@ -187,8 +194,7 @@ class FoldPath:
             losses = np.zeros((rho.shape[1], self.max_iter))
             past = np.flatnonzero(np.any(np.abs(rho) > 1, axis=0))
             if past.size:
-                weights = 0.5 * np.sum(self.gamma0**2, axis=1) * self.inv_evals
-                weights = weights[rows]
+                weights = self.spectrum.excess_weights(self.gamma0)[rows]
                 unstable = powers[:, past]
                 losses[past] = self.f_star + np.einsum(
                     "i,ijt->jt", weights, unstable * unstable
@@ -201,11 +207,10 @@ class FoldPath:
         """Eigen-coordinates (J, T, d, k) and objective (J, T) of iterates
         1..T with momentum: the spectral engine's recurrence."""
         eta = self.rates[block][:, None, None]
-        mu, nesterov = self.moves.momentum, self.moves.nesterov
-        a = mu * mu if nesterov else mu
-        b = -(1 + mu) * eta if nesterov else -eta
+        mu = self.moves.momentum
+        a, b = step_coefficients(mu, self.moves.nesterov, eta)
         lam = self.evals[None, :, None]
-        active = (self.inv_evals > 0)[None, :, None]
+        active = self.spectrum.active[None, :, None]
         inv = self.inv_evals[None, :, None]
         gamma = np.broadcast_to(self.gamma0, (eta.shape[0],) + self.gamma0.shape)
         velocity, shift = np.zeros_like(gamma), np.zeros_like(gamma)
@@ -220,27 +225,6 @@ class FoldPath:
                 coords[:, t] = shift
                 losses[:, t] = self.f_star + 0.5 * np.sum(gamma**2 * inv, axis=(1, 2))
         return coords, losses
-
-    def _stops(self, losses):
-        """Per rate, the iteration whose objective stops the run (0: none)
-        and the iterate kept then (0 is w₀), as ``StopRule`` decides them:
-        a rise beyond rounding without momentum, a blow-up with it."""
-        start = np.full((losses.shape[0], 1), self.loss0)
-        with np.errstate(invalid="ignore", over="ignore"):
-            if self.moves.momentum == 0:
-                before = np.concatenate((start, losses[:, :-1]), axis=1)
-                floor = 1e3 * self.eps * self.scale
-                bad = losses > before * (1 + np.sqrt(self.eps)) + floor
-            else:
-                bad = losses > BLOW_UP_FACTOR * self.scale
-            bad |= ~np.isfinite(losses)
-        bad &= self._checked[:, None]
-        stopped = bad.any(axis=1)
-        first = np.where(stopped, np.argmax(bad, axis=1), self.max_iter)
-        candidates = np.concatenate((start, losses), axis=1)
-        allowed = np.arange(self.max_iter + 1) <= first[:, None]
-        best = np.argmin(np.where(allowed, candidates, np.inf), axis=1)
-        return np.where(stopped, first + 1, 0), best
 
     def _kept(self):
         """(n_rates, max_iter): entry ``[j, t − 1]`` is the iterate

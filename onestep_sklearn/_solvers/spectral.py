@@ -21,8 +21,13 @@ iterates of the data-pass loop, up to rounding. The objective is
 import numpy as np
 import scipy.linalg as la
 
-from .._kernel.spectrum import active_mask
-from .closed_form import ExactDistance, constant_chunk, prefix_products
+from .._kernel.spectrum import Spectrum
+from .closed_form import (
+    ExactDistance,
+    constant_chunk,
+    prefix_products,
+    step_coefficients,
+)
 from .gd import Chunk
 from .newton import varying_columns
 from .objective import Objective
@@ -55,7 +60,8 @@ class SpectralEngine:
     """Chunks of full-batch GD iterates from an ``Objective`` on statistics.
 
     Implements ``gd.Engine``. ``spectrum`` is ``eigh`` of the Hessian
-    (computed here when not given); ``val_stats`` the validation rows'
+    (computed here when not given), read as a ``_kernel.spectrum.Spectrum``
+    (the one the cross-validation path reads too); ``val_stats`` the validation rows'
     statistics for early stopping.
     """
 
@@ -64,20 +70,20 @@ class SpectralEngine:
     ):
         if spectrum is None:
             spectrum = la.eigh(objective.hessian())
-        evals, self.basis = spectrum
-        top = max(evals[-1], 0.0)
-        self.lipschitz = float(top)
-        self.active = active_mask(evals)
-        self.evals = np.where(self.active, evals, 0.0)
-        self.inv_evals = np.where(self.active, 1.0 / np.where(self.active, evals, 1), 0)
+        if not isinstance(spectrum, Spectrum):
+            spectrum = Spectrum.of(spectrum)
+        self.spectrum = spectrum
+        self.basis, self.lipschitz = spectrum.basis, spectrum.lipschitz
+        self.active, self.evals = spectrum.active, spectrum.evals
+        self.inv_evals = spectrum.inv_evals
         self.objective, self.start = objective, coef.copy()
         # ‖w‖ = ‖Qᵀw‖ = ‖Qᵀ·start + shift‖ (Q orthogonal).
         self.start_coords = self.basis.T @ self.start
         loss, grad = objective.loss_gradient(coef)
-        self.gamma = (self.basis.T @ grad) * self.active[:, None]
+        self.gamma = spectrum.gradient_coordinates(grad)
         self.velocity = np.zeros_like(self.gamma)
         self.shift = np.zeros_like(self.gamma)  # z − z_start in the eigenbasis
-        self.f_star = max(loss - self._excess(self.gamma[None])[0], 0.0)
+        self.f_star = max(loss - self.spectrum.excess(self.gamma[None])[0], 0.0)
         self.schedule = schedule
         self.momentum, self.nesterov = moves.momentum, moves.nesterov
         self.val_stats = val_stats
@@ -87,17 +93,12 @@ class SpectralEngine:
 
     def _exact_distance_setup(self):
         """What :meth:`exact_distances` needs (see ``closed_form``)."""
-        self.certifier = ExactDistance.of(
-            self.evals, self.active, self.lipschitz, self.start_coords, self.gamma
-        )
+        self.certifier = ExactDistance.of(self.spectrum, self.start_coords, self.gamma)
 
     def exact_distances(self, sq_gammas):
         """``‖w − w*‖/‖w*‖`` of iterates whose gradients in the eigenbasis
         have squares (summed over outputs) ``sq_gammas`` (size, d)."""
         return self.certifier.distances(sq_gammas)
-
-    def _excess(self, gammas):
-        return 0.5 * np.einsum("cij,i->c", gammas**2, self.inv_evals)
 
     def step_sizes(self, count):
         return self.schedule.steps(self.t, count, self.rate_scale)
@@ -117,8 +118,7 @@ class SpectralEngine:
         self.pending_steps = self.step_sizes(size)
         eta = self.pending_steps[:, None]
         mu = self.momentum
-        a = mu * mu if self.nesterov else mu
-        b = -(1 + mu) * eta if self.nesterov else -eta
+        a, b = step_coefficients(mu, self.nesterov, eta)
         lam = self.evals[None, :]
         with np.errstate(over="ignore", invalid="ignore"):
             p11, p12, p21, p22 = prefix_products(
@@ -134,7 +134,7 @@ class SpectralEngine:
             prev_v = np.concatenate((v0, velocities[:-1]))
             steps = a * prev_v + b[..., None] * prev_g
             shifts = self.shift[None] + np.cumsum(steps * self.active[:, None], axis=0)
-            losses = self.f_star + self._excess(gammas)
+            losses = self.f_star + self.spectrum.excess(gammas)
             sq_gammas = np.sum(gammas**2, axis=2)
             grad_norms = np.sqrt(np.sum(sq_gammas, axis=1))
             coef_norms = np.sqrt(np.sum((self.start_coords + shifts) ** 2, axis=(1, 2)))
@@ -164,7 +164,7 @@ class SpectralEngine:
         with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
             rho = 1 + decay
             powers = rho**steps
-            weights = 0.5 * np.sum(gamma0**2, axis=1) * self.inv_evals
+            weights = self.spectrum.excess_weights(gamma0)
             losses = self.f_star + (powers**2) @ weights
             log_rho = np.log1p(np.maximum(decay, -1))
 

@@ -119,6 +119,42 @@ class StopRule:
             return bound
         return np.minimum(bound, np.asarray(exact, dtype=np.float64))
 
+    def rising(self, losses, before):
+        """Which objective values rise (arrays of any one shape, ``before``
+        the values preceding ``losses``): beyond rounding when the objective
+        must not rise (``monotone``), past ``BLOW_UP_FACTOR·scale`` otherwise,
+        or not finite. Vectorised: the cross-validation path judges every
+        rate × iteration at once with it (``path.FoldPath``)."""
+        with np.errstate(invalid="ignore", over="ignore"):
+            if self.monotone:
+                rising = losses > before * (1 + np.sqrt(self.eps)) + self.floor
+            else:
+                rising = losses > BLOW_UP_FACTOR * self.scale
+            return rising | ~np.isfinite(losses)
+
+    def stops(self, losses, judged=None):
+        """What :meth:`scan` decides for many runs from this rule's start
+        at once, without ``tol``, scores or ``record`` (the runs of the
+        cross-validation path, ``path.FoldPath``): ``losses`` (runs, T) are
+        the objective values of iterations 1..T of each run (``previous``
+        is that of the start); ``judged`` (runs,) the runs whose values may
+        rise at all (the others' values need not be formed).
+
+        Returns per run the iteration that stops it (0: none) and the
+        iterate kept then (0: the start): the best before the stop.
+        """
+        start = np.full((losses.shape[0], 1), self.previous)
+        before = np.concatenate((start, losses[:, :-1]), axis=1)
+        bad = self.rising(losses, before)
+        if judged is not None:
+            bad &= judged[:, None]
+        stopped = bad.any(axis=1)
+        first = np.where(stopped, np.argmax(bad, axis=1), losses.shape[1])
+        candidates = np.concatenate((start, losses), axis=1)
+        allowed = np.arange(losses.shape[1] + 1) <= first[:, None]
+        best = np.argmin(np.where(allowed, candidates, np.inf), axis=1)
+        return np.where(stopped, first + 1, 0), best
+
     def scan(self, losses, grad_norms, coef_norms, scores=None, exact=None):
         """Judge the next iterations: their objective values, gradient and
         coefficient norms (and validation scores, and the engine's exact
@@ -133,13 +169,9 @@ class StopRule:
         size = losses.size
         before = np.concatenate(([self.previous], losses[:-1]))
         distances = self.distances(grad_norms, coef_norms, exact)
+        rising = self.rising(losses, before)
+        bad = rising
         with np.errstate(invalid="ignore", over="ignore"):
-            if self.monotone:
-                rising = losses > before * (1 + np.sqrt(self.eps)) + self.floor
-            else:
-                rising = losses > BLOW_UP_FACTOR * self.scale
-            rising |= ~np.isfinite(losses)
-            bad = rising
             if self.record:
                 bad = ~np.isfinite(losses) | (losses > RECORD_BOUND * self.scale)
         first_bad = int(np.argmax(bad)) if bad.any() else size
