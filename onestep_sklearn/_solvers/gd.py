@@ -77,15 +77,16 @@ def run_epoch(state, objective, batches, schedule, moves):
             apply_step(state, state.grad, eta, moves)
             loss, state.grad = objective.loss_gradient(state.coef)
             return loss, state.grad
-        total, count = np.zeros_like(state.coef), 0
         if isinstance(batches, GatheredEpoch):  # gathered rows, lean
             total, count = batches.run(state, schedule, moves)
-            batches = ()
-        for batch in batches:
-            grad = batch.batch_gradient(state.coef)
-            apply_step(state, grad, schedule.step(state.t, state.rate_scale), moves)
-            total += state.coef
-            count += 1
+        else:
+            total, count = np.zeros_like(state.coef), 0
+            for batch in batches:
+                grad = batch.batch_gradient(state.coef)
+                eta = schedule.step(state.t, state.rate_scale)
+                apply_step(state, grad, eta, moves)
+                total += state.coef
+                count += 1
         state.grad = None
         state.average = total / count if count else state.coef.copy()
         return objective.loss_gradient(state.average)
