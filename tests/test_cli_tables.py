@@ -407,6 +407,45 @@ def test_singular_vectors_only_for_a_near_singular_fold(monkeypatch):
     assert len(calls) == 1
 
 
+def test_learning_rate_facts_of_a_one_hot_design_are_those_of_sparse_input(
+    monkeypatch,
+):
+    # The CLI gives a small sparse design to suggest_learning_rate dense (the
+    # exact eigenvalues of the formed Hessian, no Lanczos): the same facts as
+    # on the sparse design, and the singular Hessian of one-hot blocks beside
+    # the intercept still reads as an infinite condition number.
+    import scipy.sparse as sp
+
+    import onestep_sklearn._cli.command as command
+    from onestep_sklearn import suggest_learning_rate
+
+    rng = np.random.default_rng(11)
+    frame = pd.DataFrame(
+        {
+            "x": rng.normal(size=300),
+            "c": rng.choice(["a", "b", "c", "d"], 300),
+            "e": rng.choice(list("pqrstuvw"), 300),
+        }
+    )
+    kinds, preprocessor, X = command.prepare(frame, np.zeros(300), "t", 50)
+    design = preprocessor.fit_transform(X)
+    assert sp.issparse(design)
+    given = []
+
+    def spy(matrix):
+        given.append(matrix)
+        return suggest_learning_rate(matrix)
+
+    monkeypatch.setattr(command, "suggest_learning_rate", spy)
+    facts, n_features, failure = command.learning_rate_facts(preprocessor, X)
+    assert failure is None and n_features == design.shape[1]
+    assert not sp.issparse(given[0])
+    sparse_facts = suggest_learning_rate(design)
+    assert facts.lipschitz == pytest.approx(sparse_facts.lipschitz, rel=1e-9)
+    assert facts.max_stable == pytest.approx(sparse_facts.max_stable, rel=1e-9)
+    assert facts.condition_number == np.inf == sparse_facts.condition_number
+
+
 def test_csv_module_writes_what_the_reader_reads(tmp_path, capsys):
     # Quoted thousands stay numbers beside a decimal-comma-free ',' file.
     path = tmp_path / "quoted.csv"
