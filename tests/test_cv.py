@@ -442,7 +442,7 @@ def test_one_hot_folds_with_fewer_validation_rows_than_columns():
 
 
 def test_validation_gram_factor_has_the_rank_of_the_validation_rows():
-    from onestep_sklearn._solvers.path import _gram_factor
+    from onestep_sklearn._solvers.power_forms import gram_factor as _gram_factor
 
     rng = np.random.default_rng(0)
     rows = rng.standard_normal((7, 30)) * np.logspace(0, 3, 30)
@@ -454,3 +454,57 @@ def test_validation_gram_factor_has_the_rank_of_the_validation_rows():
     assert_allclose(
         factor.T @ factor, expected, rtol=0, atol=1e-12 * abs(expected).max()
     )
+
+
+@pytest.mark.parametrize(
+    "shape, n_outputs, max_iter",
+    [((90, 4), 2, 300), ((400, 150), 1, 130)],
+    ids=["one-hot-low-rank", "dense-rank-past-block"],
+)
+def test_blocked_powers_give_the_form_at_every_iterate(
+    monkeypatch, shape, n_outputs, max_iter
+):
+    # The plain-GD scores are formed block by block from ρᵃᴮ·ρᵇ (iterations
+    # past one block, a padded last block; the validation rank below the
+    # block length, where the form is scaled, and past it, where the powers
+    # are): every iterate's validation SSE equals the quadratic form at its
+    # eigen-coordinates z·(1 − ρᵗ), the powers taken directly.
+    import onestep_sklearn._cv as cv_module
+    from onestep_sklearn._solvers.path import FoldPath
+    from onestep_sklearn._solvers.power_forms import POWER_BLOCK
+
+    made = []
+
+    class Recorded(FoldPath):
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **kwargs)
+            made.append(self)
+
+    monkeypatch.setattr(cv_module, "FoldPath", Recorded)
+    rng = np.random.default_rng(5)
+    n_samples, width = shape
+    if width < 10:  # one-hot blocks of `width` columns beside 2 numeric ones
+        codes = rng.integers(0, 12, (n_samples, width))
+        X = sp.csr_matrix(
+            np.hstack(
+                [rng.standard_normal((n_samples, 2))]
+                + [np.eye(12)[codes[:, j]] for j in range(width)]
+            )
+        )
+    else:
+        X = rng.standard_normal(shape) * np.logspace(0, 1, width)
+    Y = np.column_stack(
+        [X @ rng.standard_normal(X.shape[1]) for _ in range(n_outputs)]
+    ) + rng.standard_normal((n_samples, n_outputs))
+    IterativeGDRegressorCV(learning_rates=6, max_iter=max_iter, cv=2).fit(X, Y)
+    ranks = [path.power_form[2][0].shape[0] for path in made]
+    assert (max(ranks) >= POWER_BLOCK) == (width >= 10)
+    for path in made:
+        t = np.arange(1, max_iter + 1)
+        for j in np.flatnonzero(~path.diverged):
+            rho = 1 - path.rates[j] * path.evals
+            powers = rho[None, :] ** t[:, None]  # (T, d)
+            coords = path.optimum[None] * (1 - powers)[:, :, None]
+            expected = path.sse(coords)
+            got = path._sse[j, 1:]
+            assert_allclose(got, expected, rtol=1e-10, atol=1e-10 * expected.max())

@@ -21,12 +21,15 @@ The validation sum of squares of any ``w`` (the intercept profiled on the
 training rows) is a quadratic form in the validation statistics,
 ``c − 2·wᵀb + wᵀAw``, evaluated in the eigenbasis: no pass over X. For
 plain GD it is a quadratic form in the powers ``P = ρᵗ`` themselves (shared
-by all outputs): ``sse(z) + P·u + Pᵀ·M·P``, so a (rates × iterations × d)
-array of powers, a product by a d × d matrix and a row sum give every score.
-Two things make that product smaller without changing a score beyond
-rounding: directions whose optimum coordinate is 0 (the null space of a
-one-hot design with an intercept, levels absent from the training part)
-never move and are left out; and ``M = diag(z)·G·diag(z)`` with ``G`` the
+by all outputs): ``sse(z) + P·u + Pᵀ·M·P``, so products by a d × d matrix
+and row sums give every score; with ``ρᵗ = ρᵃᴮ·ρᵇ`` (``t = a·B + b``) they
+are batched products of that matrix, its columns scaled per block of B
+iterations, by the (d, B) powers of one block (``power_forms``): the
+(rates × iterations × d) array of powers is never formed. Two things make
+the products smaller without changing a score beyond rounding: directions
+whose optimum coordinate is 0 (the null space of a one-hot design with an
+intercept, levels absent from the training part) never move and are left
+out; and ``M = diag(z)·G·diag(z)`` with ``G`` the
 validation Gram in the eigenbasis is written ``‖F·diag(z)·P‖²`` with ``F``
 from a pivoted Cholesky factor of the validation Gram, whose rank is at most
 the number of validation rows: on a 1,200 × 758 one-hot table (240
@@ -36,13 +39,13 @@ validation rows) about a third of the work.
 from contextlib import nullcontext
 
 import numpy as np
-from scipy.linalg import lapack
 
 from .._kernel.sparse_ops import single_threaded_blas
 from .._kernel.spectrum import Spectrum
 from .closed_form import step_coefficients
 from .descent import DescentSettings, run_descent
 from .plan import DescentPlan, curvatures
+from .power_forms import blocks, gram_factor, plain_sse
 from .schedule import StepSchedule
 from .spectral import SpectralEngine, statistics_objective
 from .stopping import EPS, StopRule
@@ -143,16 +146,14 @@ class FoldPath:
 
     def _fill(self, losses):
         """The validation SSE and the objective of every iterate."""
-        moves = self.moves
-        for block in self._rate_blocks():
-            if moves.momentum:
+        if self.moves.momentum:
+            for block in self._rate_blocks():
                 coords, losses[block] = self._momentum(block)
                 self._sse[block, 1:] = self.sse(coords)
-            else:
-                powers, losses[block], self._checked[block] = self._powers(
-                    block, self.moving
-                )
-                self._sse[block, 1:] = self._sse_of_powers(powers)
+            return
+        for block in self._plain_blocks():
+            losses[block], self._checked[block] = self._plain_losses(block)
+            self._sse[block, 1:] = self._plain_sse(block)
 
     # ------------------------------------------------------------------
     # Iterates.
@@ -161,6 +162,17 @@ class FoldPath:
         """Slices of the rates whose iterates fit in about 32 MB at once."""
         size = self.max_iter * max(self.moving.size, 1) * self.gamma0.shape[1]
         step = max(1, (1 << 22) // max(size, 1))
+        return [slice(j, j + step) for j in range(0, self.rates.size, step)]
+
+    def _plain_blocks(self):
+        """Slices of the rates whose arrays in :meth:`_plain_sse` (the
+        larger of the scaled form and the powers, and the product) take
+        about 16 MB at once."""
+        rank = self.power_form[2][0].shape[0] + 1
+        length, n_blocks = blocks(self.max_iter)
+        scaled = max(rank, length) * max(self.moving.size, 1)
+        size = n_blocks * (scaled + rank * length)
+        step = max(1, (1 << 21) // size)
         return [slice(j, j + step) for j in range(0, self.rates.size, step)]
 
     def _powers(self, block, rows=None):
@@ -202,6 +214,34 @@ class FoldPath:
         rises = np.zeros(rho.shape[1], dtype=bool)
         rises[past] = True
         return powers, losses, rises
+
+    def _plain_losses(self, block):
+        """The objective (J, T) of plain GD at the rates ``self.rates[block]``
+        and which of them can rise: formed by :meth:`_powers` (as the
+        stopping rule has always seen it) only for the rates past this
+        fold's limit, 0 elsewhere (see there)."""
+        rho = 1 - np.outer(self.evals[self.moving], self.rates[block])  # (m, J)
+        past = np.flatnonzero(np.any(np.abs(rho) > 1, axis=0))
+        losses = np.zeros((rho.shape[1], self.max_iter))
+        for j in past:
+            rate = block.start + j
+            losses[j] = self._powers(slice(rate, rate + 1), self.moving)[1][0]
+        rises = np.zeros(rho.shape[1], dtype=bool)
+        rises[past] = True
+        return losses, rises
+
+    def _plain_sse(self, block):
+        """Validation SSE (J, T, k) of plain GD at the rates
+        ``self.rates[block]``: ``sse(z) + u·ρᵗ + ‖F·diag(z)·ρᵗ‖²`` per output
+        over the moving directions, without the (m, J, T) array of powers.
+
+        With ``t = a·B + b``, ``ρᵗ = ρᵃᴮ·ρᵇ``: the product of ``[F·diag(z);
+        uᵀ]`` by the powers of iteration block ``a`` is that matrix with its
+        columns scaled by ``ρᵃᴮ``, times the (m, B) powers ``ρᵇ`` shared by
+        all blocks (``power_forms.plain_sse``).
+        """
+        rho = 1 - np.outer(self.rates[block], self.evals[self.moving])  # (J, m)
+        return plain_sse(rho, *self.power_form, self.max_iter)
 
     def _momentum(self, block):
         """Eigen-coordinates (J, T, d, k) and objective (J, T) of iterates
@@ -263,7 +303,7 @@ class FoldPath:
         dy = val.y_mean - objective.y_mean
         sw = val.sw_sum
         # The validation Gram in the eigenbasis as FᵀF (F: r × d).
-        factor = _gram_factor(val.xx + sw * np.outer(dx, dx), self.basis)
+        factor = gram_factor(val.xx + sw * np.outer(dx, dx), self.basis)
         cross = self.basis.T @ (val.xy + sw * np.outer(dx, dy))
         self.form = (factor, cross, val.yy + sw * dy**2)
         self.val_sst, self.val_sw_sum = val.yy, sw
@@ -284,26 +324,6 @@ class FoldPath:
             linear = np.sum(by_output * cross.T, axis=-1)
             return np.maximum(const - 2 * linear + quad, 0.0)
 
-    def _sse_of_powers(self, powers):
-        """Validation SSE (J, T, k) of plain GD from the powers (m, J, T) of
-        the moving directions: ``sse(z) + u·P + ‖F·diag(z)·P‖²`` per output."""
-        at_optimum, slopes, factors = self.power_form
-        if powers.shape[0] == 0:  # nothing moves: every iterate is w₀ = z
-            shape = powers.shape[1:] + (len(factors),)
-            return np.broadcast_to(np.maximum(at_optimum, 0.0), shape)
-        flat = powers.reshape(powers.shape[0], -1)
-        result = np.empty((flat.shape[1], len(factors)))
-        with np.errstate(over="ignore", invalid="ignore"):
-            product = self.workspace.array(
-                "product", (factors[0].shape[0],) + flat.shape[1:]
-            )
-            for k, factor in enumerate(factors):
-                np.matmul(factor, flat, out=product)
-                np.multiply(product, product, out=product)
-                result[:, k] = at_optimum[k] + slopes[:, k] @ flat
-                result[:, k] += product.sum(axis=0)
-        return np.maximum(result, 0.0).reshape(powers.shape[1:] + (-1,))
-
     def scores(self, kind):
         """(n_rates, max_iter) validation scores of every run: ``kind``
         "r2" (``r2_score``) or "mse" (mean squared error per output,
@@ -313,21 +333,6 @@ class FoldPath:
         else:
             per_iterate = np.mean(self._sse, axis=-1) / self.val_sw_sum
         return np.take_along_axis(per_iterate, self._kept(), axis=1)
-
-
-def _gram_factor(gram, basis):
-    """``F`` (r, d) with ``Fᵀ·F = basisᵀ·gram·basis`` for a positive
-    semi-definite ``gram``, ``r`` its numerical rank (at most the rows
-    behind it): LAPACK's pivoted Cholesky (``pstrf``), which stops where the
-    pivots fall below ``d·eps`` times the largest diagonal entry (that rest
-    changes a validation sum of squares by rounding only). Without a usable
-    factor (non-finite entries), the symmetric square root of the Gram."""
-    factor, pivots, rank, info = lapack.dpstrf(gram, lower=1)
-    if info < 0 or not np.all(np.isfinite(factor)):
-        values, vectors = np.linalg.eigh(basis.T @ gram @ basis)
-        return (vectors * np.sqrt(np.maximum(values, 0.0))).T
-    lower = np.tril(factor[:, :rank])
-    return lower.T @ basis[pivots - 1]
 
 
 def run_at(objective, frozen, spectrum, rate, n_iter, moves, dtype):
