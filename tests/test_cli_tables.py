@@ -458,3 +458,75 @@ def test_csv_module_writes_what_the_reader_reads(tmp_path, capsys):
     code, out, _ = run_csv(capsys, path, "y")
     assert code == 0
     assert "numbers with thousands separators" in out
+
+
+def test_folds_are_preprocessed_once_and_every_cell_is_unchanged(
+    tmp_path, capsys, monkeypatch
+):
+    # The preprocessing of each fold is fitted once and shared by every row
+    # (and the near-collinear check): the table is what each row's own
+    # pipeline gives, cell for cell but the fit times.
+    import onestep_sklearn._cli.command as command
+    import onestep_sklearn._cli.shared_folds as shared_folds
+
+    rng = np.random.default_rng(12)
+    n = 120
+    frame = pd.DataFrame(
+        {
+            "x": rng.normal(size=n).round(3),
+            "c": rng.choice(["a", "b", "c", "d", "e"], n),
+            "flag": rng.choice([True, False], n),
+        }
+    )
+    frame["y"] = (2 * frame["x"] + (frame["c"] == "b") + rng.normal(size=n)).round(3)
+    path = tmp_path / "t.csv"
+    frame.to_csv(path, index=False)
+
+    fits = []
+    original = shared_folds.SharedFolds.fit_transform
+
+    def counting(self, X):
+        key = shared_folds.rows_key(X)
+        if key not in self._fitted:
+            fits.append(len(X))
+        return original(self, X)
+
+    monkeypatch.setattr(shared_folds.SharedFolds, "fit_transform", counting)
+    code, shared_out, _ = run_csv(capsys, path, "y")
+    assert code == 0
+    assert len(fits) == 5  # one per training fold, for the check and 7 rows
+    assert "the preprocessing is fitted once per fold" in shared_out
+    monkeypatch.setattr(command, "MAX_SHARED_ENTRIES", 0)
+    code, own_out, _ = run_csv(capsys, path, "y")
+    assert code == 0 and len(fits) == 5
+    assert "the preprocessing is fitted once per fold" not in own_out
+    shared_rows, own_rows = parse_table(shared_out), parse_table(own_out)
+    assert shared_rows.keys() == own_rows.keys() and len(own_rows) == 7
+    for label, cells in own_rows.items():
+        fit_time = 3
+        assert shared_rows[label][:fit_time] == cells[:fit_time]
+        assert shared_rows[label][fit_time + 1 :] == cells[fit_time + 1 :]
+
+
+def test_shared_folds_read_what_a_pipeline_fits():
+    from sklearn.base import clone
+
+    from onestep_sklearn._cli.shared_folds import FoldPreprocessor, SharedFolds
+
+    rng = np.random.default_rng(13)
+    X = pd.DataFrame({"x": rng.normal(size=40), "c": rng.choice(list("abc"), 40)})
+    steps = ColumnTransformer(
+        [("n", StandardScaler(), ["x"]), ("c", OneHotEncoder(), ["c"])]
+    )
+    shared = SharedFolds(steps)
+    step = clone(FoldPreprocessor(shared))
+    assert step.folds is shared  # clones share the store
+    train, test = X.iloc[:30], X.iloc[30:]
+    own = clone(steps).fit(train)
+    np.testing.assert_array_equal(step.fit_transform(train), own.transform(train))
+    np.testing.assert_array_equal(step.transform(test), own.transform(test))
+    assert list(step.get_feature_names_out()) == list(own.get_feature_names_out())
+    # Another part of the table is another fit.
+    other = clone(FoldPreprocessor(shared)).fit(X.iloc[10:])
+    assert other.fitted_ is not step.fitted_
+    assert clone(FoldPreprocessor(shared)).fit(train).fitted_ is step.fitted_
