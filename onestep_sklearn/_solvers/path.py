@@ -223,9 +223,9 @@ class FoldPath:
         rho = 1 - np.outer(self.evals[self.moving], self.rates[block])  # (m, J)
         past = np.flatnonzero(np.any(np.abs(rho) > 1, axis=0))
         losses = np.zeros((rho.shape[1], self.max_iter))
-        for j in past:
-            rate = block.start + j
-            losses[j] = self._powers(slice(rate, rate + 1), self.moving)[1][0]
+        if past.size:  # the largest rates: a run at the end of the block
+            first, last = block.start + past[0], block.start + past[-1] + 1
+            losses[past] = self._powers(slice(first, last), self.moving)[1]
         rises = np.zeros(rho.shape[1], dtype=bool)
         rises[past] = True
         return losses, rises
