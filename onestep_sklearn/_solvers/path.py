@@ -166,11 +166,11 @@ class FoldPath:
 
     def _plain_blocks(self):
         """Slices of the rates whose arrays in :meth:`_plain_sse` (the
-        larger of the scaled form and the powers, and the product) take
+        scaled form or powers, whichever is smaller, and the product) take
         about 16 MB at once."""
         rank = self.power_form[2][0].shape[0] + 1
         length, n_blocks = blocks(self.max_iter)
-        scaled = max(rank, length) * max(self.moving.size, 1)
+        scaled = min(rank, length) * max(self.moving.size, 1)
         size = n_blocks * (scaled + rank * length)
         step = max(1, (1 << 21) // size)
         return [slice(j, j + step) for j in range(0, self.rates.size, step)]
