@@ -232,7 +232,8 @@ MIN_RATE_SCALE = 1e-6
 def descend(engine, rule, max_iter, adaptive, verbose, on_iteration=None):
     """Drive an engine until the rule stops it or ``max_iter`` is reached.
 
-    Returns ``(loss_curve, validation_scores, stop)``, ``stop`` one of
+    Returns ``(loss_curve, validation_scores, stop)`` (the curve an array),
+    ``stop`` one of
     "converged", "early_stopping", "plateau" or "unstable" (mini-batches,
     see ``minibatch.PlateauRule``), "diverged", "rate" (adaptive gave up),
     "callback" or ``None`` (max_iter). An undone step of the adaptive
@@ -242,6 +243,8 @@ def descend(engine, rule, max_iter, adaptive, verbose, on_iteration=None):
     ("callback") by returning True. A rule that records divergence
     (``rule.record``) ends a run that rose and never converged as "diverged".
     """
+    # The curve in the chunks' own arrays: one concatenation at the end
+    # instead of a Python float per iteration.
     curve, scores, stop = [], [], None
     stride = max(1, -(-max_iter // 50))
     while rule.iteration < max_iter:
@@ -257,7 +260,7 @@ def descend(engine, rule, max_iter, adaptive, verbose, on_iteration=None):
         )
         engine.commit(consumed, best_at, best_score_at)
         kept = consumed - (event == "diverged")
-        curve.extend(losses[:kept].tolist())
+        curve.append(losses[:kept])
         if chunk_scores is not None:
             scores.extend(np.asarray(chunk_scores[:kept], dtype=float).tolist())
         if verbose:
@@ -272,7 +275,7 @@ def descend(engine, rule, max_iter, adaptive, verbose, on_iteration=None):
         if event == "diverged" and adaptive and engine.rate_scale > MIN_RATE_SCALE:
             engine.revert_to_best()
             rule.restart_from_best()
-            curve.append(rule.best_loss)
+            curve.append(np.array([rule.best_loss]))
             if chunk_scores is not None:
                 scores.append(float(engine.current_score()))
             continue
@@ -280,7 +283,7 @@ def descend(engine, rule, max_iter, adaptive, verbose, on_iteration=None):
             stop = "rate" if adaptive else "diverged"
             finite = losses[kept]
             if np.isfinite(finite):
-                curve.append(float(finite))
+                curve.append(np.array([finite], dtype=np.float64))
             break
         if event in ("converged", "early_stopping", "plateau", "unstable"):
             stop = event
@@ -290,6 +293,7 @@ def descend(engine, rule, max_iter, adaptive, verbose, on_iteration=None):
             break
     if stop is None and rule.rose_at is not None:
         stop = "diverged"
+    curve = np.concatenate(curve or [np.empty(0)]).astype(np.float64, copy=False)
     return curve, scores, stop
 
 

@@ -161,30 +161,43 @@ class SpectralEngine:
         decay = -eta * self.evals
         steps = np.arange(1, size + 1)[:, None]
         gamma0, shift0 = self.gamma, self.shift
+        sq_gamma0 = np.sum(gamma0**2, axis=1)
         with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
             rho = 1 + decay
             powers = rho**steps
+            sq_powers = powers**2
             weights = self.spectrum.excess_weights(gamma0)
-            losses = self.f_star + (powers**2) @ weights
+            losses = self.f_star + sq_powers @ weights
             log_rho = np.log1p(np.maximum(decay, -1))
+        # Below 1/λ every ρ is ≥ 0 (the usual case): expm1 alone, without
+        # forming the other branch over the whole chunk.
+        monotone = bool(np.all(rho >= 0))
 
         def completed(step, power):
             """``1 − ρ^t``, through expm1 where ρ ≥ 0."""
+            if monotone:
+                return -np.expm1(step * log_rho)
             return np.where(rho >= 0, -np.expm1(step * log_rho), 1 - power)
 
         with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-            grad_norms = np.sqrt((powers**2) @ np.sum(gamma0**2, axis=1))
+            grad_norms = np.sqrt(sq_powers @ sq_gamma0)
             # ‖a − γ₀·c_t‖² with a = Qᵀstart + shift₀ and c_t = (1 − ρ^t)/λ,
-            # expanded so that no (size, d, k) array is formed.
+            # expanded so that no (size, d, k) array is formed; c_t in place
+            # (−expm1(x)/λ = expm1(x)·(−1/λ), the same values).
             coords = self.start_coords + shift0
-            factors = completed(steps, powers) * self.inv_evals
+            if monotone:
+                factors = np.multiply(steps, log_rho)
+                np.expm1(factors, out=factors)
+                factors *= -self.inv_evals
+            else:
+                factors = completed(steps, powers) * self.inv_evals
             sq = (
                 np.sum(coords**2)
-                - 2 * factors @ np.sum(coords * gamma0, axis=1)
-                + factors**2 @ np.sum(gamma0**2, axis=1)
+                - 2 * (factors @ np.sum(coords * gamma0, axis=1))
+                + (factors * factors) @ sq_gamma0
             )
             coef_norms = np.sqrt(np.maximum(sq, 0.0))
-            distances = self.exact_distances(powers**2 * np.sum(gamma0**2, axis=1))
+            distances = self.certifier.scaled_distances(sq_powers, sq_gamma0)
 
         def state(i):
             with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
