@@ -13,6 +13,7 @@ from typing import Protocol
 import numpy as np
 
 from .minibatch import GatheredEpoch
+from .stopping import LazyNorms
 
 
 def norm(coef):
@@ -99,11 +100,12 @@ class Chunk:
     (which certify the distance to the optimum, see ``stopping``), and the
     validation scores (or None); ``distances``, where the engine knows them
     exactly (``closed_form.ExactDistance``), the certified ``‖w − w*‖/‖w*‖``
-    of each iterate, sharper than the gradient's bound."""
+    of each iterate, sharper than the gradient's bound. The coefficient
+    norms may come as ``stopping.LazyNorms``, formed where needed."""
 
     losses: np.ndarray
     grad_norms: np.ndarray
-    coef_norms: np.ndarray
+    coef_norms: np.ndarray | LazyNorms
     scores: np.ndarray | None = None
     distances: np.ndarray | None = None
 
@@ -266,9 +268,12 @@ def descend(engine, rule, max_iter, adaptive, verbose, on_iteration=None):
         if verbose:
             if len(losses) > 1:  # a spectral chunk: one update per iteration
                 steps = engine.pending_steps
+            norms = chunk.coef_norms
+            if isinstance(norms, LazyNorms):
+                norms = norms.at(slice(None))
             distances = rule.distances(
                 chunk.grad_norms[:consumed],
-                chunk.coef_norms[:consumed],
+                norms[:consumed],
                 None if chunk.distances is None else chunk.distances[:consumed],
             )
             _print_progress(losses[:consumed], distances, first, stride, steps)

@@ -31,6 +31,7 @@ from .closed_form import (
 from .gd import Chunk
 from .newton import varying_columns
 from .objective import Objective
+from .stopping import LazyNorms
 from .validation import r2_from_sse
 
 
@@ -179,25 +180,36 @@ class SpectralEngine:
                 return -np.expm1(step * log_rho)
             return np.where(rho >= 0, -np.expm1(step * log_rho), 1 - power)
 
+        # ‖a − γ₀·c_t‖² with a = Qᵀstart + shift₀ and c_t = (1 − ρ^t)/λ,
+        # expanded so that no (size, d, k) array is formed.
+        coords = self.start_coords + shift0
+        cross, sq_coords = np.sum(coords * gamma0, axis=1), np.sum(coords**2)
+
+        def coef_norms_at(rows):
+            """The norms of the iterates ``rows`` (a slice or indices)."""
+            with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+                if monotone:  # −expm1(x)/λ = expm1(x)·(−1/λ), in place
+                    factors = np.multiply(steps[rows], log_rho)
+                    np.expm1(factors, out=factors)
+                    factors *= -self.inv_evals
+                else:
+                    factors = completed(steps[rows], powers[rows]) * self.inv_evals
+                sq = sq_coords - 2 * (factors @ cross) + (factors * factors) @ sq_gamma0
+                return np.sqrt(np.maximum(sq, 0.0))
+
         with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
             grad_norms = np.sqrt(sq_powers @ sq_gamma0)
-            # ‖a − γ₀·c_t‖² with a = Qᵀstart + shift₀ and c_t = (1 − ρ^t)/λ,
-            # expanded so that no (size, d, k) array is formed; c_t in place
-            # (−expm1(x)/λ = expm1(x)·(−1/λ), the same values).
-            coords = self.start_coords + shift0
-            if monotone:
-                factors = np.multiply(steps, log_rho)
-                np.expm1(factors, out=factors)
-                factors *= -self.inv_evals
-            else:
-                factors = completed(steps, powers) * self.inv_evals
-            sq = (
-                np.sum(coords**2)
-                - 2 * (factors @ np.sum(coords * gamma0, axis=1))
-                + (factors * factors) @ sq_gamma0
-            )
-            coef_norms = np.sqrt(np.maximum(sq, 0.0))
             distances = self.certifier.scaled_distances(sq_powers, sq_gamma0)
+            if monotone:
+                # 0 ≤ c_t ≤ 1/λ: every coordinate of an iterate lies between
+                # its values at c = 0 and c = 1/λ, which bound its norm; the
+                # stop rule forms the norms only where it may stop
+                # (``stopping.LazyNorms``).
+                ends = coords - gamma0 * self.inv_evals[:, None]
+                bound = float(np.sqrt(np.sum(np.maximum(coords**2, ends**2))))
+                coef_norms = LazyNorms(bound, coef_norms_at)
+            else:
+                coef_norms = coef_norms_at(slice(None))
 
         def state(i):
             with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
