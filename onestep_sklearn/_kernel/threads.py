@@ -76,12 +76,31 @@ def _in_control():
         clear(force=True)
 
 
+def _limit_to_one(controller):
+    """Set every BLAS library of ``controller`` to one thread; returns what
+    to restore: ``(library, its thread count)`` for those that had more.
+
+    Straight on threadpoolctl's per-library controllers: its
+    ``ThreadpoolController.limit`` does the same through an ``info()``
+    snapshot of every library, about 20 µs per fit against 4 µs here (a
+    tenth of a small fit's time)."""
+    changed = []
+    for library in controller.lib_controllers:
+        if library.user_api != "blas":
+            continue
+        threads = library.get_num_threads()
+        if threads != 1:
+            library.set_num_threads(1)
+            changed.append((library, threads))
+    return changed
+
+
 @contextmanager
 def _counted_single_thread(controller):
     with _lock:
         if _active["depth"] == 0:
             with _in_control():
-                _active["limiter"] = controller.limit(limits=1, user_api="blas")
+                _active["limiter"] = _limit_to_one(controller)
         _active["depth"] += 1
     try:
         yield
@@ -90,7 +109,8 @@ def _counted_single_thread(controller):
             _active["depth"] -= 1
             if _active["depth"] == 0:
                 with _in_control():
-                    _active["limiter"].restore_original_limits()
+                    for library, threads in _active["limiter"]:
+                        library.set_num_threads(threads)
                 _active["limiter"] = None
 
 
@@ -99,7 +119,7 @@ def single_threaded_blas():
 
     Re-entrant and shared between threads: the first context in sets the
     limit, the last one out restores what was there before. The controller is
-    made once (about 15 µs per use after that).
+    made once (about 4 µs per use after that).
     """
     controller = _blas_controller()
     if controller is None:
