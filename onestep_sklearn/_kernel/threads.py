@@ -29,7 +29,9 @@ limit below is already the one place that changes it, so it takes control
 for each change (:func:`_in_control`) and hands it back at once.
 """
 
+import contextvars
 import numbers
+import os
 import threading
 from contextlib import contextmanager, nullcontext
 from functools import cache
@@ -151,3 +153,77 @@ def fit_blas_context(shape, stored=None):
     if work >= THREADED_WORK:
         return nullcontext()
     return single_threaded_blas()
+
+
+# Streamed passes over at least this many bytes of X run their row blocks on
+# several threads (``ordered_map``), where the fit keeps BLAS's threads.
+PARALLEL_PASS_BYTES = 1 << 26
+MAX_PASS_WORKERS = 4
+
+
+def pass_workers(nbytes):
+    """Threads for one streamed pass over ``nbytes`` of data: one inside
+    :func:`single_threaded_blas` (the fit's work is small) or below
+    ``PARALLEL_PASS_BYTES``; else as many as BLAS itself may use (a user's
+    ``threadpool_limits`` included), the CPUs this process may run on and
+    ``MAX_PASS_WORKERS`` allow.
+
+    A pass of cache-sized blocks runs each product on one thread (a threaded
+    BLAS call waits for its slowest thread: 3.3 passes' time on a loaded
+    machine); a single thread streams X at about half the machine's memory
+    bandwidth, which a plain ``X @ v`` on two threads uses whole."""
+    if nbytes < PARALLEL_PASS_BYTES or _active["depth"] > 0:
+        return 1
+    controller = _blas_controller()
+    if controller is None:
+        return 1
+    blas = [lib.get_num_threads() for lib in controller.lib_controllers]
+    try:
+        cpus = len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        cpus = os.cpu_count() or 1
+    return max(1, min([cpus, MAX_PASS_WORKERS, *blas]))
+
+
+def ordered_map(function, items, workers):
+    """``[function(item) for item in items]``, on ``workers`` threads.
+
+    The threads take the next item as they come free, so one that is
+    descheduled holds up the end by one item at most, not by its share; the
+    results come back in the order of ``items``, so sums of them taken in
+    that order are the sequential ones, bit for bit. Each thread runs in a
+    copy of the caller's context (numpy's ``errstate`` is a context
+    variable); the first exception is raised here.
+    """
+    items = list(items)
+    if workers <= 1 or len(items) < 2:
+        return [function(item) for item in items]
+    results = [None] * len(items)
+    indices = iter(range(len(items)))
+    lock, failures = threading.Lock(), []
+
+    def run():
+        while not failures:
+            with lock:
+                index = next(indices, None)
+            if index is None:
+                return
+            try:
+                results[index] = function(items[index])
+            except BaseException as error:  # re-raised in the caller
+                failures.append(error)
+
+    helpers = [
+        threading.Thread(target=contextvars.copy_context().run, args=(run,))
+        for _ in range(min(workers, len(items)) - 1)
+    ]
+    for helper in helpers:
+        helper.start()
+    try:
+        run()
+    finally:
+        for helper in helpers:
+            helper.join()
+    if failures:
+        raise failures[0]
+    return results
