@@ -33,6 +33,7 @@ import contextvars
 import numbers
 import os
 import threading
+from concurrent.futures import ThreadPoolExecutor, wait
 from contextlib import contextmanager, nullcontext
 from functools import cache
 
@@ -185,15 +186,33 @@ def pass_workers(nbytes):
     return max(1, min([cpus, MAX_PASS_WORKERS, *blas]))
 
 
+_pool = {"executor": None, "pid": None}
+
+
+def _helper_pool():
+    """The helper threads of :func:`ordered_map`, started once per process
+    (a new thread costs a few ms on a loaded machine; a forked child makes
+    its own)."""
+    with _lock:
+        if _pool["executor"] is None or _pool["pid"] != os.getpid():
+            _pool["executor"] = ThreadPoolExecutor(
+                max_workers=MAX_PASS_WORKERS - 1, thread_name_prefix="onestep-pass"
+            )
+            _pool["pid"] = os.getpid()
+        return _pool["executor"]
+
+
 def ordered_map(function, items, workers):
-    """``[function(item) for item in items]``, on ``workers`` threads.
+    """``[function(item) for item in items]``, on ``workers`` threads (the
+    caller's and helpers').
 
     The threads take the next item as they come free, so one that is
     descheduled holds up the end by one item at most, not by its share; the
     results come back in the order of ``items``, so sums of them taken in
-    that order are the sequential ones, bit for bit. Each thread runs in a
-    copy of the caller's context (numpy's ``errstate`` is a context
-    variable); the first exception is raised here.
+    that order are the sequential ones, bit for bit. Helpers run in a copy
+    of the caller's context (numpy's ``errstate`` is a context variable);
+    the first exception is raised here. Helpers that have not started when
+    the caller runs out of items are cancelled, never waited for.
     """
     items = list(items)
     if workers <= 1 or len(items) < 2:
@@ -213,17 +232,13 @@ def ordered_map(function, items, workers):
             except BaseException as error:  # re-raised in the caller
                 failures.append(error)
 
-    helpers = [
-        threading.Thread(target=contextvars.copy_context().run, args=(run,))
-        for _ in range(min(workers, len(items)) - 1)
-    ]
-    for helper in helpers:
-        helper.start()
+    pool = _helper_pool()
+    count = min(workers, len(items), MAX_PASS_WORKERS) - 1
+    helpers = [pool.submit(contextvars.copy_context().run, run) for _ in range(count)]
     try:
         run()
     finally:
-        for helper in helpers:
-            helper.join()
+        wait([helper for helper in helpers if not helper.cancel()])
     if failures:
         raise failures[0]
     return results
