@@ -72,12 +72,11 @@ def certified_distance(grad_norms, coef_norms, smallest, reference=0.0):
 @dataclass(frozen=True)
 class LazyNorms:
     """The coefficient norms of a chunk of iterations, formed on demand:
-    ``at(rows)`` gives those of some of them (a slice or an index array)
-    and ``bound`` is at least
-    every one. :meth:`StopRule.scan` forms them all only when the bound
-    leaves the chunk a chance to converge, else only those of the iterates
-    it keeps (the spectral engine's plain chunks: the norms cost a
-    transcendental function per iteration and direction)."""
+    ``at(rows)`` gives those of some of them (a slice or an index array) and
+    ``bound`` is at least every one. :meth:`StopRule.scan` forms them all
+    only when the bound leaves the chunk a chance to converge, else only
+    those of the iterates it keeps (the spectral engine's plain chunks: the
+    norms cost a transcendental function per iteration and direction)."""
 
     bound: float
     at: Callable[[slice | np.ndarray], np.ndarray]
