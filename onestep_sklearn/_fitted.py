@@ -77,6 +77,7 @@ def descent_attributes(
         coef[plan.frozen] = 0.0
     with np.errstate(over="ignore", under="ignore"):
         curve = np.asarray(result.loss_curve) * np.float64(units.y_scale) ** -2
+    curve = curve.tolist()
     internal = coef.copy()
     intercept = units.intercept_to_data(objective.intercept(coef))
     coef = in_range(units.coef_to_data(coef), intercept, dtype)
@@ -95,7 +96,7 @@ def descent_attributes(
         "intercept_": intercept_,
         "n_iter_": result.n_iter,
         "t_": result.t,
-        "loss_curve_": curve.tolist(),
+        "loss_curve_": curve,
         "lipschitz_": units.curvature_to_data(plan.lipschitz),
         "learning_rate_": units.rate_to_data(plan.learning_rate),
         "momentum_": plan.moves.momentum,
@@ -107,7 +108,7 @@ def descent_attributes(
             fit_intercept,
             gd=GDState(coef=internal, velocity=np.zeros_like(internal), t=result.t),
             means=RunningMeans(objective.sw_sum, objective.x_mean, objective.y_mean),
-            loss_curve=tuple(curve.tolist()),
+            loss_curve=tuple(curve),
             n_iter=result.n_iter,
         ),
     }

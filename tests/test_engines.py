@@ -349,3 +349,43 @@ def test_the_rules_batch_of_runs_is_its_scan_run_by_run(monotone):
             assert stopped_at[row] == 0
         if stopped_at[row]:
             assert best[row] == kept
+
+
+@pytest.mark.parametrize("seed", range(3))
+@pytest.mark.parametrize("k", [1, 2])
+def test_lazy_coefficient_norms_stop_where_the_formed_ones_do(monkeypatch, seed, k):
+    """Plain chunks hand the rule ``LazyNorms``; forming them all for every
+    chunk changes no fitted value, stop or warning (distances included)."""
+    from onestep_sklearn._solvers import stopping
+
+    X, y = problem(seed, 300, k=k)
+    rates = [1e-4, 0.02, 0.3, 0.9, 1.05]  # × 2/L: slow, middling, ρ < 0, past it
+    limit = 2 / quiet_fit(IterativeGDRegressor(max_iter=1), X, y).lipschitz_
+
+    def fits():
+        out = []
+        for factor in rates:
+            est = IterativeGDRegressor(learning_rate=factor * limit, max_iter=6000)
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always")
+                est.fit(X, y)
+            texts = [str(w.message) for w in caught]
+            out.append((est.coef_, est.n_iter_, est.loss_curve_, est.stop_reason_))
+            out[-1] += (texts,)
+        return out
+
+    verdicts = []
+    original = stopping.StopRule._may_converge
+
+    def recorded(self, *args):
+        verdicts.append(original(self, *args))
+        return verdicts[-1]
+
+    monkeypatch.setattr(stopping.StopRule, "_may_converge", recorded)
+    lazy = fits()
+    assert False in verdicts and True in verdicts  # both routes taken
+    monkeypatch.setattr(stopping.StopRule, "_may_converge", lambda self, *a: True)
+    formed = fits()
+    for one, other in zip(lazy, formed):
+        assert_allclose(one[0], other[0], rtol=0, atol=0)
+        assert one[1:] == other[1:]

@@ -32,10 +32,12 @@ materialised. Shapes: ``X`` (n, d), ``Y`` (n, k), ``coef`` (d, k),
 """
 
 import functools
+import threading
 
 import numpy as np
 import scipy.sparse as sp
 
+from .threads import ordered_map, pass_workers
 from .weights import is_unit_view, weighted_sq_sums
 
 # Row blocks of about this many bytes of X stay in the L2 cache between the
@@ -168,10 +170,17 @@ def weighted_sq_norms(X, vec, offset, sample_weight):
     offset_x = np.asarray(offset, dtype=X.dtype)
     sq = np.zeros(vec.shape[1], dtype=np.float64)
     block_bytes = 4 * BLOCK_BYTES if sp.issparse(X) else BLOCK_BYTES
-    for rows in row_blocks(X, block_bytes=block_bytes):
+
+    def block_sums(rows):
         product = X[rows] @ vec_x
         product -= offset_x
-        sq += weighted_sq_sums(product, sample_weight[rows])
+        return weighted_sq_sums(product, sample_weight[rows])
+
+    # Blocks on several threads for a large dense X, added in order.
+    blocks = row_blocks(X, block_bytes=block_bytes)
+    workers = 1 if sp.issparse(X) else pass_workers(X.nbytes)
+    for part in ordered_map(block_sums, blocks, workers):
+        sq += part
     return sq
 
 
@@ -201,28 +210,43 @@ def moments_at_zero(X, Y, sample_weight, y_mean):
     block_rows = blocks[0].stop - blocks[0].start if blocks else 1
     per_group = BLOCK_BYTES // (X.dtype.itemsize * (n_outputs + 1) * block_rows)
     per_group = max(1, per_group)
-    buffer = None
-    for first in range(0, len(blocks), per_group):
+    local = threading.local()  # one columns buffer per thread
+
+    def group_sums(first):
         group = blocks[first : first + per_group]
         rows = slice(group[0].start, group[-1].stop)
         weights = sample_weight[rows]
-        if buffer is None:
-            buffer = np.empty((weights.shape[0], n_outputs + 1), dtype=X.dtype)
-        columns = buffer[: weights.shape[0]]
+        buffer = getattr(local, "buffer", None)
+        if buffer is None or buffer.shape[0] < weights.shape[0]:
+            local.buffer = np.empty((weights.shape[0], n_outputs + 1), dtype=X.dtype)
+        columns = local.buffer[: weights.shape[0]]
         centred = columns[:, :n_outputs]
         np.subtract(Y[rows], y_mean, out=centred, casting="unsafe")
         # Rows of weight 0 add exact zeros, even with a huge y (never inf·0).
         unit = is_unit_view(weights)
         if not unit:
             centred[weights == 0] = 0
-        sq += weighted_sq_sums(centred, weights)
+        sq_part = weighted_sq_sums(centred, weights)
         if not unit:
             centred *= weights[:, None]
         columns[:, n_outputs] = weights
-        weighted_sum += centred.sum(axis=0, dtype=np.float64)
+        sum_part = centred.sum(axis=0, dtype=np.float64)
+        products = []
         for block in group:
             offset = block.start - rows.start
-            moments += X[block].T @ columns[offset : offset + block.stop - block.start]
+            size = block.stop - block.start
+            products.append(X[block].T @ columns[offset : offset + size])
+        return sq_part, sum_part, products
+
+    # Groups on several threads for a large dense X; every sum is taken in
+    # the order of the rows, as one thread would.
+    workers = 1 if sp.issparse(X) else pass_workers(X.nbytes)
+    starts = range(0, len(blocks), per_group)
+    for sq_part, sum_part, products in ordered_map(group_sums, starts, workers):
+        sq += sq_part
+        weighted_sum += sum_part
+        for product in products:
+            moments += product
     return moments, weighted_sum, sq
 
 

@@ -98,6 +98,30 @@ def _transfer(rate, curvatures, momentum, nesterov):
     return np.moveaxis(np.array(rows), (0, 1), (-2, -1))
 
 
+def largest_singular_value(maps):
+    """The spectral norms of a stack of 2×2 matrices, in closed form.
+
+    With ``σ₁ ≥ σ₂`` the singular values of ``[[a, b], [c, d]]``,
+    ``√((a + d)² + (b − c)²)`` and ``√((a − d)² + (b + c)²)`` are
+    ``σ₁ ± σ₂`` in some order (their squares are ``‖M‖_F² ± 2·det``), so
+    half their sum is ``σ₁``: sums of squares only, no cancellation, and a
+    few ulps from an SVD at a fraction of its cost (the SVD of small stacks
+    was most of a non-converging fit's warning).
+    """
+    return 0.5 * _singular_sums(maps)
+
+
+def _singular_sums(maps):
+    """``2·σ₁`` of each 2×2 matrix of a stack (:func:`largest_singular_value`)."""
+    a, b = maps[..., 0, 0], maps[..., 0, 1]
+    c, d = maps[..., 1, 0], maps[..., 1, 1]
+    return np.hypot(a + d, b - c) + np.hypot(a - d, b + c)
+
+
+# The searches below give up past 2⁴⁰ iterations (about 10¹²).
+MAX_DOUBLINGS = 40
+
+
 def iterations_to_shrink(rate, curvatures, shrink, momentum=0.0, nesterov=False):
     """The fewest iterations after which every eigen-direction's error is at
     most ``shrink`` times its start (largest spectral norm of ``M^t`` over
@@ -109,23 +133,45 @@ def iterations_to_shrink(rate, curvatures, shrink, momentum=0.0, nesterov=False)
     # At the limit the factor is 1 up to rounding: more than 2⁴⁰ iterations.
     if not contraction(rate, curvatures, momentum, nesterov) < 1 - 1e-12:
         return np.inf
+    if momentum == 0:
+        return _plain_iterations(rate, curvatures, shrink)
     maps = _transfer(rate, curvatures, momentum, nesterov)
 
     def worst(power):
-        return float(np.max(np.linalg.norm(power, ord=2, axis=(-2, -1))))
+        return 0.5 * float(_singular_sums(power).max())
 
     powers = [maps]  # M^(2^k)
     # Transients of momentum can grow before they shrink: squarings past
-    # the range of float64 mean more than 2⁴⁰ iterations anyway.
+    # the range of float64 mean more than 2⁴⁰ iterations anyway (a norm
+    # that is not finite: an entry overflowed, or is about to).
     with np.errstate(over="ignore", invalid="ignore"):
-        while not worst(powers[-1]) <= shrink:
-            if len(powers) > 40 or not np.all(np.isfinite(powers[-1])):
+        while not (norm := worst(powers[-1])) <= shrink:
+            if len(powers) > MAX_DOUBLINGS or not np.isfinite(norm):
                 return np.inf
             powers.append(powers[-1] @ powers[-1])
         # Binary search below the first power of two that is small enough.
-        count, product = 0, np.broadcast_to(np.eye(2), maps.shape).copy()
+        count, product = 0, None
         for k in range(len(powers) - 2, -1, -1):
-            trial = product @ powers[k]
+            trial = powers[k] if product is None else product @ powers[k]
             if worst(trial) > shrink:
                 product, count = trial, count + 2**k
     return count + 1
+
+
+def _plain_iterations(rate, curvatures, shrink):
+    """:func:`iterations_to_shrink` without momentum, in closed form: ``M =
+    [[ρ, 0], [−h, 0]]`` (``h = ηλ``, ``ρ = 1 − h``) has ``Mᵗ = [[ρᵗ, 0],
+    [−h·ρᵗ⁻¹, 0]]``, whose norm ``|ρ|ᵗ⁻¹·√(ρ² + h²)`` is at most ``shrink``
+    from ``t = 1 + log(shrink/‖M‖)/log|ρ|`` on (rounded up); the caller has
+    checked ``|ρ| < 1``."""
+    h = rate * np.asarray(curvatures, dtype=np.float64)
+    rho = 1 - h
+    first = np.hypot(rho, h)  # ‖M‖
+    with np.errstate(divide="ignore"):
+        # log1p: ρ rounded would cost log|ρ| its digits when h is tiny. ρ = 0
+        # (h = 1): log|ρ| = −inf, one more iteration clears it.
+        log_rho = np.where(h < 1, np.log1p(-np.minimum(h, 1)), np.log(np.abs(rho)))
+        more = np.ceil(np.log(shrink / first) / log_rho)
+    more = np.where(first > shrink, np.maximum(more, 1), 0)
+    total = 1 + float(more.max())
+    return np.inf if total > 2**MAX_DOUBLINGS else int(total)

@@ -86,6 +86,17 @@ class ExactDistance:
             values = np.sqrt(np.maximum(sq, 0.0)) / self.target_norm + self.floor
         return np.where(np.isnan(values), np.inf, values)
 
+    def scaled_distances(self, scales, sq_gamma):
+        """:meth:`distances` of the gradients ``γ·s`` (``scales`` (size, d),
+        ``sq_gamma`` (d,) the squares of ``γ`` summed over the outputs)
+        without forming their squares: one product with ``γ²/(λ − δ)²``."""
+        if not self.enabled:
+            return np.full(scales.shape[0], np.inf)
+        with np.errstate(over="ignore", invalid="ignore"):
+            sq = scales @ (sq_gamma * self.inv_low_sq) + self.outside
+            values = np.sqrt(np.maximum(sq, 0.0)) / self.target_norm + self.floor
+        return np.where(np.isnan(values), np.inf, values)
+
 
 def step_coefficients(momentum, nesterov, eta):
     """``(a, b)`` of one update ``step = a·v + b·γ`` (module ``spectral``):

@@ -119,7 +119,7 @@ class DescentResult:
     """
 
     coef: np.ndarray
-    loss_curve: list
+    loss_curve: np.ndarray
     validation_scores: list | None
     best_validation_score: float | None
     stop: str | None

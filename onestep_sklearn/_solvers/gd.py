@@ -13,6 +13,7 @@ from typing import Protocol
 import numpy as np
 
 from .minibatch import GatheredEpoch
+from .stopping import LazyNorms
 
 
 def norm(coef):
@@ -99,11 +100,12 @@ class Chunk:
     (which certify the distance to the optimum, see ``stopping``), and the
     validation scores (or None); ``distances``, where the engine knows them
     exactly (``closed_form.ExactDistance``), the certified ``‖w − w*‖/‖w*‖``
-    of each iterate, sharper than the gradient's bound."""
+    of each iterate, sharper than the gradient's bound. The coefficient
+    norms may come as ``stopping.LazyNorms``, formed where needed."""
 
     losses: np.ndarray
     grad_norms: np.ndarray
-    coef_norms: np.ndarray
+    coef_norms: np.ndarray | LazyNorms
     scores: np.ndarray | None = None
     distances: np.ndarray | None = None
 
@@ -232,7 +234,8 @@ MIN_RATE_SCALE = 1e-6
 def descend(engine, rule, max_iter, adaptive, verbose, on_iteration=None):
     """Drive an engine until the rule stops it or ``max_iter`` is reached.
 
-    Returns ``(loss_curve, validation_scores, stop)``, ``stop`` one of
+    Returns ``(loss_curve, validation_scores, stop)`` (the curve an array),
+    ``stop`` one of
     "converged", "early_stopping", "plateau" or "unstable" (mini-batches,
     see ``minibatch.PlateauRule``), "diverged", "rate" (adaptive gave up),
     "callback" or ``None`` (max_iter). An undone step of the adaptive
@@ -242,6 +245,8 @@ def descend(engine, rule, max_iter, adaptive, verbose, on_iteration=None):
     ("callback") by returning True. A rule that records divergence
     (``rule.record``) ends a run that rose and never converged as "diverged".
     """
+    # The curve in the chunks' own arrays: one concatenation at the end
+    # instead of a Python float per iteration.
     curve, scores, stop = [], [], None
     stride = max(1, -(-max_iter // 50))
     while rule.iteration < max_iter:
@@ -257,22 +262,25 @@ def descend(engine, rule, max_iter, adaptive, verbose, on_iteration=None):
         )
         engine.commit(consumed, best_at, best_score_at)
         kept = consumed - (event == "diverged")
-        curve.extend(losses[:kept].tolist())
+        curve.append(losses[:kept])
         if chunk_scores is not None:
             scores.extend(np.asarray(chunk_scores[:kept], dtype=float).tolist())
         if verbose:
             if len(losses) > 1:  # a spectral chunk: one update per iteration
                 steps = engine.pending_steps
+            norms = chunk.coef_norms
+            if isinstance(norms, LazyNorms):
+                norms = norms.at(slice(None))
             distances = rule.distances(
                 chunk.grad_norms[:consumed],
-                chunk.coef_norms[:consumed],
+                norms[:consumed],
                 None if chunk.distances is None else chunk.distances[:consumed],
             )
             _print_progress(losses[:consumed], distances, first, stride, steps)
         if event == "diverged" and adaptive and engine.rate_scale > MIN_RATE_SCALE:
             engine.revert_to_best()
             rule.restart_from_best()
-            curve.append(rule.best_loss)
+            curve.append(np.array([rule.best_loss]))
             if chunk_scores is not None:
                 scores.append(float(engine.current_score()))
             continue
@@ -280,7 +288,7 @@ def descend(engine, rule, max_iter, adaptive, verbose, on_iteration=None):
             stop = "rate" if adaptive else "diverged"
             finite = losses[kept]
             if np.isfinite(finite):
-                curve.append(float(finite))
+                curve.append(np.array([finite], dtype=np.float64))
             break
         if event in ("converged", "early_stopping", "plateau", "unstable"):
             stop = event
@@ -290,6 +298,7 @@ def descend(engine, rule, max_iter, adaptive, verbose, on_iteration=None):
             break
     if stop is None and rule.rose_at is not None:
         stop = "diverged"
+    curve = np.concatenate(curve or [np.empty(0)]).astype(np.float64, copy=False)
     return curve, scores, stop
 
 

@@ -31,6 +31,7 @@ from .closed_form import (
 from .gd import Chunk
 from .newton import varying_columns
 from .objective import Objective
+from .stopping import LazyNorms
 from .validation import r2_from_sse
 
 
@@ -161,30 +162,54 @@ class SpectralEngine:
         decay = -eta * self.evals
         steps = np.arange(1, size + 1)[:, None]
         gamma0, shift0 = self.gamma, self.shift
+        sq_gamma0 = np.sum(gamma0**2, axis=1)
         with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
             rho = 1 + decay
             powers = rho**steps
+            sq_powers = powers**2
             weights = self.spectrum.excess_weights(gamma0)
-            losses = self.f_star + (powers**2) @ weights
+            losses = self.f_star + sq_powers @ weights
             log_rho = np.log1p(np.maximum(decay, -1))
+        # Below 1/λ every ρ is ≥ 0 (the usual case): expm1 alone, without
+        # forming the other branch over the whole chunk.
+        monotone = bool(np.all(rho >= 0))
 
         def completed(step, power):
             """``1 − ρ^t``, through expm1 where ρ ≥ 0."""
+            if monotone:
+                return -np.expm1(step * log_rho)
             return np.where(rho >= 0, -np.expm1(step * log_rho), 1 - power)
 
+        # ‖a − γ₀·c_t‖² with a = Qᵀstart + shift₀ and c_t = (1 − ρ^t)/λ,
+        # expanded so that no (size, d, k) array is formed.
+        coords = self.start_coords + shift0
+        cross, sq_coords = np.sum(coords * gamma0, axis=1), np.sum(coords**2)
+
+        def coef_norms_at(rows):
+            """The norms of the iterates ``rows`` (a slice or indices)."""
+            with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+                if monotone:  # −expm1(x)/λ = expm1(x)·(−1/λ), in place
+                    factors = np.multiply(steps[rows], log_rho)
+                    np.expm1(factors, out=factors)
+                    factors *= -self.inv_evals
+                else:
+                    factors = completed(steps[rows], powers[rows]) * self.inv_evals
+                sq = sq_coords - 2 * (factors @ cross) + (factors * factors) @ sq_gamma0
+                return np.sqrt(np.maximum(sq, 0.0))
+
         with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-            grad_norms = np.sqrt((powers**2) @ np.sum(gamma0**2, axis=1))
-            # ‖a − γ₀·c_t‖² with a = Qᵀstart + shift₀ and c_t = (1 − ρ^t)/λ,
-            # expanded so that no (size, d, k) array is formed.
-            coords = self.start_coords + shift0
-            factors = completed(steps, powers) * self.inv_evals
-            sq = (
-                np.sum(coords**2)
-                - 2 * factors @ np.sum(coords * gamma0, axis=1)
-                + factors**2 @ np.sum(gamma0**2, axis=1)
-            )
-            coef_norms = np.sqrt(np.maximum(sq, 0.0))
-            distances = self.exact_distances(powers**2 * np.sum(gamma0**2, axis=1))
+            grad_norms = np.sqrt(sq_powers @ sq_gamma0)
+            distances = self.certifier.scaled_distances(sq_powers, sq_gamma0)
+            if monotone:
+                # 0 ≤ c_t ≤ 1/λ: every coordinate of an iterate lies between
+                # its values at c = 0 and c = 1/λ, which bound its norm; the
+                # stop rule forms the norms only where it may stop
+                # (``stopping.LazyNorms``).
+                ends = coords - gamma0 * self.inv_evals[:, None]
+                bound = float(np.sqrt(np.sum(np.maximum(coords**2, ends**2))))
+                coef_norms = LazyNorms(bound, coef_norms_at)
+            else:
+                coef_norms = coef_norms_at(slice(None))
 
         def state(i):
             with np.errstate(over="ignore", invalid="ignore", divide="ignore"):

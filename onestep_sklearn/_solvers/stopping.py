@@ -27,6 +27,7 @@ statistics route may stop sooner (the bound is pessimistic by up to ``L/ℓ``).
 it hundreds at once, the data-pass loop one by one).
 """
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -66,6 +67,24 @@ def certified_distance(grad_norms, coef_norms, smallest, reference=0.0):
         radius = np.minimum(radius, coef_norms + lower)
         distance = np.where(lower > 0, radius / np.where(lower > 0, lower, 1), np.inf)
     return np.where(grad_norms == 0, 0.0, distance)
+
+
+@dataclass(frozen=True)
+class LazyNorms:
+    """The coefficient norms of a chunk of iterations, formed on demand:
+    ``at(rows)`` gives those of some of them (a slice or an index array) and
+    ``bound`` is at least every one. :meth:`StopRule.scan` forms them all
+    only when the bound leaves the chunk a chance to converge, else only
+    those of the iterates it keeps (the spectral engine's plain chunks: the
+    norms cost a transcendental function per iteration and direction)."""
+
+    bound: float
+    at: Callable[[slice | np.ndarray], np.ndarray]
+
+
+# Relative rounding allowed for in LazyNorms.bound and in the bound on the
+# certified distance below (both are sums of a few squares).
+BOUND_SLACK = 1e-9
 
 
 @dataclass
@@ -119,6 +138,28 @@ class StopRule:
             return bound
         return np.minimum(bound, np.asarray(exact, dtype=np.float64))
 
+    def _may_converge(self, grad_norms, coef_bound, exact):
+        """Whether any of the distances :meth:`distances` would form from
+        these gradient norms, coefficient norms at most ``coef_bound`` and
+        exact distances can be within ``tol``: the certified bound is at
+        least ``min(‖∇f‖/(ℓ·max(bound, reference)), 1)`` (its ``lower`` is
+        at most ``max(‖w‖, reference)``, and ``(‖w‖ + lower)/lower ≥ 1``)."""
+        if self.tol is None:
+            return False
+        if np.isnan(self.smallest):
+            return False  # never certified (``certified_distance``)
+        grad_norms = np.asarray(grad_norms, dtype=np.float64)
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+            if self.smallest > 0:
+                top = max(coef_bound, self.reference) * (1 + BOUND_SLACK)
+                least = np.minimum(grad_norms / self.smallest / top, 1.0)
+            else:
+                least = np.ones_like(grad_norms)
+            least = np.where(grad_norms == 0, 0.0, least)
+            if exact is not None:
+                least = np.minimum(least, exact)
+            return not np.all(least * (1 - BOUND_SLACK) > self.tol)
+
     def rising(self, losses, before):
         """Which objective values rise (arrays of any one shape, ``before``
         the values preceding ``losses``): beyond rounding when the objective
@@ -168,7 +209,23 @@ class StopRule:
         losses = np.asarray(losses, dtype=np.float64)
         size = losses.size
         before = np.concatenate(([self.previous], losses[:-1]))
-        distances = self.distances(grad_norms, coef_norms, exact)
+        if isinstance(coef_norms, LazyNorms) and self._may_converge(
+            grad_norms, coef_norms.bound, exact
+        ):
+            coef_norms = coef_norms.at(slice(None))
+        if isinstance(coef_norms, LazyNorms):
+            distances = None  # no iteration here converges: formed where kept
+
+            def distances_at(rows):
+                exact_rows = None if exact is None else exact[rows]
+                norms = coef_norms.at(rows)
+                return self.distances(grad_norms[rows], norms, exact_rows).tolist()
+        else:
+            distances = self.distances(grad_norms, coef_norms, exact)
+
+            def distances_at(rows):
+                return distances[rows].tolist()
+
         rising = self.rising(losses, before)
         bad = rising
         with np.errstate(invalid="ignore", over="ignore"):
@@ -177,7 +234,7 @@ class StopRule:
         first_bad = int(np.argmax(bad)) if bad.any() else size
         ok = losses[:first_bad]
         first_stop, event = size, None
-        if self.tol is not None:
+        if self.tol is not None and distances is not None:
             reached = distances[:first_bad] <= self.tol
             if reached.any():
                 first_stop, event = int(np.argmax(reached)), "converged"
@@ -207,13 +264,15 @@ class StopRule:
         best_at = best_score_at = None
         if kept:
             self.previous = float(losses[kept - 1])
-            self.distance = float(distances[kept - 1])
             if self.use_scores:
                 self.no_change = int(runs[kept - 1])
             local = int(np.argmin(ok[:kept]))
-            if ok[local] < self.best_loss:
+            improved = ok[local] < self.best_loss
+            rows = np.array([kept - 1, local] if improved else [kept - 1])
+            self.distance, *best_distance = distances_at(rows)
+            if improved:
                 self.best_loss, best_at = float(ok[local]), local
-                self.best_distance = float(distances[local])
+                self.best_distance = best_distance[0]
             if self.use_scores:
                 local = int(np.argmax(scores[:kept]))
                 if scores[local] > self.best_score:
