@@ -4,12 +4,14 @@ Each returns the augmented moments ``[X, Y, 1]ᵀS[X, Y, 1]`` of its route,
 about a shift for un-centred data (so that no digits are lost to the
 offset), in cache-sized row blocks: X's own blocks when they can go to syrk
 as they are, a reused buffer otherwise. No scikit-learn import; X is never
-copied beyond one block.
+copied beyond one block. On a device (``xp_ops``) the same moments come
+from cross products of each shifted chunk in X's dtype, summed per 4096
+rows and added in float64 (:func:`device_moments`).
 """
 
 import numpy as np
 
-from . import objective
+from . import objective, xp_ops
 from .objective import row_blocks
 
 
@@ -40,6 +42,8 @@ def dense_moments(X, Y, sw, shift, y_mean, unit):
     moments then round as the Gram does (separate products for them cost
     the intercept of offset designs a digit: Norris 13.3 → 12.2).
     """
+    if not xp_ops.is_numpy(X):
+        return device_moments(X, Y, sw, shift, y_mean, unit)
     n_features, n_outputs = X.shape[1], Y.shape[1]
     width = n_features + n_outputs + 1
     rows = _block_rows(X.shape[0], width, copy=True)
@@ -66,6 +70,8 @@ def raw_moments(X, Y, y_mean):
     ``Xᵦᵀ·Xᵦ`` on X's own row blocks (numpy runs it as syrk: no copy of X at
     all) and ``Xᵦᵀ·[y − ȳ, 1]`` while the block is in cache.
     """
+    if not xp_ops.is_numpy(X):
+        return device_moments(X, Y, None, np.zeros(X.shape[1]), y_mean, True)
     n_features, n_outputs = X.shape[1], Y.shape[1]
     rows = _block_rows(X.shape[0], n_features, copy=False)
     columns = np.empty((rows, n_outputs + 1))
@@ -78,6 +84,34 @@ def raw_moments(X, Y, y_mean):
             np.subtract(Y[start : start + rows], y_mean, out=cols[:, :n_outputs])
             moments.add(block, cols)
     return moments.augmented()
+
+
+def device_moments(X, Y, sw, shift, y_mean, unit):
+    """:func:`dense_moments` for X on a device: each chunk shifted by
+    ``c`` (one copy, none when ``c`` is 0), its Gram and its products with
+    the few columns ``[y − c_y, 1]`` (``xp_ops.cross``: X's dtype per 4096
+    rows, float64 sums). The same moments, float32 products kept."""
+    n_features = X.shape[1]
+    width = n_features + Y.shape[1] + 1
+    c = xp_ops.in_dtype_of(np.reshape(shift, (1, -1)), X)
+    c_y = xp_ops.in_dtype_of(np.reshape(y_mean, (1, -1)), X)
+    shifted = bool(np.any(shift))
+    augmented = np.zeros((width, width))
+    gram, cross_moments = augmented[:n_features], augmented[n_features:]
+    for rows in row_blocks(X):
+        block = xp_ops.take_rows(X, rows)
+        block = block - c if shifted else block
+        ones = xp_ops.ones_column(block.shape[0], block)
+        W = xp_ops.concat_columns([xp_ops.take_rows(Y, rows) - c_y, ones])
+        XS, WS = block, W
+        if not unit:
+            weights = xp_ops.take_rows(sw, rows)
+            XS, WS = xp_ops.scale_rows(block, weights), xp_ops.scale_rows(W, weights)
+        gram[:, :n_features] += xp_ops.cross(block, XS)
+        gram[:, n_features:] += xp_ops.cross(block, WS)
+        cross_moments[:, n_features:] += xp_ops.cross(W, WS)
+    augmented[n_features:, :n_features] = augmented[:n_features, n_features:].T
+    return augmented
 
 
 class _Moments:
@@ -113,11 +147,11 @@ def pilot_mean(X, sw):
     against a large shift.
     Returns it with the pilot's weighted standard deviation per column.
     """
-    for rows in row_blocks(X):
-        weights = sw[rows]
+    for rows in xp_ops.pilot_blocks(X, row_blocks(X)):
+        weights = xp_ops.to_host64(xp_ops.take_rows(sw, rows))
         total = weights.sum()
         if total > 0:
-            block = np.asarray(X[rows], dtype=np.float64)
+            block = xp_ops.to_host64(xp_ops.take_rows(X, rows))
             mean = (weights @ block) / total
             spread = np.sqrt(np.maximum((weights @ block**2) / total - mean**2, 0))
             return mean, spread
