@@ -215,7 +215,9 @@ def moments_at_zero(X, Y, sample_weight, y_mean):
         weights = xp_ops.take_rows(sample_weight, rows)
         if buffer is None:
             buffer = xp_ops.row_buffer(weights.shape[0], n_outputs + 1, X)
-        centred = xp_ops.subtract_into(xp_ops.take_rows(Y, rows), y_mean, buffer)
+        columns = xp_ops.first_rows(buffer, weights.shape[0])
+        target = xp_ops.take_rows(Y, rows)
+        centred = xp_ops.subtract_into(target, y_mean, columns, slice(0, n_outputs))
         # Rows of weight 0 add exact zeros, even with a huge y (never inf·0).
         unit = is_unit_view(weights)
         if not unit:
@@ -223,7 +225,7 @@ def moments_at_zero(X, Y, sample_weight, y_mean):
         sq += weighted_sq_sums(centred, weights)
         if not unit:
             centred = xp_ops.scale_rows(centred, weights)
-        columns = xp_ops.with_weights(buffer, centred, weights)
+        columns = xp_ops.with_weights(columns, centred, weights)
         weighted_sum += xp_ops.colsum(centred)
         for block in group:
             offset = block.start - rows.start

@@ -242,7 +242,7 @@ def _stream_moments(X, Y, sample_weight, fit_intercept, shifts=None):
     offsets of order one instead of means of order 1e9.
 
     X on a device (``_kernel.xp_ops``) takes the same steps: a pilot of its
-    first rows on the host, its moments by ``moments.device_moments``.
+    first rows on the host, the moments in X's dtype per 4096 rows.
     """
     n_samples, n_features = X.shape
     n_outputs = Y.shape[1]

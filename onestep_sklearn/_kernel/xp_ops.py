@@ -115,10 +115,14 @@ def pilot_blocks(X, numpy_blocks):
 def take_rows(array, rows):
     """``array[rows]`` (a slice or host row numbers); unit weights beside
     device arrays stay a unit view."""
-    if isinstance(array, np.ndarray) and array.ndim == 1 and _CURRENT.get():
+    if isinstance(array, np.ndarray):
+        if array.ndim > 1 or array.strides[0] or _CURRENT.get() is None:
+            return array[rows]
+        # A zero-stride view (unit weights): a shorter view, even for rows
+        # given by number.
         index = range(array.shape[0])[rows] if isinstance(rows, slice) else rows
         return array[: len(index)]
-    if is_numpy(array):
+    if sp.issparse(array):
         return array[rows]
     if isinstance(rows, slice):  # within bounds: the array API asks it
         return array[slice(*rows.indices(array.shape[0])), ...]
@@ -232,67 +236,83 @@ def zero_rows(values, weights):
 
 
 def scale_rows(values, weights):
-    """``S·values`` in place (numpy) or as a new array."""
+    """``S·values``, in place."""
     if is_numpy(values):
         values *= weights[:, None]
         return values
-    if _unit_on_device(weights):
-        return values
-    return values * _device().xp.reshape(weights, (-1, 1))
+    if not _unit_on_device(weights):
+        values *= _device().xp.reshape(weights, (-1, 1))
+    return values
 
 
 def weighted_rows(values, weights):
     """``S·values`` as a new array (numpy multiplies by unit weights too)."""
     if is_numpy(values):
         return values * weights[:, None]
-    return scale_rows(values, weights)
-
-
-def weight_column(weights, like):
-    """The weights as a column (n, 1) beside the device array ``like``."""
     if _unit_on_device(weights):
-        return ones_column(weights.shape[0], like)
-    return _device().xp.reshape(weights, (-1, 1))
+        return values
+    return values * _device().xp.reshape(weights, (-1, 1))
 
 
-def ones_column(n_rows, like):
-    """A column of ones (n_rows, 1) beside the device array ``like``."""
-    device = _device()
-    return device.xp.ones((n_rows, 1), dtype=like.dtype, device=device.device)
-
-
-def row_buffer(n_rows, width, X):
-    """A numpy buffer (n_rows, width) in X's dtype, reused block after
-    block; None on a device (each block's columns are a new array)."""
+def row_slices(X, rows):
+    """Slices of ``rows`` rows (numpy: the caller's cache-sized blocks), or
+    the chunks of a device."""
     if is_numpy(X):
-        return np.empty((n_rows, width), dtype=X.dtype)
-    return None
+        n_samples = X.shape[0]
+        return [
+            slice(start, min(start + rows, n_samples))
+            for start in range(0, n_samples, rows)
+        ]
+    return list(chunks(X))
 
 
-def subtract_into(values, centre, buffer):
-    """``values − centre`` in the dtype of the block: into the first
-    columns of ``buffer`` (numpy: formed in float64, rounded once), or as a
-    new array on a device."""
-    if buffer is None:
-        return values - in_dtype_of(np.reshape(centre, (1, -1)), values)
-    out = buffer[: values.shape[0], : values.shape[1]]
-    np.subtract(values, centre, out=out, casting="unsafe")
-    return out
+def row_buffer(n_rows, width, X, dtype=None):
+    """A buffer (n_rows, width) reused block after block: numpy's in
+    ``dtype`` (default X's), a device's in X's dtype (its products stay
+    in X's dtype)."""
+    if is_numpy(X):
+        return np.empty((n_rows, width), dtype=X.dtype if dtype is None else dtype)
+    device = _device()
+    return device.xp.empty((n_rows, width), dtype=X.dtype, device=device.device)
 
 
-def with_weights(buffer, values, weights):
-    """``[values, s]``: the last column of ``buffer`` set to the weights
-    (numpy: ``values`` is a view of the buffer), or a new device array."""
-    if buffer is not None:
-        columns = buffer[: values.shape[0]]
-        columns[:, -1] = weights
-        return columns
-    return _device().xp.concat([values, weight_column(weights, values)], axis=1)
+def first_rows(buffer, n_rows):
+    """The first ``n_rows`` of a buffer, to write into and read."""
+    if is_numpy(buffer):
+        return buffer[:n_rows]
+    return buffer if n_rows == buffer.shape[0] else buffer[:n_rows, ...]
 
 
-def concat_columns(parts):
-    """The device arrays ``parts`` side by side."""
-    return _device().xp.concat(parts, axis=1)
+def subtract_into(values, centre, buf, columns):
+    """``values − centre`` into ``buf[:, columns]`` (numpy: formed in the
+    wider dtype, rounded once into the buffer's); returns that part."""
+    if is_numpy(buf):
+        out = buf[:, columns]
+        np.subtract(values, centre, out=out, casting="unsafe")
+        return out
+    buf[:, columns] = values - in_dtype_of(np.reshape(centre, (1, -1)), buf)
+    return buf[:, columns]
+
+
+def with_weights(buf, values, weights):
+    """``[values, s]`` in ``buf``: its last column set to the weights
+    (numpy: ``values`` is a view of its first columns already)."""
+    if is_numpy(buf):
+        buf[:, -1] = weights
+        return buf
+    buf[:, : values.shape[1]] = values
+    if _unit_on_device(weights):
+        buf[:, -1] = 1.0
+    else:
+        buf[:, values.shape[1] :] = _device().xp.reshape(weights, (-1, 1))
+    return buf
+
+
+def sqrt(values):
+    """The entrywise square root."""
+    if is_numpy(values):
+        return np.sqrt(values)
+    return _device().xp.sqrt(values)
 
 
 def positive_rows(values, weights, fill=0):
