@@ -360,7 +360,7 @@ def max_abs(values):
     """``max |values|`` (0 for no values)."""
     if is_numpy(values):
         return max(np.max(values, initial=0.0), -np.min(values, initial=0.0))
-    if values.size == 0:
+    if 0 in values.shape:  # (torch's ``size`` is a method)
         return 0.0
     xp = _device().xp
     return float(xp.max(xp.abs(values)))
