@@ -267,7 +267,7 @@ def test_on_an_accelerator(where):
 )
 def test_no_row_leaves_the_device(estimator, monkeypatch):
     # Every transfer to the host is of a d × d or pilot-sized result: the
-    # questions of these fits are all answered by device kernels.
+    # questions of these fits all run their block kernels on the device.
     from onestep_sklearn._data import array_api
 
     sizes = []

@@ -27,7 +27,9 @@ The objective is evaluated on top of these kernels by
 Everything here is a pure function of arrays: no estimator state and no
 scikit-learn import. ``X`` (dense, CSR or CSC, float32 or float64) is never
 copied or modified; only row blocks of a few hundred KiB are ever
-materialised. Shapes: ``X`` (n, d), ``Y`` (n, k), ``coef`` (d, k),
+materialised. The same functions run on arrays of an array API namespace on
+their device, through the primitives of ``_kernel.xp_ops`` (there a row
+block is a chunk of about 64 MB). Shapes: ``X`` (n, d), ``Y`` (n, k), ``coef`` (d, k),
 ``sample_weight`` (n,).
 """
 
