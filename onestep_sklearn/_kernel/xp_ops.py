@@ -53,7 +53,9 @@ class Device:
     to_host: Callable
 
 
-_CURRENT = contextvars.ContextVar("onestep_sklearn_device", default=None)
+_CURRENT: contextvars.ContextVar[Device | None] = contextvars.ContextVar(
+    "onestep_sklearn_device", default=None
+)
 
 
 @contextmanager
