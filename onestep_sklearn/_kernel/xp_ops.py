@@ -153,13 +153,6 @@ def in_dtype_of(value, X):
     return device.xp.asarray(host, device=device.device)
 
 
-def beside(value, X):
-    """A host array as an operand of X: itself for numpy (numpy promotes a
-    float32 block with a float64 mean to float64), in X's dtype on X's
-    device otherwise."""
-    return value if is_numpy(X) else in_dtype_of(value, X)
-
-
 # --------------------------------------------------------------------------
 # Sums over rows, in float64.
 
