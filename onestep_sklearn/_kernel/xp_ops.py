@@ -310,9 +310,10 @@ def sqrt(values):
     return _device().xp.sqrt(values)
 
 
-def positive_rows(values, weights, fill=0):
+def positive_rows(values, weights):
     """The rows of positive weight: numpy selects them; a device keeps the
-    shape and sets the others to ``fill`` (neutral for the caller)."""
+    shape and sets the others to 0 (neutral for the callers: maxima of
+    magnitudes and of squared norms)."""
     if is_numpy(values):
         return values[weights > 0]
     if _unit_on_device(weights):
@@ -321,7 +322,7 @@ def positive_rows(values, weights, fill=0):
     keep = weights > 0
     if values.ndim > 1:
         keep = xp.reshape(keep, (-1, 1))
-    return xp.where(keep, values, xp.full_like(values, fill))
+    return xp.where(keep, values, xp.zeros_like(values))
 
 
 # --------------------------------------------------------------------------
