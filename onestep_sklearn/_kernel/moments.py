@@ -65,7 +65,8 @@ def dense_moments(X, Y, sw, shift, y_mean, unit):
 
 
 def raw_moments(X, Y, y_mean):
-    """The augmented moments of unit-weight float64 data, unshifted.
+    """The augmented moments of unit-weight data, unshifted, in X's own
+    dtype (float64 numpy rows; any dtype on a device).
 
     ``Xᵦᵀ·Xᵦ`` on X's own row blocks (numpy runs it as syrk: no copy of X at
     all) and ``Xᵦᵀ·[y − ȳ, 1]`` while the block is in cache.

@@ -19,7 +19,7 @@ from .moments import dense_moments, pilot_mean, raw_moments
 from .refine import add_moments
 from .sparse_ops import sparse_moments
 from .weights import all_ones, as_float64, weighted_sum
-from .xp_ops import numpy_dtype, total
+from .xp_ops import total, widens
 
 
 @dataclass(frozen=True)
@@ -267,10 +267,11 @@ def _stream_moments(X, Y, sample_weight, fit_intercept, shifts=None):
         shift, spread = np.zeros(n_features), np.zeros(n_features)
         if fit_intercept:
             shift, spread = pilot_mean(X, sw)
-        if unit and numpy_dtype(X) == np.float64 and np.all(np.abs(shift) <= spread):
+        if unit and not widens(X) and np.all(np.abs(shift) <= spread):
             # Data about centred already: raw moments lose at most a bit to
             # the final centring, and X's own blocks go straight to syrk
-            # (no copy into a buffer).
+            # (no copy into a buffer). Not for float32 numpy rows, which
+            # gain digits from the float64 buffer.
             shift = np.zeros(n_features)
             augmented = raw_moments(X, Y, y_mean)
         else:

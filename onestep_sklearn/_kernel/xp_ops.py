@@ -261,6 +261,13 @@ def row_slices(X, rows):
     return list(chunks(X))
 
 
+def widens(X):
+    """Whether :func:`row_buffer` (as the statistics use it) holds X's rows
+    in a wider dtype than X's: numpy's float64 buffer for float32 rows; never
+    on a device, whose buffer keeps X's dtype."""
+    return is_numpy(X) and X.dtype != np.float64
+
+
 def row_buffer(n_rows, width, X, dtype=None):
     """A buffer (n_rows, width) reused block after block: numpy's in
     ``dtype`` (default X's), a device's in X's dtype (its products stay
