@@ -267,7 +267,7 @@ def test_on_an_accelerator(where):
 )
 def test_no_row_leaves_the_device(estimator, monkeypatch):
     # Every transfer to the host is of a d × d or pilot-sized result: the
-    # questions of these fits are all answered by device kernels.
+    # questions of these fits all run their block kernels on the device.
     from onestep_sklearn._data import array_api
 
     sizes = []
@@ -332,3 +332,119 @@ def test_cv_with_a_scorer_of_its_own_on_the_device():
         model = IterativeGDRegressorCV(**params).fit(torch.asarray(X), torch.asarray(y))
     assert isinstance(model.cv_scores_, torch.Tensor)
     assert_allclose(host(model.cv_scores_), reference.cv_scores_, rtol=1e-10)
+
+
+def sources(namespace, weighted, dtype="float64", n_outputs=2):
+    """The same data as an in-memory source and as a device source."""
+    from onestep_sklearn._compat import get_namespace_and_device
+    from onestep_sklearn._data.array_api import ArrayAPISource
+    from onestep_sklearn._data.memory import ArraySource
+    from onestep_sklearn._kernel.weights import unit_weights
+
+    X, Y = make_data(n_samples=9000, n_features=5, n_outputs=n_outputs, seed=4)
+    X[:, 1] += 50.0  # an offset column: the statistics shift it
+    X, Y = X.astype(dtype), Y.astype(dtype)
+    weights = None
+    if weighted:
+        weights = np.random.default_rng(5).uniform(0.2, 2.0, X.shape[0])
+        weights[100:700] = 0.0
+    sw = unit_weights(X.shape[0]) if weights is None else weights
+    memory = ArraySource(X, Y, sw, float(np.sum(sw)))
+    convert = NAMESPACES[namespace]
+    X_xp = convert(X, dtype)
+    with sklearn.config_context(array_api_dispatch=True):
+        xp, _, device = get_namespace_and_device(X_xp)
+    weights_xp = None if weights is None else convert(weights, dtype)
+    device_source = ArrayAPISource(
+        X_xp, convert(Y, dtype), weights_xp, memory.sw_sum, xp, device, True
+    )
+    return memory, device_source
+
+
+def asked(source):
+    """Every question of ``_data.questions`` on ``source``, by name, as a
+    call returning host results."""
+    from onestep_sklearn._data import questions as q
+
+    d, k = source.n_features, source.n_outputs
+    rng = np.random.default_rng(6)
+    coef, intercept = rng.normal(size=(d, k)), rng.normal(size=k)
+    _, x_mean, y_mean = q.means(source, True)
+    labels = np.arange(source.n_samples) % 3  # interleaved groups: a gather
+    labels[::7] = -1
+
+    def stats(**options):
+        found = q.statistics(source, True, **options)
+        return found.sw_sum, found.x_mean, found.y_mean, found.xx, found.xy, found.yy
+
+    def groups():
+        found = q.group_statistics(source, labels, 3)
+        return [(g.sw_sum, g.x_mean, g.xx, g.xy, g.yy) for g in found]
+
+    def factor():
+        R = q.statistics(source, True, with_factor=True).factor
+        return R.T @ R  # R up to the signs of its rows
+
+    return {
+        "means": lambda: q.means(source, True),
+        "statistics": stats,
+        # partial_fit's shifts: an earlier chunk's means (not these rows').
+        "shifted": lambda: stats(shifts=(np.round(x_mean), np.round(y_mean))),
+        "groups": groups,
+        "moments_at_zero": lambda: q.moments_at_zero(source, True),
+        "data_pass": lambda: q.data_pass(source, coef, intercept),
+        "hessian_pass": lambda: q.data_pass(source, coef, intercept, with_y=False),
+        "batch_products": lambda: q.batch_products(source, coef, intercept),
+        "sq_norms": lambda: q.sq_norms(source, coef, intercept),
+        "max_row": lambda: q.max_row_sq_norm(source, x_mean),
+        "magnitudes": lambda: q.column_magnitudes(source),
+        "every_row": lambda: q.column_magnitudes(source, every_row=True),
+        "units": lambda: q.extreme_units(source),
+        # Declared host_only: on host copies of row chunks.
+        "ranges": lambda: q.column_ranges(source),
+        "exact_gradient": lambda: q.exact_gradient(source, coef, intercept),
+        "factor": factor,
+    }
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+@pytest.mark.parametrize("weighted", [False, True], ids=["unit", "weighted"])
+@pytest.mark.parametrize("namespace", sorted(NAMESPACES))
+def test_every_question_answers_as_on_numpy(namespace, weighted, dtype, monkeypatch):
+    # The contract at the seam itself: the same block kernels on the device
+    # arrays give numpy's answers, and only the questions declared host_only
+    # bring rows to the host (more than a pilot's 1024). float32: sums of
+    # 9000 rows in blocks of 4096 on the device, float64 buffers in numpy.
+    from onestep_sklearn._data import array_api
+
+    rtol = 1e-10 if dtype == "float64" else 2e-5
+    memory, device_source = sources(namespace, weighted, dtype)
+    expected = {name: ask() for name, ask in asked(memory).items()}
+    sizes, to_host, current = {}, array_api.to_host, [None]
+
+    def spy(array, xp, dtype=np.float64):
+        sizes.setdefault(current[0], []).append(array.shape[0] if array.shape else 1)
+        return to_host(array, xp, dtype)
+
+    monkeypatch.setattr(array_api, "to_host", spy)
+    for name, ask in asked(device_source).items():
+        current[0] = name
+        found = ask()
+        if name == "units":
+            assert found == expected[name]
+            continue
+        # float32: sums that cancel (Σs(y − ȳ)) are compared at the scale
+        # of the question's largest result.
+        leaves = flatten(expected[name])
+        scale = max(np.max(np.abs(leaf), initial=1.0) for leaf in leaves)
+        atol = 1e-9 if dtype == "float64" else rtol * scale
+        for got, want in zip(flatten(found), leaves, strict=True):
+            assert_allclose(got, want, rtol=rtol, atol=atol, err_msg=name)
+    host_only = {"ranges", "exact_gradient", "factor"}
+    assert {name for name, rows in sizes.items() if max(rows) > 1024} == host_only
+
+
+def flatten(value):
+    if isinstance(value, (tuple, list)):
+        return [leaf for part in value for leaf in flatten(part)]
+    return [np.asarray(np.nan if value is None else value, dtype=np.float64)]

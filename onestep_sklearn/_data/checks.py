@@ -13,6 +13,7 @@ import numpy as np
 from sklearn.utils import check_array
 
 from .._compat import _check_sample_weight
+from .._kernel import xp_ops
 from .._kernel.units import MomentsOverflow
 
 # Past these magnitudes (below TINY, above 1/TINY) the in-memory estimators
@@ -28,15 +29,15 @@ def nonfinite_message(name, values):
     """scikit-learn's own message for NaN or infinity in ``values`` (or None).
 
     Its check runs on one offending value in the dtype of ``values``, so the
-    words are those of the installed scikit-learn, as in memory.
+    words are those of the installed scikit-learn, as in memory. ``values``
+    may live on a device (``_kernel.xp_ops``): it is asked two booleans.
     """
-    values = np.asarray(values)
-    if np.isnan(values).any():
-        probe = np.full(1, np.nan, dtype=values.dtype)
-    elif np.isinf(values).any():
-        probe = np.full(1, np.inf, dtype=values.dtype)
-    else:
+    if not hasattr(values, "dtype"):
+        values = np.asarray(values)
+    kind = xp_ops.nonfinite(values)
+    if kind is None:
         return None
+    probe = np.full(1, kind, dtype=xp_ops.numpy_dtype(values))
     try:
         check_array(probe, ensure_2d=False, dtype=None, input_name=name)
     except ValueError as error:
@@ -90,7 +91,7 @@ class InputCheck:
     def of(cls, X, Y, sample_weight, suspect, extremes=(False, False)):
         """Inspect a block. Its values are scanned only when ``suspect`` (its
         results are not finite, or it has no weight and so no results)."""
-        min_weight = float(sample_weight.min()) if sample_weight.size else np.inf
+        min_weight = xp_ops.min_value(sample_weight)
         problems = []
         if suspect:
             for name, values in (("y", Y), ("sample_weight", sample_weight), ("X", X)):

@@ -1,11 +1,13 @@
 """Every question the solvers ask of the data, written once for every source.
 
 Each question is a block kernel (``_kernel`` functions on one block of rows
-``(X, Y, s)``: numpy/scipy arrays, any number of rows), an exact combine
+``(X, Y, s)``: numpy/scipy arrays, or arrays of an array API namespace on
+their device, any number of rows; ``_kernel.xp_ops``), an exact combine
 (sums, the Chan merge of the statistics, stacked QR factors, maxima) and a
 finish on the small result, run through :meth:`DataSource.reduce
 <._data.protocol.DataSource.reduce>`. A new question is one function here,
-whatever the backend; a new backend answers all of them.
+whatever the backend; a new backend answers all of them (but for the
+few kernels declared :func:`host_only`, numpy-only).
 
 The first questions of a fit (``means``, ``statistics``,
 ``group_statistics``, ``moments_at_zero``) validate the values, on the
@@ -23,24 +25,27 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import scipy.sparse as sp
 
+from .._kernel import factor, refine
 from .._kernel import objective as kernel
-from .._kernel import refine
-from .._kernel.factor import qr_factor as _qr_factor
-from .._kernel.factor import stack_factors
 from .._kernel.row_groups import centre_row_gram, group_moments
 from .._kernel.sparse_ops import hessian_operator as _hessian_operator
 from .._kernel.stats import SufficientStats
-from .._kernel.units import (
-    Units,
-    pilot_magnitude,
-    powers_of_two,
-    target_magnitude,
-)
+from .._kernel.units import Units, pilot_magnitude, powers_of_two, target_magnitude
 from .._kernel.weights import as_float64, column_sums, weighted_sum
+from .._kernel.xp_ops import total
 from .checks import InputCheck, extremes, raise_overflow
 
 if TYPE_CHECKING:
     from .protocol import DataSource
+
+
+def host_only(block_kernel):
+    """Declare ``block_kernel`` numpy-only (device sources run it on host
+    copies of row chunks): float64 error-free arithmetic (QR factors,
+    double-double) for rare ill-conditioned fits; ranges of underflowed
+    columns."""
+    block_kernel.host_only = True
+    return block_kernel
 
 
 def _add(left, right):
@@ -62,13 +67,9 @@ def _merge_groups_checked(left, right):
     return [a.merge(b) for a, b in zip(left[0], right[0])], left[1].merge(right[1])
 
 
-def _values(X):
-    """The stored values of X (a sparse matrix's ``data``): what is scanned."""
-    return X.data if sp.issparse(X) else X
-
-
 def _check(X, Y, sample_weight, suspect, extremes=(False, False)):
-    return InputCheck.of(_values(X), Y, sample_weight, suspect, extremes)
+    values = X.data if sp.issparse(X) else X  # the stored values are scanned
+    return InputCheck.of(values, Y, sample_weight, suspect, extremes)
 
 
 def _finite(*arrays):
@@ -82,7 +83,7 @@ def _finite(*arrays):
 def _means_block(X, Y, sample_weight, scan_extremes):
     with np.errstate(over="ignore", invalid="ignore"):
         sums = (
-            np.asarray(sample_weight.sum(dtype=np.float64)),
+            np.asarray(total(sample_weight)),
             column_sums(X, sample_weight),
             weighted_sum(sample_weight, Y).ravel(),
         )
@@ -123,12 +124,17 @@ def _stats_check(X, Y, sample_weight, stats, suspect, scan_extremes):
     return _check(X, Y, sample_weight, suspect, (tiny, False))
 
 
-def _stats_block(X, Y, sample_weight, fit_intercept, with_factor, shifts, scan):
+def _stats_block(X, Y, sample_weight, fit_intercept, shifts, scan):
     stats = SufficientStats.from_data(X, Y, sample_weight, fit_intercept, shifts)
-    suspect = _suspect(stats)
-    if with_factor and not suspect:
+    return stats, _stats_check(X, Y, sample_weight, stats, _suspect(stats), scan)
+
+
+@host_only
+def _stats_factor_block(X, Y, sample_weight, fit_intercept, shifts, scan):
+    stats, check = _stats_block(X, Y, sample_weight, fit_intercept, shifts, scan)
+    if not _suspect(stats):
         stats = stats.with_factor(X, Y, sample_weight)
-    return stats, _stats_check(X, Y, sample_weight, stats, suspect, scan)
+    return stats, check
 
 
 def _raise_for_stats(stats, rescaled):
@@ -141,10 +147,9 @@ def statistics(source, fit_intercept, *, with_factor=False, shifts=None):
     """The sufficient statistics of all rows (and their QR factor), about
     the given ``shifts`` ``(c, c_y)`` when set (``partial_fit``)."""
     stats, check = source.reduce(
-        _stats_block,
+        _stats_factor_block if with_factor else _stats_block,
         _merge_checked,
         fit_intercept,
-        with_factor,
         shifts,
         not source.rescales,
     )
@@ -180,7 +185,7 @@ def group_statistics(source, labels, n_groups):
 
 def _target_sums_block(X, Y, sample_weight):
     return (
-        np.asarray(sample_weight.sum(dtype=np.float64)),
+        np.asarray(total(sample_weight)),
         weighted_sum(sample_weight, Y).ravel(),
     )
 
@@ -245,6 +250,7 @@ def sq_norms(source, vec, offset):
     return source.reduce(_sq_norms_block, _add, vec, offset)[0]
 
 
+@host_only
 def _exact_gradient_block(X, Y, sample_weight, coef, intercept, low):
     return refine.exact_gradient_parts(X, Y, sample_weight, coef, intercept, low)
 
@@ -258,6 +264,7 @@ def exact_gradient(source, coef, intercept, low=None):
     return refine.finish_gradient(parts)
 
 
+@host_only
 def _exact_moments_block(X, Y, sample_weight):
     return refine.exact_moments(X, Y, sample_weight)
 
@@ -267,14 +274,15 @@ def exact_moments(source):
     return source.reduce(_exact_moments_block, refine.add_moments)
 
 
+@host_only
 def _qr_block(X, Y, sample_weight, x_mean, y_mean):
-    return _qr_factor(X, Y, sample_weight, x_mean, y_mean)
+    return factor.qr_factor(X, Y, sample_weight, x_mean, y_mean)
 
 
 def qr_factor(source, x_mean, y_mean):
     """R of ``[Xc·√s | yc·√s]``: each block's factor, stacked and
     re-factored (TSQR; ``_kernel.factor``)."""
-    return source.reduce(_qr_block, stack_factors, x_mean, y_mean)
+    return source.reduce(_qr_block, factor.stack_factors, x_mean, y_mean)
 
 
 def _max_row_block(X, Y, sample_weight, x_mean):
@@ -306,6 +314,7 @@ def column_magnitudes(source, *, every_row=False):
     return source.reduce(_magnitudes_block, np.maximum, every_row)
 
 
+@host_only
 def _bounds_block(X, Y, sample_weight):
     return kernel.column_bounds(X, sample_weight)
 

@@ -4,12 +4,14 @@ Each returns the augmented moments ``[X, Y, 1]ᵀS[X, Y, 1]`` of its route,
 about a shift for un-centred data (so that no digits are lost to the
 offset), in cache-sized row blocks: X's own blocks when they can go to syrk
 as they are, a reused buffer otherwise. No scikit-learn import; X is never
-copied beyond one block.
+copied beyond one block. On a device (``xp_ops``) the same passes run on
+chunks of about 64 MB, their products in X's dtype summed per 4096 rows
+and added in float64.
 """
 
 import numpy as np
 
-from . import objective
+from . import objective, xp_ops
 from .objective import row_blocks
 
 
@@ -38,44 +40,49 @@ def dense_moments(X, Y, sw, shift, y_mean, unit):
     Each block is shifted (weighted, cast to float64) into a reused buffer
     of all ``d + k + 1`` columns and one syrk forms every moment: the cross
     moments then round as the Gram does (separate products for them cost
-    the intercept of offset designs a digit: Norris 13.3 → 12.2).
+    the intercept of offset designs a digit: Norris 13.3 → 12.2). On a
+    device the buffer keeps X's dtype (float32 products, float64 sums).
     """
     n_features, n_outputs = X.shape[1], Y.shape[1]
     width = n_features + n_outputs + 1
-    rows = _block_rows(X.shape[0], width, copy=True)
-    buffer = np.empty((rows, width))
+    blocks = xp_ops.row_slices(X, _block_rows(X.shape[0], width, copy=True))
+    rows = blocks[0].stop - blocks[0].start if blocks else 0
+    buffer = xp_ops.row_buffer(rows, width, X, np.float64)
     buffer[:, -1] = 1.0
     augmented = np.zeros((width, width))
-    root = None if unit else np.sqrt(sw)
+    root = None if unit else xp_ops.sqrt(sw)
+    x_part, y_part = slice(0, n_features), slice(n_features, -1)
     with np.errstate(over="ignore", invalid="ignore"):
-        for start in range(0, X.shape[0], rows):
-            stop = min(start + rows, X.shape[0])
-            buf = buffer[: stop - start]
-            np.subtract(X[start:stop], shift, out=buf[:, :n_features])
-            np.subtract(Y[start:stop], y_mean, out=buf[:, n_features:-1])
+        for block in blocks:
+            buf = xp_ops.first_rows(buffer, block.stop - block.start)
+            xp_ops.subtract_into(xp_ops.take_rows(X, block), shift, buf, x_part)
+            xp_ops.subtract_into(xp_ops.take_rows(Y, block), y_mean, buf, y_part)
             if not unit:
                 buf[:, -1] = 1.0
-                buf *= root[start:stop, None]
-            augmented += buf.T @ buf
+                buf = xp_ops.scale_rows(buf, xp_ops.take_rows(root, block))
+            augmented += xp_ops.cross(buf, buf)
     return augmented
 
 
 def raw_moments(X, Y, y_mean):
-    """The augmented moments of unit-weight float64 data, unshifted.
+    """The augmented moments of unit-weight data, unshifted, in X's own
+    dtype (float64 numpy rows; any dtype on a device).
 
     ``Xᵦᵀ·Xᵦ`` on X's own row blocks (numpy runs it as syrk: no copy of X at
     all) and ``Xᵦᵀ·[y − ȳ, 1]`` while the block is in cache.
     """
     n_features, n_outputs = X.shape[1], Y.shape[1]
-    rows = _block_rows(X.shape[0], n_features, copy=False)
-    columns = np.empty((rows, n_outputs + 1))
+    blocks = xp_ops.row_slices(X, _block_rows(X.shape[0], n_features, copy=False))
+    rows = blocks[0].stop - blocks[0].start if blocks else 0
+    columns = xp_ops.row_buffer(rows, n_outputs + 1, X, np.float64)
     columns[:, n_outputs] = 1.0
     moments = _Moments(n_features, n_outputs)
     with np.errstate(over="ignore", invalid="ignore"):
-        for start in range(0, X.shape[0], rows):
-            block = X[start : start + rows]
-            cols = columns[: block.shape[0]]
-            np.subtract(Y[start : start + rows], y_mean, out=cols[:, :n_outputs])
+        for block_rows in blocks:
+            block = xp_ops.take_rows(X, block_rows)
+            cols = xp_ops.first_rows(columns, block.shape[0])
+            target = xp_ops.take_rows(Y, block_rows)
+            xp_ops.subtract_into(target, y_mean, cols, slice(0, n_outputs))
             moments.add(block, cols)
     return moments.augmented()
 
@@ -91,13 +98,13 @@ class _Moments:
 
     def add(self, block, cols):
         d = self.n_features
-        self.total[:d, :d] += block.T @ block
+        self.total[:d, :d] += xp_ops.cross(block, block)
         # (Cᵀ·B)ᵀ: k + 1 columns, a small share of the syrk's d. Blocks are
         # cache-sized up to d ≈ 360; past that the syrk's d² per row dwarfs
         # re-reading the block (slicing it costs more: 18% against 8% of the
         # syrk at d = 500).
-        self.total[:d, d:] += (cols.T @ block).T
-        self.total[d:, d:] += cols.T @ cols
+        self.total[:d, d:] += xp_ops.cross(cols, block).T
+        self.total[d:, d:] += xp_ops.cross(cols, cols)
 
     def augmented(self):
         d = self.n_features
@@ -113,11 +120,11 @@ def pilot_mean(X, sw):
     against a large shift.
     Returns it with the pilot's weighted standard deviation per column.
     """
-    for rows in row_blocks(X):
-        weights = sw[rows]
+    for rows in xp_ops.pilot_blocks(X, row_blocks(X)):
+        weights = xp_ops.to_host64(xp_ops.take_rows(sw, rows))
         total = weights.sum()
         if total > 0:
-            block = np.asarray(X[rows], dtype=np.float64)
+            block = xp_ops.to_host64(xp_ops.take_rows(X, rows))
             mean = (weights @ block) / total
             spread = np.sqrt(np.maximum((weights @ block**2) / total - mean**2, 0))
             return mean, spread

@@ -27,7 +27,9 @@ The objective is evaluated on top of these kernels by
 Everything here is a pure function of arrays: no estimator state and no
 scikit-learn import. ``X`` (dense, CSR or CSC, float32 or float64) is never
 copied or modified; only row blocks of a few hundred KiB are ever
-materialised. Shapes: ``X`` (n, d), ``Y`` (n, k), ``coef`` (d, k),
+materialised. The same functions run on arrays of an array API namespace on
+their device, through the primitives of ``_kernel.xp_ops`` (there a row
+block is a chunk of about 64 MB). Shapes: ``X`` (n, d), ``Y`` (n, k), ``coef`` (d, k),
 ``sample_weight`` (n,).
 """
 
@@ -37,6 +39,7 @@ import threading
 import numpy as np
 import scipy.sparse as sp
 
+from . import xp_ops
 from .threads import ordered_map, pass_workers
 from .weights import is_unit_view, weighted_sq_sums
 
@@ -55,7 +58,12 @@ def row_blocks(X, block_bytes=None, *, stored=False):
     ``stored=True`` (for callers that keep sparse blocks sparse) counts the
     bytes of a CSR block's stored entries, not of its dense width: wide CSR
     blocks of a few dozen rows would make a pass hundreds of slices.
+    Arrays on a device come in chunks (``xp_ops.chunks``: one batched
+    product each, whatever the cache).
     """
+    if not xp_ops.is_numpy(X):
+        yield from xp_ops.chunks(X)
+        return
     block_bytes = BLOCK_BYTES if block_bytes is None else block_bytes
     n_samples, n_features = X.shape
     if sp.issparse(X) and X.format != "csr":
@@ -93,30 +101,30 @@ def data_pass(X, Y, coef, intercept, sample_weight, *, gradient=True):
     ``Σ sᵢ rᵢⱼ``, all accumulated in float64. The products themselves run in
     the dtype of ``X``.
     """
-    coef_x = np.asarray(coef, dtype=X.dtype)
-    intercept_x = np.asarray(intercept, dtype=X.dtype)
+    coef_x = xp_ops.in_dtype_of(coef, X)
+    intercept_x = xp_ops.in_dtype_of(intercept, X)
     sq = np.zeros(coef.shape[1], dtype=np.float64)
     xtr = np.zeros(coef.shape, dtype=np.float64) if gradient else None
     rsum = np.zeros(coef.shape[1], dtype=np.float64)
     for rows in row_blocks(X, stored=True):
         # One block of all rows is X itself (slicing a sparse X copies it).
-        X_block = X if rows == slice(0, X.shape[0]) else X[rows]
+        X_block = X if rows == slice(0, X.shape[0]) else xp_ops.take_rows(X, rows)
         resid = X_block @ coef_x
         resid += intercept_x
         if Y is not None:
-            resid -= Y[rows]
-        weights = sample_weight[rows]
+            resid -= xp_ops.take_rows(Y, rows)
+        weights = xp_ops.take_rows(sample_weight, rows)
         # Rows of weight 0 contribute exact zeros, even with a huge residual
         # (never inf·0).
         unit = is_unit_view(weights)
         if not unit:
-            resid[weights == 0] = 0
+            resid = xp_ops.zero_rows(resid, weights)
         sq += weighted_sq_sums(resid, weights)
         if not unit:
-            resid *= weights[:, None]  # now S·r, in place
-        rsum += resid.sum(axis=0, dtype=np.float64)
+            resid = xp_ops.scale_rows(resid, weights)  # now S·r
+        rsum += xp_ops.colsum(resid)
         if gradient:
-            xtr += X_block.T @ resid
+            xtr += xp_ops.cross(X_block, resid)
     return sq, xtr, rsum
 
 
@@ -125,12 +133,12 @@ def batch_products(X, Y, coef, intercept, sample_weight):
     (a batch is a few rows, all of positive weight), the products in X's
     dtype, the results float64; fewer calls per row than the streaming pass.
     """
-    resid = X @ np.asarray(coef, dtype=X.dtype)
-    resid += np.asarray(intercept, dtype=X.dtype) - Y
-    weighted = resid * sample_weight[:, None]
-    sq = np.sum(weighted * resid, axis=0, dtype=np.float64)
-    xtr = np.asarray(X.T @ weighted, dtype=np.float64)
-    return sq, xtr, weighted.sum(axis=0, dtype=np.float64)
+    resid = X @ xp_ops.in_dtype_of(coef, X)
+    resid += xp_ops.in_dtype_of(intercept, X) - Y
+    weighted = xp_ops.weighted_rows(resid, sample_weight)
+    sq = xp_ops.colsum(weighted * resid)
+    xtr = np.asarray(xp_ops.cross(X, weighted), dtype=np.float64)
+    return sq, xtr, xp_ops.colsum(weighted)
 
 
 @functools.cache
@@ -166,19 +174,19 @@ def weighted_sq_norms(X, vec, offset, sample_weight):
     2-core machine, cache-sized ones 0.8 times. Sparse blocks are copies of
     4·BLOCK_BYTES of dense width.
     """
-    vec_x = np.asarray(vec, dtype=X.dtype)
-    offset_x = np.asarray(offset, dtype=X.dtype)
+    vec_x = xp_ops.in_dtype_of(vec, X)
+    offset_x = xp_ops.in_dtype_of(offset, X)
     sq = np.zeros(vec.shape[1], dtype=np.float64)
     block_bytes = 4 * BLOCK_BYTES if sp.issparse(X) else BLOCK_BYTES
 
     def block_sums(rows):
-        product = X[rows] @ vec_x
+        product = xp_ops.take_rows(X, rows) @ vec_x
         product -= offset_x
-        return weighted_sq_sums(product, sample_weight[rows])
+        return weighted_sq_sums(product, xp_ops.take_rows(sample_weight, rows))
 
-    # Blocks on several threads for a large dense X, added in order.
+    # Blocks on several threads for a large dense numpy X, added in order.
     blocks = row_blocks(X, block_bytes=block_bytes)
-    workers = 1 if sp.issparse(X) else pass_workers(X.nbytes)
+    workers = pass_workers(X.nbytes) if isinstance(X, np.ndarray) else 1
     for part in ordered_map(block_sums, blocks, workers):
         sq += part
     return sq
@@ -208,39 +216,42 @@ def moments_at_zero(X, Y, sample_weight, y_mean):
     blocks = list(row_blocks(X, stored=True))
     # Blocks per group: the columns of a group fill about BLOCK_BYTES.
     block_rows = blocks[0].stop - blocks[0].start if blocks else 1
-    per_group = BLOCK_BYTES // (X.dtype.itemsize * (n_outputs + 1) * block_rows)
+    itemsize = xp_ops.numpy_dtype(X).itemsize
+    per_group = BLOCK_BYTES // (itemsize * (n_outputs + 1) * block_rows)
     per_group = max(1, per_group)
     local = threading.local()  # one columns buffer per thread
 
     def group_sums(first):
         group = blocks[first : first + per_group]
         rows = slice(group[0].start, group[-1].stop)
-        weights = sample_weight[rows]
+        weights = xp_ops.take_rows(sample_weight, rows)
         buffer = getattr(local, "buffer", None)
         if buffer is None or buffer.shape[0] < weights.shape[0]:
-            local.buffer = np.empty((weights.shape[0], n_outputs + 1), dtype=X.dtype)
-        columns = local.buffer[: weights.shape[0]]
-        centred = columns[:, :n_outputs]
-        np.subtract(Y[rows], y_mean, out=centred, casting="unsafe")
+            buffer = xp_ops.row_buffer(weights.shape[0], n_outputs + 1, X)
+            local.buffer = buffer
+        columns = xp_ops.first_rows(buffer, weights.shape[0])
+        target = xp_ops.take_rows(Y, rows)
+        centred = xp_ops.subtract_into(target, y_mean, columns, slice(0, n_outputs))
         # Rows of weight 0 add exact zeros, even with a huge y (never inf·0).
         unit = is_unit_view(weights)
         if not unit:
-            centred[weights == 0] = 0
+            centred = xp_ops.zero_rows(centred, weights)
         sq_part = weighted_sq_sums(centred, weights)
         if not unit:
-            centred *= weights[:, None]
-        columns[:, n_outputs] = weights
-        sum_part = centred.sum(axis=0, dtype=np.float64)
+            centred = xp_ops.scale_rows(centred, weights)
+        columns = xp_ops.with_weights(columns, centred, weights)
+        sum_part = xp_ops.colsum(centred)
         products = []
         for block in group:
             offset = block.start - rows.start
-            size = block.stop - block.start
-            products.append(X[block].T @ columns[offset : offset + size])
+            part = slice(offset, offset + block.stop - block.start)
+            x_block = xp_ops.take_rows(X, block)
+            products.append(xp_ops.cross(x_block, xp_ops.take_rows(columns, part)))
         return sq_part, sum_part, products
 
-    # Groups on several threads for a large dense X; every sum is taken in
-    # the order of the rows, as one thread would.
-    workers = 1 if sp.issparse(X) else pass_workers(X.nbytes)
+    # Groups on several threads for a large dense numpy X; every sum is taken
+    # in the order of the rows, as one thread would.
+    workers = pass_workers(X.nbytes) if isinstance(X, np.ndarray) else 1
     starts = range(0, len(blocks), per_group)
     for sq_part, sum_part, products in ordered_map(group_sums, starts, workers):
         sq += sq_part
@@ -273,15 +284,16 @@ def max_row_sq_norm(X, sample_weight, x_mean):
     """
     largest = 0.0
     for rows in row_blocks(X):
-        block = X[rows]
+        block = xp_ops.take_rows(X, rows)
         if sp.issparse(block):
             sq_norms = np.asarray(block.multiply(block).sum(axis=1)).ravel()
             sq_norms = sq_norms - 2.0 * (block @ x_mean) + x_mean @ x_mean
         else:
-            sq_norms = np.sum((block - x_mean) ** 2, axis=1, dtype=np.float64)
-        sq_norms = sq_norms[sample_weight[rows] > 0]
-        if sq_norms.size:
-            largest = max(largest, float(sq_norms.max()))
+            sq_norms = xp_ops.row_sq_norms(block, x_mean)
+        weights = xp_ops.take_rows(sample_weight, rows)
+        sq_norms = xp_ops.positive_rows(sq_norms, weights)
+        if sq_norms.shape[0]:
+            largest = max(largest, float(xp_ops.column_max(sq_norms)))
     return largest
 
 
@@ -305,11 +317,12 @@ def max_abs_columns(X, sample_weight):
     """Largest |x| per column over the rows of positive weight, blockwise."""
     largest = np.zeros(X.shape[1])
     for rows in row_blocks(X):
-        block = X[rows][sample_weight[rows] > 0]
+        weights = xp_ops.take_rows(sample_weight, rows)
+        block = xp_ops.positive_rows(xp_ops.take_rows(X, rows), weights)
         if not block.shape[0]:
             continue
         block = abs(block)
-        peak = block.max(axis=0)
+        peak = xp_ops.column_max(block)
         peak = np.asarray(peak.todense()).ravel() if sp.issparse(peak) else peak
         largest = np.maximum(largest, peak)
     return largest

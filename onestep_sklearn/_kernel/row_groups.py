@@ -7,6 +7,7 @@ data, formed without centring X.
 
 import numpy as np
 
+from . import xp_ops
 from .stats import SufficientStats
 
 # Rows read (and, when the groups interleave, gathered) at a time: the copy
@@ -22,30 +23,36 @@ def group_moments(X, Y, sample_weight, labels, n_groups):
     shuffling; else one gather of the block, while it is in cache), and the
     block kernel of the statistics (``SufficientStats.from_data``) runs on
     each group's rows. The parts of a group merge exactly. Rows labelled -1
-    belong to no group. The block kernel of ``_data.questions.group_statistics``.
+    belong to no group. On a device X is one block: each group's statistics
+    in one pass (X gathered once in group order when the groups
+    interleave). The block kernel of ``_data.questions.group_statistics``.
     """
     n_samples, n_features = X.shape
     result = [
         SufficientStats.empty(n_features, Y.shape[1], True) for _ in range(n_groups)
     ]
     rows = max(256, GROUP_BLOCK_BYTES // (8 * max(n_features, 1)))
+    if not xp_ops.is_numpy(X):
+        rows = max(n_samples, 1)
+    take = xp_ops.take_rows
     groups = np.arange(n_groups + 1)
     for start in range(0, n_samples, rows):
         block = slice(start, min(start + rows, n_samples))
-        X_block, Y_block = X[block], Y[block]
-        weights, block_labels = sample_weight[block], labels[block]
+        X_block, Y_block = take(X, block), take(Y, block)
+        weights, block_labels = take(sample_weight, block), labels[block]
         if np.any(block_labels[1:] < block_labels[:-1]):
             order = np.argsort(block_labels, kind="stable")
-            X_block, Y_block = X_block[order], Y_block[order]
-            weights, block_labels = weights[order], block_labels[order]
+            X_block, Y_block = take(X_block, order), take(Y_block, order)
+            weights, block_labels = take(weights, order), block_labels[order]
         bounds = np.searchsorted(block_labels, groups)
         for group in range(n_groups):
             first, last = bounds[group], bounds[group + 1]
             if last > first:
+                part_rows = slice(int(first), int(last))
                 part = SufficientStats.from_data(
-                    X_block[first:last],
-                    Y_block[first:last],
-                    weights[first:last],
+                    take(X_block, part_rows),
+                    take(Y_block, part_rows),
+                    take(weights, part_rows),
                     True,
                 )
                 result[group] = result[group].merge(part)

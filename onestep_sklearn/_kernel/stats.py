@@ -19,6 +19,7 @@ from .moments import dense_moments, pilot_mean, raw_moments
 from .refine import add_moments
 from .sparse_ops import sparse_moments
 from .weights import all_ones, as_float64, weighted_sum
+from .xp_ops import total, widens
 
 
 @dataclass(frozen=True)
@@ -239,11 +240,14 @@ def _stream_moments(X, Y, sample_weight, fit_intercept, shifts=None):
     chunk, for ``partial_fit``): the statistics then keep the means as exact
     offsets from them (``x_delta``, ``y_delta``), and the merge subtracts
     offsets of order one instead of means of order 1e9.
+
+    X on a device (``_kernel.xp_ops``) takes the same steps: a pilot of its
+    first rows on the host, the moments in X's dtype per 4096 rows.
     """
     n_samples, n_features = X.shape
     n_outputs = Y.shape[1]
     sw = as_float64(sample_weight)
-    sw_sum = float(sw.sum())
+    sw_sum = float(total(sw))
     if sw_sum == 0:
         empty = SufficientStats.empty(n_features, n_outputs, fit_intercept)
         return empty._replace_n(n_samples)
@@ -263,10 +267,11 @@ def _stream_moments(X, Y, sample_weight, fit_intercept, shifts=None):
         shift, spread = np.zeros(n_features), np.zeros(n_features)
         if fit_intercept:
             shift, spread = pilot_mean(X, sw)
-        if unit and X.dtype == np.float64 and np.all(np.abs(shift) <= spread):
+        if unit and not widens(X) and np.all(np.abs(shift) <= spread):
             # Data about centred already: raw moments lose at most a bit to
             # the final centring, and X's own blocks go straight to syrk
-            # (no copy into a buffer).
+            # (no copy into a buffer). Not for float32 numpy rows, which
+            # gain digits from the float64 buffer.
             shift = np.zeros(n_features)
             augmented = raw_moments(X, Y, y_mean)
         else:

@@ -12,6 +12,8 @@ from dataclasses import dataclass, replace
 import numpy as np
 import scipy.sparse as sp
 
+from . import xp_ops
+
 
 class MomentsOverflow(ValueError):
     """Finite X whose moments overflow float64 (values of extreme magnitude
@@ -121,20 +123,21 @@ def in_units(value, scale, power):
 def pilot_magnitude(X, sample_weight):
     """Largest |x| per column over the first 1024 rows of positive weight
     (rows of zero weight do not enter the fit, so they do not set its units)."""
-    positive = sample_weight[:1024] > 0
+    positive = xp_ops.to_host(xp_ops.take_rows(sample_weight, slice(0, 1024))) > 0
     if not positive.any():
         return np.zeros(X.shape[1])
     rows = slice(0, positive.size) if positive.all() else np.flatnonzero(positive)
-    pilot = abs(X[rows])  # the first rows only: a small copy
+    pilot = abs(xp_ops.take_rows(X, rows))  # the first rows only: a small copy
     if sp.issparse(pilot):
         return np.asarray(pilot.max(axis=0).todense()).ravel()
-    return pilot.max(axis=0)
+    return xp_ops.column_max(pilot)
 
 
 def target_magnitude(Y, sample_weight):
     """Largest |y| over the rows of positive weight."""
-    counted = Y if sample_weight.min() > 0 else Y[sample_weight > 0]
-    return max(np.max(counted, initial=0.0), -np.min(counted, initial=0.0))
+    if xp_ops.min_value(sample_weight) > 0:
+        return xp_ops.max_abs(Y)
+    return xp_ops.max_abs(xp_ops.positive_rows(Y, sample_weight))
 
 
 def column_rescaled(stats, factors):

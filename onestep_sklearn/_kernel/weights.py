@@ -12,6 +12,8 @@ would run outside BLAS or copy it: :func:`weighted_sum` and
 import numpy as np
 import scipy.sparse as sp
 
+from . import xp_ops
+
 
 def unit_weights(n_samples, dtype=np.float64):
     """Weights of one for ``n_samples`` rows, in O(1) memory: a read-only
@@ -38,12 +40,16 @@ def all_ones(sample_weight):
     """Whether every weight is 1 (from the stride alone for unit views)."""
     if is_unit_view(sample_weight):
         return True
+    if not xp_ops.is_numpy(sample_weight):
+        return xp_ops.every(sample_weight == 1)
     return bool(np.all(sample_weight == 1))
 
 
 def as_float64(sample_weight):
     """The weights in float64: unit views stay views, float64 arrays are
-    not copied."""
+    not copied; on a device, X's dtype (its sums are float64)."""
+    if not xp_ops.is_numpy(sample_weight):
+        return sample_weight
     if sample_weight.dtype != np.float64 and is_unit_view(sample_weight):
         return unit_weights(sample_weight.shape[0])
     return np.asarray(sample_weight, dtype=np.float64)
@@ -52,6 +58,8 @@ def as_float64(sample_weight):
 def weighted_sq_sums(values, weights):
     """``Σᵢ sᵢ·valuesᵢⱼ²`` per column, in float64 (unit views: no product
     with the weights, which einsum would run outside its fast loop)."""
+    if not xp_ops.is_numpy(values):
+        return xp_ops.colsum(xp_ops.scale_rows(values * values, weights))
     if is_unit_view(weights):
         return np.einsum("ij,ij->j", values, values, dtype=np.float64)
     return np.einsum("ij,ij,i->j", values, values, weights, dtype=np.float64)
@@ -59,6 +67,8 @@ def weighted_sq_sums(values, weights):
 
 def weighted_sum(sample_weight, values):
     """``sᵀ·values`` (float64) for ``values`` of shape (n, k)."""
+    if not xp_ops.is_numpy(values):
+        return _device_sums(values, sample_weight)
     if is_unit_view(sample_weight):
         return values.sum(axis=0, dtype=np.float64)
     return np.asarray(sample_weight @ values, dtype=np.float64)
@@ -71,6 +81,8 @@ CHUNK_ENTRIES = 1 << 17
 
 def column_sums(X, sample_weight):
     """``Xᵀs`` (float64, shape (d,)); dense or sparse X, never copied."""
+    if not xp_ops.is_numpy(X):
+        return _device_sums(X, sample_weight)
     if not is_unit_view(sample_weight):
         return np.asarray(X.T @ sample_weight, dtype=np.float64).ravel()
     if not sp.issparse(X):
@@ -88,4 +100,14 @@ def column_sums(X, sample_weight):
     for start in range(0, X.nnz, CHUNK_ENTRIES):
         chunk = slice(start, start + CHUNK_ENTRIES)
         sums += np.bincount(X.indices[chunk], X.data[chunk], minlength=n_features)
+    return sums
+
+
+def _device_sums(values, sample_weight):
+    """``sᵀ·values`` on a device, a chunk of weighted rows at a time."""
+    sums = np.zeros(values.shape[1])
+    for rows in xp_ops.chunks(values):
+        block = xp_ops.take_rows(values, rows)
+        weights = xp_ops.take_rows(sample_weight, rows)
+        sums += xp_ops.colsum(xp_ops.weighted_rows(block, weights))
     return sums
