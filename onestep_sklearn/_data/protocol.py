@@ -6,7 +6,9 @@ statistics, a data pass, the exact gradient, a QR factor, ...) is written
 once, in ``_data.questions``, as a block kernel and an exact combine, and
 runs on every source through :meth:`DataSource.reduce`. A new backend is
 ``reduce`` plus a shape: :class:`~.memory.ArraySource` (numpy, CSR/CSC,
-memory maps) and :class:`~.dask.DaskSource` are the two here.
+memory maps), :class:`~.dask.DaskSource` and
+:class:`~.array_api.ArrayAPISource` (torch, CuPy, array-api-strict: the same
+block kernels on X's device, through ``_kernel.xp_ops``) are the three here.
 
 Values are validated by the first question that reads them (``means`` or
 ``statistics``): non-finite or negative inputs raise scikit-learn's usual
