@@ -171,6 +171,11 @@ def _sum64(parts):
 def cross(A, B):
     """``AᵀB``: numpy's product in X's dtype (callers add it to float64);
     on a device float64 on the host, summed per BLOCK rows in A's dtype."""
+    if isinstance(A, np.ndarray) and isinstance(B, np.ndarray):
+        # np.dot, not `@`: numpy's matmul holds the GIL through this BLAS
+        # call (numpy 2.4: two threads' row blocks took 2.4 passes of X,
+        # as one thread; np.dot 1.2), and gives the same bits.
+        return np.dot(A.T, B)
     if is_numpy(A):
         return A.T @ B
     xp = _device().xp
