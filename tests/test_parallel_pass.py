@@ -7,6 +7,7 @@ import warnings
 import numpy as np
 import pytest
 
+from onestep_sklearn._kernel import moments
 from onestep_sklearn._kernel import objective as kernel
 from onestep_sklearn._kernel import threads
 from onestep_sklearn._kernel.threads import ordered_map, pass_workers
@@ -41,6 +42,30 @@ def test_threaded_passes_are_the_sequential_ones_bit_for_bit(
         )
     for one, many in zip(results[1], results[3]):
         assert one.dtype == many.dtype and np.array_equal(one, many)
+
+
+@pytest.mark.parametrize("weighted", [False, True])
+def test_threaded_statistics_are_the_sequential_ones_bit_for_bit(
+    monkeypatch, weighted
+):
+    """The Gram passes (shifted copy and X's own blocks) on several threads,
+    BLAS on one thread each, in groups of blocks: the one-thread sums."""
+    X, Y, sw = arrays(np.float64, weighted, d=9)
+    X += np.linspace(-3.0, 3.0, X.shape[1])  # offsets: the shifted route
+    y_mean = Y.mean(axis=0, dtype=np.float64)
+    shift = X[:100].mean(axis=0)
+    monkeypatch.setattr(kernel, "BLOCK_BYTES", 2048)  # dozens of blocks
+    monkeypatch.setattr(moments, "GROUP_BYTES", 4096)  # several groups
+    results = {}
+    for workers in (1, 3):
+        monkeypatch.setattr(threads, "pass_workers", lambda nbytes, w=workers: w)
+        results[workers] = (
+            moments.dense_moments(X, Y, sw, shift, y_mean, unit=not weighted),
+            moments.raw_moments(X, Y, y_mean),
+        )
+        assert threads._active["depth"] == 0  # the BLAS limit is restored
+    for one, many in zip(results[1], results[3]):
+        assert np.array_equal(one, many)
 
 
 def test_ordered_map_keeps_order_context_and_errors():
