@@ -7,9 +7,8 @@ import warnings
 import numpy as np
 import pytest
 
-from onestep_sklearn._kernel import moments
+from onestep_sklearn._kernel import moments, threads
 from onestep_sklearn._kernel import objective as kernel
-from onestep_sklearn._kernel import threads
 from onestep_sklearn._kernel.threads import ordered_map, pass_workers
 
 

@@ -78,13 +78,22 @@ def plain_sse(rho, at_optimum, slopes, factors, n_iter):
             form = np.vstack([factor, slopes[:, k]])  # (r + 1, m)
             if rank < length:
                 scaled = form * outer[:, :, None, :]  # (J, A, r + 1, m)
-                product = np.matmul(scaled, inner[:, None])
+                product = np.matmul(scaled, inner[:, None])  # (J, A, r + 1, B)
+                quadratic = product[:, :, :rank]
+                total = np.einsum("jaib,jaib->jab", quadratic, quadratic)
+                total += product[:, :, rank]
             else:
-                powers = outer[:, :, :, None] * inner[:, None]  # (J, A, m, B)
-                product = np.matmul(form, powers)  # (J, A, r + 1, B)
-            quadratic = product[:, :, :rank]
-            total = np.einsum("jaib,jaib->jab", quadratic, quadratic)
-            total += product[:, :, rank]
+                # Every power at once, (m, J·A·B): one matrix product by the
+                # form (160 batched ones of 128 columns ran about 10% slower at
+                # m = 891, r = 240).
+                powers = (
+                    outer.transpose(2, 0, 1)[..., None]
+                    * inner.transpose(1, 0, 2)[:, :, None, :]
+                )  # (m, J, A, B)
+                product = form @ powers.reshape(n_moving, -1)  # (r + 1, J·A·B)
+                total = np.einsum("ic,ic->c", product[:rank], product[:rank])
+                total += product[rank]
+                total = total.reshape(n_rates, n_blocks, length)
             total += at_optimum[k]
             result[..., k] = np.maximum(total, 0.0)
     return result.reshape(n_rates, n_blocks * length, n_outputs)[:, :n_iter]
