@@ -34,7 +34,7 @@ def test_threaded_passes_are_the_sequential_ones_bit_for_bit(
     monkeypatch.setattr(kernel, "BLOCK_BYTES", 2048)  # dozens of blocks
     results = {}
     for workers in (1, 3):
-        monkeypatch.setattr(kernel, "pass_workers", lambda nbytes, w=workers: w)
+        monkeypatch.setattr(threads, "pass_workers", lambda nbytes, w=workers: w)
         results[workers] = (
             *kernel.moments_at_zero(X, Y, sw, y_mean),
             kernel.weighted_sq_norms(X, vec, 0.5, sw),
@@ -44,9 +44,7 @@ def test_threaded_passes_are_the_sequential_ones_bit_for_bit(
 
 
 @pytest.mark.parametrize("weighted", [False, True])
-def test_threaded_statistics_are_the_sequential_ones_bit_for_bit(
-    monkeypatch, weighted
-):
+def test_threaded_statistics_are_the_sequential_ones_bit_for_bit(monkeypatch, weighted):
     """The Gram passes (shifted copy and X's own blocks) on several threads,
     BLAS on one thread each, in groups of blocks: the one-thread sums."""
     X, Y, sw = arrays(np.float64, weighted, d=9)
@@ -54,7 +52,7 @@ def test_threaded_statistics_are_the_sequential_ones_bit_for_bit(
     y_mean = Y.mean(axis=0, dtype=np.float64)
     shift = X[:100].mean(axis=0)
     monkeypatch.setattr(kernel, "BLOCK_BYTES", 2048)  # dozens of blocks
-    monkeypatch.setattr(moments, "GROUP_BYTES", 4096)  # several groups
+    monkeypatch.setattr(threads, "HELD_BYTES", 4096)  # several groups
     results = {}
     for workers in (1, 3):
         monkeypatch.setattr(threads, "pass_workers", lambda nbytes, w=workers: w)

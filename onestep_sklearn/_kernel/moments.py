@@ -16,10 +16,6 @@ import numpy as np
 from . import objective, threads, xp_ops
 from .objective import row_blocks
 
-#: Bytes of block products a threaded pass holds before adding them in
-#: row order (at most 16 blocks, at least two per thread).
-GROUP_BYTES = 16 << 20
-
 
 def _cached_rows(n_features):
     """Rows of about ``BLOCK_BYTES`` (a core's L2 cache)."""
@@ -50,7 +46,7 @@ def dense_moments(X, Y, sw, shift, y_mean, unit):
     device the buffer keeps X's dtype (float32 products, float64 sums).
 
     A large dense numpy X has its blocks shifted and multiplied on several
-    threads (:func:`_in_row_order`), each with its own buffer: the copy is
+    threads (``threads.in_row_order``), each with its own buffer: the copy is
     then not one thread's work beside a threaded syrk (1.7 times the bare
     ``X.T @ X`` at d = 50 with offsets, 1.05 on two threads). The products
     are summed in row order, as on one thread.
@@ -79,26 +75,9 @@ def dense_moments(X, Y, sw, shift, y_mean, unit):
         return xp_ops.cross(buf, buf)
 
     with np.errstate(over="ignore", invalid="ignore"):
-        for product in _in_row_order(block_moments, blocks, X, width):
+        for product in threads.in_row_order(block_moments, blocks, X, 8 * width**2):
             augmented += product
     return augmented
-
-
-def _in_row_order(function, blocks, X, width):
-    """``function(block)`` for every row block, in order. A large dense numpy
-    X (``threads.pass_workers``) has its blocks run on several threads, BLAS
-    on one thread each, in groups that bound the (width × width) products
-    held until the caller has added them."""
-    workers = threads.pass_workers(X.nbytes) if isinstance(X, np.ndarray) else 1
-    if workers <= 1:
-        for block in blocks:
-            yield function(block)
-        return
-    per_group = max(2 * workers, min(16, GROUP_BYTES // (8 * width**2)))
-    with threads.single_threaded_blas():
-        for start in range(0, len(blocks), per_group):
-            group = blocks[start : start + per_group]
-            yield from threads.ordered_map(function, group, workers)
 
 
 def raw_moments(X, Y, y_mean):
@@ -128,7 +107,7 @@ def raw_moments(X, Y, y_mean):
 
     width = n_features + n_outputs + 1
     with np.errstate(over="ignore", invalid="ignore"):
-        for products in _in_row_order(block_products, blocks, X, width):
+        for products in threads.in_row_order(block_products, blocks, X, 8 * width**2):
             moments.add(products)
     return moments.augmented()
 

@@ -40,7 +40,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from . import xp_ops
-from .threads import ordered_map, pass_workers
+from .threads import in_row_order
 from .weights import is_unit_view, weighted_sq_sums
 
 # Row blocks of about this many bytes of X stay in the L2 cache between the
@@ -185,9 +185,8 @@ def weighted_sq_norms(X, vec, offset, sample_weight):
         return weighted_sq_sums(product, xp_ops.take_rows(sample_weight, rows))
 
     # Blocks on several threads for a large dense numpy X, added in order.
-    blocks = row_blocks(X, block_bytes=block_bytes)
-    workers = pass_workers(X.nbytes) if isinstance(X, np.ndarray) else 1
-    for part in ordered_map(block_sums, blocks, workers):
+    blocks = list(row_blocks(X, block_bytes=block_bytes))
+    for part in in_row_order(block_sums, blocks, X, sq.nbytes):
         sq += part
     return sq
 
@@ -251,9 +250,9 @@ def moments_at_zero(X, Y, sample_weight, y_mean):
 
     # Groups on several threads for a large dense numpy X; every sum is taken
     # in the order of the rows, as one thread would.
-    workers = pass_workers(X.nbytes) if isinstance(X, np.ndarray) else 1
     starts = range(0, len(blocks), per_group)
-    for sq_part, sum_part, products in ordered_map(group_sums, starts, workers):
+    held = per_group * moments.nbytes
+    for sq_part, sum_part, products in in_row_order(group_sums, starts, X, held):
         sq += sq_part
         weighted_sum += sum_part
         for product in products:

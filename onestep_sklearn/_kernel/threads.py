@@ -37,6 +37,8 @@ from concurrent.futures import ThreadPoolExecutor, wait
 from contextlib import contextmanager, nullcontext
 from functools import cache
 
+import numpy as np
+
 try:  # threadpoolctl ≥ 3.6: one "controlling thread" may set OpenBLAS's limit
     from threadpoolctl import OpenBLASController as _OpenBLASController
 except ImportError:  # older, or absent: any thread may set it
@@ -242,3 +244,31 @@ def ordered_map(function, items, workers):
     if failures:
         raise failures[0]
     return results
+
+
+#: Bytes of results a threaded pass holds before the caller has added them
+#: (and at most 1/32 of X's).
+HELD_BYTES = 16 << 20
+
+
+def in_row_order(function, blocks, X, result_bytes):
+    """``function(block)`` for every row block of ``X``, in order (a
+    generator): the callers add the results as they come, so their sums are
+    the one-thread ones, bit for bit.
+
+    A large dense numpy X (:func:`pass_workers`) has its blocks run by
+    :func:`ordered_map` with BLAS on one thread each (a block's product never
+    waits for BLAS's own threads), in groups that bound the results, of
+    ``result_bytes`` each, held until the caller has taken them. Anything
+    else runs its blocks in turn."""
+    workers = pass_workers(X.nbytes) if isinstance(X, np.ndarray) else 1
+    if workers <= 1:
+        for block in blocks:
+            yield function(block)
+        return
+    held = min(HELD_BYTES, X.nbytes // 32)
+    per_group = max(2 * workers, held // max(result_bytes, 1))
+    with single_threaded_blas():
+        for start in range(0, len(blocks), per_group):
+            group = blocks[start : start + per_group]
+            yield from ordered_map(function, group, workers)
