@@ -116,16 +116,9 @@ class ArrayAPISource(RowArrays):
         return self.xp.asarray(np.asarray(array, dtype=self.dtype), device=self.device)
 
     def rescaled(self, units):
-        columns = units.columns
-        if units.identity and columns is None:
+        if units.changes_nothing:
             return self
-        X, Y = self.X, self.Y
-        if units.x_scale != 1.0:
-            X = X * units.x_scale
-        if columns is not None:
-            X = X * self.on_device(np.reshape(columns, (1, -1)))
-        if units.y_scale != 1.0:
-            Y = Y * units.y_scale
+        X, Y = units.applied(self.X, self.Y, as_row=self.on_device)
         return replace(self, X=X, Y=Y)
 
     def with_weights(self, sample_weight):

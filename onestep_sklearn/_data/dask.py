@@ -79,17 +79,10 @@ class DaskSource(RowArrays):
     def rescaled(self, units):
         """The data in other units, lazily (chunks continuing an in-memory
         ``partial_fit`` take the units chosen there)."""
-        columns = units.columns
-        if units.identity and columns is None:
+        if units.changes_nothing:
             return self
-        X = self.X * units.x_scale if units.x_scale != 1.0 else self.X
-        if columns is not None:
-            X = X * columns
-        return DaskSource(
-            X,
-            self.Y * units.y_scale if units.y_scale != 1.0 else self.Y,
-            self.sample_weight,
-        )
+        X, Y = units.applied(self.X, self.Y)
+        return DaskSource(X, Y, self.sample_weight)
 
     def arrays(self):
         """The data fetched to the client (small data only)."""

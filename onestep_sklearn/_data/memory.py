@@ -50,16 +50,9 @@ class ArraySource(RowArrays):
         return self.X, self.Y, self.sample_weight
 
     def rescaled(self, units):
-        columns = units.columns
-        if units.identity and columns is None:
+        if units.changes_nothing:
             return self
-        X, Y = self.X, self.Y
-        if units.x_scale != 1.0:
-            X = X * units.x_scale
-        if columns is not None:
-            X = X @ sp.diags(columns) if sp.issparse(X) else X * columns
-        if units.y_scale != 1.0:
-            Y = Y * units.y_scale
+        X, Y = units.applied(self.X, self.Y)
         return ArraySource(X, Y, self.sample_weight, self.sw_sum)
 
     def with_weights(self, sample_weight):

@@ -40,6 +40,27 @@ class Units:
     def identity(self):
         return self.x_scale == 1.0 and self.y_scale == 1.0
 
+    @property
+    def changes_nothing(self):
+        return self.identity and self.columns is None
+
+    def applied(self, X, Y, as_row=None):
+        """``(x_scale·X·D, y_scale·Y)``: the data in these units, for every
+        source. A sparse X takes ``D`` as a diagonal; ``as_row`` makes the
+        (1, d) row of ``D`` an array of X's kind (a device's), else it
+        multiplies as a host row (numpy, Dask)."""
+        if self.x_scale != 1.0:
+            X = X * self.x_scale
+        if self.columns is not None:
+            if sp.issparse(X):
+                X = X @ sp.diags(self.columns)
+            else:
+                row = np.reshape(self.columns, (1, -1))
+                X = X * (row if as_row is None else as_row(row))
+        if self.y_scale != 1.0:
+            Y = Y * self.y_scale
+        return X, Y
+
     def _column_factor(self, coef):
         if self.columns is None:
             return 1.0
