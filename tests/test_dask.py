@@ -372,6 +372,21 @@ def test_extreme_magnitudes_raise_a_clear_error(route, Estimator, precompute):
             route.fit(Estimator(**params), *to_dask(X_case, y_case))
 
 
+def test_mixed_extreme_columns_raise_without_a_runtime_warning():
+    # One column at 1e200 and one at 1e-200 beside ordinary ones: the merge of
+    # the blocks' statistics overflows, and the error is the only word of it.
+    # In this process (the synchronous scheduler), where a RuntimeWarning of
+    # the merge would reach the caller.
+    X, y = dask_data()
+    X = X.copy()
+    X[:, 0] *= 1e200
+    X[:, 1] *= 1e-200
+    with warnings.catch_warnings(), dask.config.set(scheduler="sync"):
+        warnings.simplefilter("error", RuntimeWarning)
+        with pytest.raises(ValueError, match="extreme magnitude"), no_pull():
+            OneStepRegressor().fit(*to_dask(X, y))
+
+
 def test_unknown_chunks_and_unsupported_options(route):
     X, y = dask_data()
     X_dask, y_dask, _ = to_dask(X, y)

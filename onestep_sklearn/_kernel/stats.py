@@ -81,6 +81,10 @@ class SufficientStats:
             and np.isfinite(self.x_mean).all()
         )
 
+    # Blocks of extreme magnitude overflow here to inf (a column at 1e200
+    # beside ordinary ones, on Dask): the first questions' checks then word
+    # the error, never a numpy RuntimeWarning.
+    @np.errstate(over="ignore", invalid="ignore")
     def merge(self, other):
         """Exact pairwise merge (Chan, Golub & LeVeque, weighted)."""
         if other.sw_sum == 0:
